@@ -1,0 +1,378 @@
+/**
+ * The inference engine: runs requests on model versions, merging concurrent
+ * requests for the same version into one `session.run` (a dynamic batcher in the
+ * spirit of Triton's: a maximum batch size and a maximum queue delay), with a
+ * bounded queue and per-request deadlines.
+ */
+import { ErrorCode, PlaymindError } from '../protocol.js';
+import type { BackendSession, Tensor, TensorData } from './backend.js';
+
+/** How the engine batches one model's requests. */
+export interface BatchingOptions {
+  /** Most rows merged into one run. @default 256 */
+  maxBatchSize: number;
+  /** Longest time the oldest queued request waits for others to join its batch. @default 1 */
+  maxQueueDelayMs: number;
+  /** Most rows waiting per model version; past it requests fail fast with `overloaded`. @default 8192 */
+  maxQueueSize: number;
+}
+
+/** The default batching options. */
+export const DEFAULT_BATCHING: Readonly<BatchingOptions> = { maxBatchSize: 256, maxQueueDelayMs: 1, maxQueueSize: 8192 };
+
+/** What the engine needs of a loaded model version. */
+export interface RunnableVersion {
+  /** `name@version`, e.g. `npc-guard@2`. */
+  readonly id: string;
+  readonly name: string;
+  readonly version: number;
+  readonly session: BackendSession;
+  /** Per-model batching overrides (from the manifest). */
+  readonly batching?: Partial<BatchingOptions>;
+  /** When the model fixes its batch dimension (e.g. MNIST-8 takes exactly 1 row), that size. */
+  readonly fixedBatchSize?: number;
+}
+
+/** Options of one request. */
+export interface RunOptions {
+  /** Fail with `deadline_exceeded` if not answered within this many ms. */
+  deadlineMs?: number;
+  /** Outputs to compute (all when omitted). */
+  fetches?: readonly string[];
+}
+
+/** The answer to one request. */
+export interface RunResult {
+  /** The request's rows of every output (outputs without a batch dimension are given whole). */
+  outputs: Record<string, Tensor>;
+  /** `name@version` that served the request. */
+  servedBy: string;
+  /** Time spent queued, in ms. */
+  queueMs: number;
+  /** Rows in the batch the request ran in. */
+  batchRows: number;
+}
+
+/** A batch the engine ran (for metrics). */
+export interface BatchEvent {
+  model: string;
+  version: number;
+  rows: number;
+  requests: number;
+  runMs: number;
+}
+
+/** A request the engine finished (for metrics). */
+export interface RequestEvent {
+  model: string;
+  version: number;
+  outcome: 'ok' | ErrorCodeLike;
+  latencyMs: number;
+  queueMs: number;
+}
+type ErrorCodeLike = string;
+
+/** Hooks the server uses to feed its metrics. */
+export interface EngineObserver {
+  onBatch?(e: BatchEvent): void;
+  onRequest?(e: RequestEvent): void;
+}
+
+/** Options of {@link InferenceEngine}. */
+export interface EngineOptions {
+  /** Defaults for every model (a manifest's `batching` overrides them). */
+  batching?: Partial<BatchingOptions>;
+  observer?: EngineObserver;
+}
+
+interface Pending {
+  feeds: Record<string, Tensor>;
+  rows: number;
+  enqueuedAt: number;
+  deadlineAt: number;
+  timer?: ReturnType<typeof setTimeout>;
+  settled: boolean;
+  resolve(r: RunResult): void;
+  reject(e: Error): void;
+}
+
+interface Queue {
+  key: string;
+  version: RunnableVersion;
+  options: BatchingOptions;
+  fetches?: readonly string[];
+  items: Pending[];
+  rows: number;
+  running: boolean;
+  timer?: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate>;
+  timerIsImmediate: boolean;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/**
+ * Runs model versions with micro-batching.
+ *
+ * @example
+ * const engine = new InferenceEngine({ batching: { maxBatchSize: 64 } });
+ * const { outputs } = await engine.run(version, { obs: tensor('float32', row, [1, 8]) });
+ */
+export class InferenceEngine {
+  private readonly queues = new Map<string, Queue>();
+  private readonly defaults: BatchingOptions;
+  private readonly observer: EngineObserver;
+  private closed = false;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(options: EngineOptions = {}) {
+    this.defaults = { ...DEFAULT_BATCHING, ...stripUndefined(options.batching ?? {}) };
+    this.observer = options.observer ?? {};
+  }
+
+  /**
+   * Queues one request. Every feed must carry the batch dimension first, with the same
+   * number of rows; the caller (the contract layer) has checked names, dtypes and shapes.
+   *
+   * @throws PlaymindError `overloaded` at once when the model's queue is full,
+   *   `deadline_exceeded` when the deadline passes, `closed` after {@link close}
+   */
+  run(version: RunnableVersion, feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<RunResult> {
+    if (this.closed) return Promise.reject(new PlaymindError(ErrorCode.CLOSED, 'the inference engine is closed'));
+    const names = Object.keys(feeds).sort();
+    const first = feeds[names[0]!];
+    if (!first) return Promise.reject(new TypeError("InferenceEngine.run: 'feeds' must name at least one tensor"));
+    const rows = first.dims[0] ?? 1;
+    const signature = names.map((n) => `${n}:${feeds[n]!.type}:${feeds[n]!.dims.slice(1).join('x')}`).join('|');
+    const key = `${version.id}#${signature}#${options.fetches?.join(',') ?? '*'}`;
+    let q = this.queues.get(key);
+    if (!q || q.version !== version) {
+      q = {
+        key, version, fetches: options.fetches, items: [], rows: 0, running: false, timerIsImmediate: false,
+        options: { ...this.defaults, ...stripUndefined(version.batching ?? {}) },
+      };
+      if (version.fixedBatchSize !== undefined) q.options.maxBatchSize = version.fixedBatchSize;
+      this.queues.set(key, q);
+    }
+    if (q.rows + rows > q.options.maxQueueSize && q.items.length > 0) {
+      const err = new PlaymindError(ErrorCode.OVERLOADED, `model ${version.id} is overloaded: ${q.rows} rows queued (limit ${q.options.maxQueueSize})`, {
+        details: { model: version.name, version: version.version, queued: q.rows, limit: q.options.maxQueueSize },
+      });
+      this.observer.onRequest?.({ model: version.name, version: version.version, outcome: err.code, latencyMs: 0, queueMs: 0 });
+      return Promise.reject(err);
+    }
+    const queue = q;
+    return new Promise<RunResult>((resolve, reject) => {
+      const t = now();
+      const p: Pending = {
+        feeds, rows, enqueuedAt: t, settled: false, resolve, reject,
+        deadlineAt: options.deadlineMs !== undefined ? t + options.deadlineMs : Infinity,
+      };
+      if (options.deadlineMs !== undefined) {
+        p.timer = setTimeout(() => this.expire(queue, p), Math.max(0, options.deadlineMs));
+      }
+      queue.items.push(p);
+      queue.rows += rows;
+      this.inFlight++;
+      this.schedule(queue);
+    });
+  }
+
+  /** Rows waiting, per `name@version`. */
+  queueDepth(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const q of this.queues.values()) out[q.version.id] = (out[q.version.id] ?? 0) + q.rows;
+    return out;
+  }
+
+  /** Resolves when no request is queued or running (used to drain before shutdown). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Number of requests queued or running. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  /** Rejects every queued request with `closed` and refuses new ones. Running batches finish. */
+  close(): void {
+    this.closed = true;
+    for (const q of this.queues.values()) {
+      this.clearTimer(q);
+      for (const p of q.items.splice(0)) this.fail(q, p, new PlaymindError(ErrorCode.CLOSED, 'the inference engine was closed'));
+      q.rows = 0;
+    }
+  }
+
+  /** Forgets the queues of a version that is no longer served (after its requests finished). */
+  forget(version: RunnableVersion): void {
+    for (const [key, q] of this.queues) if (q.version === version && q.items.length === 0 && !q.running) this.queues.delete(key);
+  }
+
+  private schedule(q: Queue): void {
+    if (q.running || q.items.length === 0) return;
+    const oldest = q.items[0]!;
+    const waited = now() - oldest.enqueuedAt;
+    if (q.rows >= q.options.maxBatchSize || waited >= q.options.maxQueueDelayMs) {
+      if (q.timer && q.timerIsImmediate) return;
+      this.clearTimer(q);
+      // Let the callers of this tick join the batch: dispatch on the next turn of the loop.
+      q.timerIsImmediate = true;
+      q.timer = setImmediate(() => {
+        q.timer = undefined;
+        void this.dispatch(q);
+      });
+      return;
+    }
+    if (q.timer) return;
+    q.timerIsImmediate = false;
+    q.timer = setTimeout(() => {
+      q.timer = undefined;
+      void this.dispatch(q);
+    }, Math.max(0, q.options.maxQueueDelayMs - waited));
+  }
+
+  private clearTimer(q: Queue): void {
+    if (!q.timer) return;
+    if (q.timerIsImmediate) clearImmediate(q.timer as ReturnType<typeof setImmediate>);
+    else clearTimeout(q.timer as ReturnType<typeof setTimeout>);
+    q.timer = undefined;
+  }
+
+  private async dispatch(q: Queue): Promise<void> {
+    if (q.running || q.items.length === 0) return;
+    const t0 = now();
+    const batch: Pending[] = [];
+    let rows = 0;
+    while (q.items.length > 0) {
+      const p = q.items[0]!;
+      if (batch.length > 0 && rows + p.rows > q.options.maxBatchSize) break;
+      q.items.shift();
+      q.rows -= p.rows;
+      if (p.settled) continue;
+      if (p.deadlineAt <= t0) {
+        this.fail(q, p, deadlineError(q.version, p, t0));
+        continue;
+      }
+      batch.push(p);
+      rows += p.rows;
+    }
+    if (batch.length === 0) {
+      this.schedule(q);
+      return;
+    }
+    q.running = true;
+    try {
+      if (q.version.fixedBatchSize !== undefined) {
+        for (const p of batch) await this.runBatch(q, [p], p.rows);
+      } else {
+        await this.runBatch(q, batch, rows);
+      }
+    } finally {
+      q.running = false;
+      this.schedule(q);
+    }
+  }
+
+  private async runBatch(q: Queue, batch: Pending[], rows: number): Promise<void> {
+    const v = q.version;
+    let outputs: Record<string, Tensor>;
+    const start = now();
+    try {
+      const feeds = batch.length === 1 ? batch[0]!.feeds : concatFeeds(batch.map((p) => p.feeds), rows);
+      outputs = await v.session.run(feeds, q.fetches);
+    } catch (err) {
+      const e = new PlaymindError(ErrorCode.INTERNAL, `model ${v.id} failed to run: ${(err as Error).message}`, {
+        cause: err, details: { model: v.name, version: v.version },
+      });
+      for (const p of batch) this.fail(q, p, e);
+      return;
+    }
+    const end = now();
+    this.observer.onBatch?.({ model: v.name, version: v.version, rows, requests: batch.length, runMs: end - start });
+    let offset = 0;
+    for (const p of batch) {
+      const mine: Record<string, Tensor> = {};
+      for (const [name, t] of Object.entries(outputs)) {
+        mine[name] = batch.length > 1 && t.dims[0] === rows ? sliceRows(t, offset, p.rows) : t;
+      }
+      offset += p.rows;
+      if (p.settled) continue;
+      p.settled = true;
+      if (p.timer) clearTimeout(p.timer);
+      const queueMs = start - p.enqueuedAt;
+      this.observer.onRequest?.({ model: v.name, version: v.version, outcome: 'ok', latencyMs: end - p.enqueuedAt, queueMs });
+      this.done();
+      p.resolve({ outputs: mine, servedBy: v.id, queueMs, batchRows: rows });
+    }
+  }
+
+  private expire(q: Queue, p: Pending): void {
+    if (p.settled) return;
+    const i = q.items.indexOf(p);
+    if (i >= 0) {
+      q.items.splice(i, 1);
+      q.rows -= p.rows;
+    }
+    this.fail(q, p, deadlineError(q.version, p, now()));
+  }
+
+  private fail(q: Queue, p: Pending, err: PlaymindError): void {
+    if (p.settled) return;
+    p.settled = true;
+    if (p.timer) clearTimeout(p.timer);
+    const t = now();
+    this.observer.onRequest?.({ model: q.version.name, version: q.version.version, outcome: err.code, latencyMs: t - p.enqueuedAt, queueMs: t - p.enqueuedAt });
+    this.done();
+    p.reject(err);
+  }
+
+  private done(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+}
+
+function deadlineError(v: RunnableVersion, p: Pending, t: number): PlaymindError {
+  const waited = Math.round(t - p.enqueuedAt);
+  return new PlaymindError(ErrorCode.DEADLINE_EXCEEDED, `model ${v.id}: deadline of ${Math.round(p.deadlineAt - p.enqueuedAt)} ms passed (waited ${waited} ms)`, {
+    details: { model: v.name, version: v.version, waitedMs: waited },
+  });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Concatenates the feeds of several requests along the batch dimension. */
+export function concatFeeds(list: Record<string, Tensor>[], rows: number): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const name of Object.keys(list[0]!)) {
+    const parts = list.map((f) => f[name]!);
+    const first = parts[0]!;
+    const dims = [rows, ...first.dims.slice(1)];
+    if (Array.isArray(first.data)) {
+      out[name] = { type: first.type, data: parts.flatMap((p) => p.data as string[]), dims };
+      continue;
+    }
+    const total = parts.reduce((s, p) => s + p.data.length, 0);
+    const Ctor = (first.data as Exclude<TensorData, string[]>).constructor as new (n: number) => Exclude<TensorData, string[]>;
+    const data = new Ctor(total);
+    let o = 0;
+    for (const p of parts) {
+      (data as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(p.data as ArrayLike<unknown>, o);
+      o += p.data.length;
+    }
+    out[name] = { type: first.type, data, dims };
+  }
+  return out;
+}
+
+/** Copies rows [start, start + count) of a tensor whose first dimension is the batch. */
+export function sliceRows(t: Tensor, start: number, count: number): Tensor {
+  const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
+  const data = (t.data as Exclude<TensorData, string[]>).slice(start * per, (start + count) * per) as TensorData;
+  return { type: t.type, data, dims: [count, ...t.dims.slice(1)] };
+}

@@ -1,0 +1,234 @@
+/**
+ * Runs a policy version on encoded observation rows and decodes its outputs into
+ * decisions: native Playmind logits, ML-Agents (int64 deterministic actions,
+ * continuous actions, masks, recurrent memory), Godot RL Agents (`output`).
+ */
+import type { PolicyManifest, TensorSpec } from '../contract/manifest.js';
+import { arrayTypeOf } from '../contract/tensors.js';
+import type { Tensor } from './backend.js';
+import type { InferenceEngine, RunnableVersion } from './inference-engine.js';
+
+/** What a policy decided for one agent. */
+export interface Decision {
+  /** The chosen discrete action's name (first branch). */
+  action?: string;
+  /** The chosen discrete action's index (first branch). */
+  index?: number;
+  /** Every discrete branch's index (ML-Agents multi-branch). */
+  indices?: number[];
+  /** Continuous actions (ML-Agents continuous, Godot RL `output`). */
+  values?: Float32Array;
+  /** Action probabilities (first branch), where the model gives them. */
+  probabilities?: Float32Array;
+  /** `name@version` that decided, or `name@fallback:<heuristic>`. */
+  model: string;
+  /** Which route answered. */
+  servedBy: 'local' | 'remote' | 'fallback';
+}
+
+/** Recurrent state kept per agent id between decisions. */
+export class AgentMemory {
+  private readonly states = new Map<string, { model: string; state: Float32Array }>();
+
+  /** The state of an agent for a model, or undefined. */
+  get(agent: string, model: string, size: number): Float32Array | undefined {
+    const s = this.states.get(agent);
+    return s && s.model === model && s.state.length === size ? s.state : undefined;
+  }
+
+  set(agent: string, model: string, state: Float32Array): void {
+    this.states.set(agent, { model, state });
+  }
+
+  /** Forgets an agent (its next decision starts from zero state, as at an episode start). */
+  reset(agent?: string): void {
+    if (agent === undefined) this.states.clear();
+    else this.states.delete(agent);
+  }
+
+  get size(): number {
+    return this.states.size;
+  }
+}
+
+/** A policy version as the runner needs it. */
+export interface PolicyVersion extends RunnableVersion {
+  readonly manifest: PolicyManifest;
+}
+
+/** Encoded inputs of one decide call. */
+export interface PolicyBatch {
+  /** n × features, normalised. */
+  rows: Float32Array;
+  n: number;
+  /** n × actions (1 = allowed), if the caller gave masks. */
+  masks?: Float32Array;
+  /** Agent ids, to carry recurrent state. */
+  agentIds?: readonly string[];
+  deadlineMs?: number;
+}
+
+/**
+ * Runs a decide call on one version through the engine and decodes the decisions.
+ */
+export async function runPolicy(engine: InferenceEngine, version: PolicyVersion, batch: PolicyBatch, memory?: AgentMemory): Promise<Decision[]> {
+  const m = version.manifest;
+  const p = m.policy;
+  const specs = new Map(m.inputs.map((s) => [s.name, s]));
+  const feeds: Record<string, Tensor> = {};
+  const { n } = batch;
+  // Observation inputs: split each row across the inputs in order.
+  let offset = 0;
+  const width = p.observation.features.length;
+  for (const name of p.observation.inputs) {
+    const spec = specs.get(name)!;
+    const w = perRow(spec);
+    const data = new Float32Array(n * w);
+    if (p.observation.inputs.length === 1) data.set(batch.rows);
+    else for (let r = 0; r < n; r++) data.set(batch.rows.subarray(r * width + offset, r * width + offset + w), r * w);
+    feeds[name] = { type: 'float32', data, dims: dimsFor(spec, n) };
+    offset += w;
+  }
+  if (p.mask) {
+    const spec = specs.get(p.mask.input)!;
+    const w = perRow(spec);
+    const data = batch.masks && batch.masks.length === n * w ? batch.masks : new Float32Array(n * w).fill(1);
+    feeds[p.mask.input] = { type: 'float32', data, dims: dimsFor(spec, n) };
+  }
+  if (p.recurrent) {
+    const spec = specs.get(p.recurrent.input)!;
+    const size = p.recurrent.size;
+    const data = new Float32Array(n * size);
+    if (memory && batch.agentIds) {
+      for (let r = 0; r < n; r++) {
+        const s = memory.get(batch.agentIds[r]!, m.name, size);
+        if (s) data.set(s, r * size);
+      }
+    }
+    feeds[p.recurrent.input] = { type: 'float32', data, dims: dimsFor(spec, n) };
+  }
+  for (const [name, value] of Object.entries(p.constants ?? {})) {
+    const spec = specs.get(name)!;
+    const dims = dimsFor(spec, n);
+    const size = dims.reduce((a, b) => a * b, 1);
+    const C = arrayTypeOf(spec.dtype);
+    const data = new C(size);
+    if (value !== 0) (data as { fill(v: unknown): unknown }).fill(spec.dtype.includes('int64') ? BigInt(value) : value);
+    feeds[name] = { type: spec.dtype, data, dims };
+  }
+  const fetches = policyFetches(m);
+  const { outputs, servedBy } = await engine.run(version, feeds, { deadlineMs: batch.deadlineMs, fetches });
+  if (p.recurrent && memory && batch.agentIds) {
+    const out = outputs[p.recurrent.output];
+    if (out) {
+      const size = p.recurrent.size;
+      const data = out.data as Float32Array;
+      for (let r = 0; r < n && (r + 1) * size <= data.length; r++) memory.set(batch.agentIds[r]!, m.name, data.slice(r * size, (r + 1) * size));
+    }
+  }
+  return decodeDecisions(m, outputs, n, batch.masks, servedBy);
+}
+
+/** The outputs a decision needs (nothing sampled that is not used). */
+export function policyFetches(m: PolicyManifest): string[] {
+  const p = m.policy;
+  const f = new Set<string>();
+  if (p.actions.discrete) {
+    f.add(p.actions.discrete.output);
+    if (p.actions.discrete.probabilitiesOutput) f.add(p.actions.discrete.probabilitiesOutput);
+  }
+  if (p.actions.continuous) f.add(p.actions.continuous.output);
+  if (p.recurrent) f.add(p.recurrent.output);
+  return [...f];
+}
+
+/** Decodes a batch of outputs into decisions. */
+export function decodeDecisions(m: PolicyManifest, outputs: Record<string, Tensor>, n: number, masks: Float32Array | undefined, servedBy: string): Decision[] {
+  const p = m.policy;
+  const decisions: Decision[] = [];
+  const disc = p.actions.discrete;
+  const cont = p.actions.continuous;
+  const total = disc ? disc.branches.reduce((s, b) => s + b.length, 0) : 0;
+  for (let r = 0; r < n; r++) {
+    const d: Decision = { model: servedBy, servedBy: 'local' };
+    if (disc) {
+      const out = outputs[disc.output]!;
+      if (disc.encoding === 'index') {
+        const nb = disc.branches.length;
+        const data = out.data as ArrayLike<number | bigint>;
+        const indices = Array.from({ length: nb }, (_, b) => Number(data[r * nb + b]));
+        d.indices = indices;
+        d.index = indices[0];
+        d.action = disc.branches[0]![indices[0]!];
+        if (disc.probabilitiesOutput && outputs[disc.probabilitiesOutput]) {
+          const pr = outputs[disc.probabilitiesOutput]!.data as Float32Array;
+          const w = pr.length / n;
+          d.probabilities = softmaxIfLogits(pr.slice(r * w, r * w + disc.branches[0]!.length));
+        }
+      } else {
+        const scores = out.data as Float32Array;
+        const indices: number[] = [];
+        let base = 0;
+        for (const branch of disc.branches) {
+          let best = -1;
+          let bestScore = -Infinity;
+          for (let a = 0; a < branch.length; a++) {
+            if (masks && masks[r * total + base + a] === 0) continue;
+            const s = scores[r * total + base + a]!;
+            if (best < 0 || s > bestScore) {
+              best = a;
+              bestScore = s;
+            }
+          }
+          indices.push(best < 0 ? 0 : best);
+          if (base === 0) {
+            const row = scores.slice(r * total, r * total + branch.length);
+            const probs = disc.encoding === 'logits' ? softmax(row, masks?.subarray(r * total, r * total + branch.length)) : row;
+            d.probabilities = probs;
+          }
+          base += branch.length;
+        }
+        d.indices = indices;
+        d.index = indices[0];
+        d.action = disc.branches[0]![indices[0]!];
+      }
+    }
+    if (cont) {
+      const out = outputs[cont.output]!;
+      const w = cont.names.length;
+      const values = (out.data as Float32Array).slice(r * w, r * w + w);
+      if (cont.low && cont.high) for (let i = 0; i < w; i++) values[i] = Math.min(cont.high[i]!, Math.max(cont.low[i]!, values[i]!));
+      d.values = values;
+    }
+    decisions.push(d);
+  }
+  return decisions;
+}
+
+function softmax(row: Float32Array, mask?: ArrayLike<number>): Float32Array {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if ((!mask || mask[i]) && row[i]! > max) max = row[i]!;
+  const out = new Float32Array(row.length);
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) {
+    const e = mask && !mask[i] ? 0 : Math.exp(row[i]! - max);
+    out[i] = e;
+    sum += e;
+  }
+  if (sum > 0) for (let i = 0; i < row.length; i++) out[i]! /= sum;
+  return out;
+}
+
+function softmaxIfLogits(row: Float32Array): Float32Array {
+  const sum = row.reduce((a, b) => a + b, 0);
+  const probs = row.every((x) => x >= 0 && x <= 1) && Math.abs(sum - 1) < 1e-3;
+  return probs ? row : softmax(row);
+}
+
+function perRow(spec: TensorSpec): number {
+  return spec.shape.slice(1).reduce((a, d) => a * (d < 0 ? 1 : d), 1);
+}
+
+function dimsFor(spec: TensorSpec, n: number): number[] {
+  return spec.shape.map((d, i) => (i === 0 ? n : d < 0 ? 1 : d));
+}

@@ -1,0 +1,38 @@
+/**
+ * Playmind SDK — game AI for Node game servers, browser games and headless engines.
+ *
+ * ```ts
+ * import { createBrain } from 'playmind/sdk';
+ * const brain = await createBrain({ mode: 'local', models: './models' });
+ * const [d] = await brain.policy('npc-guard').decide([observation]);
+ * ```
+ *
+ * This entry is the Node build (onnxruntime-node, model folders on disk); bundlers
+ * that honour the `browser` condition get `index.browser.ts` (onnxruntime-web, models
+ * over HTTP). Both export the same API.
+ *
+ * @packageDocumentation
+ */
+import { Brain, createBrainOn, type BrainOptions, type Platform } from './brain.js';
+import { nodeBackend } from './engine/backend-node.js';
+import { FsModelSource } from './repository/fs-source.js';
+
+const nodePlatform: Platform = {
+  source: (models) => new FsModelSource(models),
+  backend: async () => nodeBackend(),
+};
+
+/**
+ * Creates a brain.
+ * @param options - mode, models folder, heuristics, deadlines...
+ * @returns a ready brain: every model in the folder is loaded (or its failure recorded)
+ * @example
+ * const brain = await createBrain({ mode: 'local', models: './models', heuristics: { 'expert-guard': expert } });
+ */
+export function createBrain(options: BrainOptions = {}): Promise<Brain> {
+  return createBrainOn(nodePlatform, options);
+}
+
+export * from './public.js';
+export { FsModelSource } from './repository/fs-source.js';
+export { nodeBackend } from './engine/backend-node.js';

@@ -1,0 +1,116 @@
+/** A {@link ModelSource} over a directory, with file watching. Node only. */
+import { watch as fsWatch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import type { ModelSource, SourceFile } from './model-source.js';
+
+/** Options of {@link FsModelSource}. */
+export interface FsSourceOptions {
+  /**
+   * How long a model's files must stay unchanged (size and mtime) before a change is
+   * reported, in ms. @default 150 (env `PLAYMIND_WATCH_SETTLE_MS`)
+   */
+  settleMs?: number;
+}
+
+/** Reads models from a folder. */
+export class FsModelSource implements ModelSource {
+  readonly location: string;
+  private readonly settleMs: number;
+
+  /** @param dir - the model repository folder */
+  constructor(dir: string, options: FsSourceOptions = {}) {
+    this.location = resolve(dir);
+    const env = typeof process !== 'undefined' ? Number(process.env.PLAYMIND_WATCH_SETTLE_MS) : NaN;
+    this.settleMs = options.settleMs ?? (Number.isFinite(env) ? env : 150);
+  }
+
+  async listModels(): Promise<string[]> {
+    const entries = await readdir(this.location, { withFileTypes: true });
+    const names: string[] = [];
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name.startsWith('.')) continue;
+      const inner = await readdir(join(this.location, e.name)).catch(() => [] as string[]);
+      if (inner.includes('manifest.json') || inner.some((f) => /^[1-9]\d*$/.test(f))) names.push(e.name);
+    }
+    return names.sort();
+  }
+
+  async listVersions(name: string): Promise<number[]> {
+    const entries = await readdir(join(this.location, name), { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isDirectory() && /^[1-9]\d*$/.test(e.name)).map((e) => Number(e.name)).sort((a, b) => a - b);
+  }
+
+  async readManifest(name: string): Promise<SourceFile<string>> {
+    const location = join(this.location, name, 'manifest.json');
+    return { data: await readFile(location, 'utf8'), location };
+  }
+
+  async readModel(name: string, version: number): Promise<SourceFile<Uint8Array>> {
+    const location = this.modelLocation(name, version);
+    const buf = await readFile(location);
+    return { data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), location };
+  }
+
+  modelLocation(name: string, version: number): string {
+    return join(this.location, name, String(version), 'model.onnx');
+  }
+
+  watch(onChange: (name: string) => void): () => void {
+    const timers = new Map<string, ReturnType<typeof setTimeout>>();
+    const fingerprints = new Map<string, string>();
+    let stopped = false;
+    const check = (name: string) => {
+      timers.delete(name);
+      void this.fingerprint(name).then((fp) => {
+        if (stopped || fp === null) return;
+        if (fingerprints.get(name) !== fp) {
+          // still changing (or first look): look again once it has had time to settle
+          fingerprints.set(name, fp);
+          timers.set(name, setTimeout(() => check(name), this.settleMs));
+          return;
+        }
+        fingerprints.delete(name);
+        onChange(name);
+      });
+    };
+    const poke = (name: string) => {
+      if (stopped || !name || name.startsWith('.')) return;
+      const t = timers.get(name);
+      if (t) clearTimeout(t);
+      fingerprints.delete(name);
+      timers.set(name, setTimeout(() => check(name), this.settleMs));
+    };
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = fsWatch(this.location, { recursive: true }, (_event, file) => {
+        if (!file) return;
+        const rel = relative(this.location, join(this.location, String(file)));
+        poke(rel.split(sep)[0] ?? '');
+      });
+      watcher.on('error', () => undefined);
+    } catch {
+      watcher = undefined;
+    }
+    return () => {
+      stopped = true;
+      watcher?.close();
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+    };
+  }
+
+  /** Sizes and mtimes of a model's manifest and model files: equal twice in a row means settled. */
+  private async fingerprint(name: string): Promise<string | null> {
+    const parts: string[] = [];
+    const dir = join(this.location, name);
+    // Only model folders count: a file dropped at the top level (a temp file) is not a model.
+    if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) return null;
+    const files = ['manifest.json', ...(await this.listVersions(name)).map((v) => join(String(v), 'model.onnx'))];
+    for (const f of files) {
+      const s = await stat(join(dir, f)).catch(() => null);
+      parts.push(s ? `${f}:${s.size}:${s.mtimeMs}` : `${f}:-`);
+    }
+    return parts.join('|');
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The fallback route: answers when no model can, with the heuristic a policy's
+ * manifest names (`policy.fallback.heuristic`) and popularity for recommenders.
+ */
+import type { Manifest, PolicyManifest } from '../contract/manifest.js';
+import type { Decision, PolicyBatch } from '../engine/policy.js';
+import { recommendByPopularity, type Recommendation, type RecommendRequest } from '../engine/recommender.js';
+import { ErrorCode, PlaymindError } from '../protocol.js';
+import type { Route, RunOutput } from './route.js';
+
+/**
+ * A heuristic: takes one encoded observation row (feature order of the manifest) and
+ * the row's action mask (1 = allowed, or undefined), returns a discrete action index.
+ */
+export type Heuristic = (row: Float32Array, mask?: Float32Array) => number;
+
+/** Heuristics every brain has. */
+export const BUILTIN_HEURISTICS: Readonly<Record<string, Heuristic>> = {
+  /** Always the first allowed action (e.g. `idle`). */
+  'first-action': (_row, mask) => (mask ? Math.max(0, Array.prototype.findIndex.call(mask, (x: number) => x > 0)) : 0),
+};
+
+/** Serves heuristics; needs the manifests the other routes saw. */
+export class FallbackRoute implements Route {
+  readonly name = 'fallback' as const;
+
+  constructor(
+    private readonly heuristics: Readonly<Record<string, Heuristic>>,
+    private readonly manifests: (model: string) => Manifest | undefined,
+  ) {}
+
+  async manifest(model: string): Promise<Manifest> {
+    const m = this.manifests(model);
+    if (!m) throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `no route has seen model "${model}"; the fallback cannot answer for it`, { details: { model } });
+    return m;
+  }
+
+  /** Whether this route can answer for a model. */
+  canServe(model: string): boolean {
+    const m = this.manifests(model);
+    if (!m) return false;
+    if (m.kind === 'recommender') return true;
+    if (m.kind === 'policy') return !!m.policy.fallback && !!this.heuristics[m.policy.fallback.heuristic] && !!m.policy.actions.discrete;
+    return false;
+  }
+
+  async decide(model: string, batch: PolicyBatch): Promise<Decision[]> {
+    const m = (await this.manifest(model)) as PolicyManifest;
+    const name = m.policy.fallback?.heuristic;
+    const h = name ? this.heuristics[name] : undefined;
+    const disc = m.policy.actions.discrete;
+    if (!h || !name || !disc) {
+      throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${model}" cannot answer and has no registered fallback heuristic${name ? ` ("${name}" is not registered)` : ''}`, { details: { model } });
+    }
+    const width = m.policy.observation.features.length;
+    const nActions = disc.branches.flat().length;
+    const out: Decision[] = [];
+    for (let r = 0; r < batch.n; r++) {
+      const row = batch.rows.subarray(r * width, (r + 1) * width);
+      const mask = batch.masks?.subarray(r * nActions, (r + 1) * nActions);
+      let index = h(row, mask);
+      if (!Number.isInteger(index) || index < 0 || index >= disc.branches[0]!.length || (mask && !mask[index])) {
+        index = BUILTIN_HEURISTICS['first-action']!(row, mask);
+      }
+      out.push({ action: disc.branches[0]![index], index, indices: [index], model: `${model}@fallback:${name}`, servedBy: 'fallback' });
+    }
+    return out;
+  }
+
+  async recommend(model: string, request: RecommendRequest): Promise<Recommendation> {
+    const m = await this.manifest(model);
+    if (m.kind !== 'recommender') throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${model}" is a ${m.kind}, not a recommender`);
+    return recommendByPopularity(m, request, `${model}@fallback:popularity`, 'fallback');
+  }
+
+  async run(model: string): Promise<RunOutput> {
+    throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${model}" cannot answer and tensor models have no fallback`, { details: { model } });
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,65 @@
+/** The local route: the repository and engine in this process (Node or browser). */
+import type { Manifest, PolicyManifest, RecommenderManifest } from '../contract/manifest.js';
+import type { Tensor } from '../engine/backend.js';
+import type { InferenceEngine } from '../engine/inference-engine.js';
+import { AgentMemory, runPolicy, type Decision, type PolicyBatch, type PolicyVersion } from '../engine/policy.js';
+import { runRecommender, type Recommendation, type RecommendRequest, type RecommenderVersion } from '../engine/recommender.js';
+import { ErrorCode, PlaymindError } from '../protocol.js';
+import type { ModelRepository, ModelVersion } from '../repository/model-repository.js';
+import type { Route, RunOutput, TensorRunOptions } from './route.js';
+
+/** Answers from a local {@link ModelRepository} through an {@link InferenceEngine}. */
+export class LocalRoute implements Route {
+  readonly name = 'local' as const;
+  private readonly memory = new AgentMemory();
+
+  constructor(readonly repository: ModelRepository, readonly engine: InferenceEngine) {}
+
+  async manifest(model: string): Promise<Manifest> {
+    const v = this.repository.get(model);
+    if (v) return v.manifest;
+    const m = this.repository.manifest(model);
+    if (m) return m;
+    if (!this.repository.has(model)) {
+      throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${model}" in ${this.repository.location}`, { details: { model } });
+    }
+    throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${model}" has no valid manifest`, { details: { model } });
+  }
+
+  decide(model: string, batch: PolicyBatch): Promise<Decision[]> {
+    return this.repository.use(model, (v) => runPolicy(this.engine, expectKind(v, 'policy') as PolicyVersion, batch, this.memory));
+  }
+
+  recommend(model: string, request: RecommendRequest): Promise<Recommendation> {
+    return this.repository.use(model, (v) => runRecommender(this.engine, expectKind(v, 'recommender') as RecommenderVersion, request));
+  }
+
+  run(model: string, feeds: Record<string, Tensor>, options: TensorRunOptions = {}): Promise<RunOutput> {
+    return this.repository.use(model, async (v) => {
+      const r = await this.engine.run(v, feeds, options);
+      return { outputs: r.outputs, model: r.servedBy, servedBy: 'local' as const };
+    });
+  }
+
+  resetAgent(_model: string, agent?: string): void {
+    this.memory.reset(agent);
+  }
+
+  agentMemory(model: string, agent: string): Float32Array | undefined {
+    const v = this.repository.get(model);
+    if (!v || v.manifest.kind !== 'policy' || !v.manifest.policy.recurrent) return undefined;
+    return this.memory.get(agent, model, v.manifest.policy.recurrent.size)?.slice();
+  }
+
+  async close(): Promise<void> {
+    this.engine.close();
+    await this.repository.close();
+  }
+}
+
+function expectKind(v: ModelVersion, kind: Manifest['kind']): ModelVersion & { manifest: PolicyManifest | RecommenderManifest } {
+  if (v.manifest.kind !== kind) {
+    throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${v.name}" is a ${v.manifest.kind}, not a ${kind}`, { details: { model: v.name, kind: v.manifest.kind } });
+  }
+  return v as ModelVersion & { manifest: PolicyManifest | RecommenderManifest };
+}

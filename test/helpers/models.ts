@@ -1,0 +1,44 @@
+/** Small real ONNX models written with the SDK's graph builder, for tests. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GraphBuilder } from '../../sdk/onnx/graph-builder.js';
+import type { ManifestInput } from '../../sdk/contract/manifest.js';
+
+/**
+ * A linear policy: logits = obs · Wᵀ + b, with `features` inputs and `actions` outputs.
+ * `scale` changes the weights, so versions differ in their decisions.
+ */
+export function linearPolicyBytes(features: number, actions: number, scale = 1, fixedBatch?: number): Uint8Array {
+  const g = new GraphBuilder('linear-policy');
+  const batch = fixedBatch ?? 'batch';
+  g.input('obs', 'float32', [batch, features]);
+  const w = Array.from({ length: actions * features }, (_, i) => Math.sin(i * 0.7 + scale) * scale);
+  const b = Array.from({ length: actions }, (_, i) => (i - actions / 2) * 0.01 * scale);
+  g.dense('obs', w, b, features, actions, 'logits');
+  g.output('logits', 'float32', [batch, actions]);
+  return g.toBytes();
+}
+
+/** The manifest of {@link linearPolicyBytes}. */
+export function linearPolicyManifest(name: string, features: number, actions: number, extra: Partial<ManifestInput> = {}): ManifestInput {
+  return {
+    name,
+    kind: 'policy',
+    format: 'playmind',
+    inputs: [{ name: 'obs', dtype: 'float32', shape: [-1, features] }],
+    outputs: [{ name: 'logits', dtype: 'float32', shape: [-1, actions] }],
+    policy: {
+      observation: { inputs: ['obs'], features: Array.from({ length: features }, (_, i) => `f${i}`) },
+      actions: { discrete: { branches: [Array.from({ length: actions }, (_, i) => `a${i}`)], output: 'logits', encoding: 'logits' } },
+      fallback: { heuristic: 'first-action' },
+    },
+    ...extra,
+  } as ManifestInput;
+}
+
+/** Writes `<dir>/<name>/manifest.json` and `<dir>/<name>/<version>/model.onnx`. */
+export async function writeModel(dir: string, name: string, version: number, bytes: Uint8Array, manifest?: unknown): Promise<void> {
+  await mkdir(join(dir, name, String(version)), { recursive: true });
+  if (manifest !== undefined) await writeFile(join(dir, name, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  await writeFile(join(dir, name, String(version), 'model.onnx'), bytes);
+}

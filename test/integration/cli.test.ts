@@ -1,0 +1,102 @@
+/**
+ * The `playmind` command as users run it: a separate process, its exit code and
+ * what it prints.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from '../helpers/chai.js';
+import { compatFile, REPO_ROOT, tempDir } from '../helpers/compat.js';
+import { linearPolicyBytes, linearPolicyManifest, writeModel } from '../helpers/models.js';
+import { parseManifest } from '../../sdk/contract/manifest.js';
+
+const run = promisify(execFile);
+
+/** Runs the CLI from source; resolves with the exit code and output whatever the code. */
+async function playmind(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'sdk/cli/main.ts'), ...args], { cwd: REPO_ROOT, timeout: 60_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('playmind CLI', function () {
+  this.timeout(120_000);
+
+  it('imports an ML-Agents export and writes a manifest that loads', async function () {
+    const file = compatFile(this, 'mlagents', 'PushBlock.onnx');
+    const { dir, cleanup } = await tempDir();
+    try {
+      const r = await playmind('import', file, '--name', 'push-block', '--into', dir);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('as push-block version 1 (ml-agents, kind policy)');
+      const m = parseManifest(await readFile(join(dir, 'push-block', 'manifest.json'), 'utf8'));
+      if (m.kind !== 'policy') throw new Error('kind');
+      expect(m.policy.observation.inputs).to.deep.equal(['obs_0', 'obs_1']);
+      expect(m.policy.actions.discrete!.output).to.equal('deterministic_discrete_actions');
+      expect(m.policy.mask).to.deep.equal({ input: 'action_masks' });
+      expect(m.sha256!['1']).to.match(/^[0-9a-f]{64}$/);
+      // A second import of the same name is refused unless --force adds a version.
+      expect((await playmind('import', file, '--name', 'push-block', '--into', dir)).code).to.equal(1);
+      const forced = await playmind('import', file, '--name', 'push-block', '--into', dir, '--force');
+      expect(forced.stdout).to.contain('version 2');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('refuses the broken export with exit code 1, naming the file and the reason', async function () {
+    const file = compatFile(this, 'negative', 'deterDiscrete1obs3action_v2_0.yiqide-invalid.onnx');
+    const { dir, cleanup } = await tempDir();
+    try {
+      const r = await playmind('import', file, '--into', dir);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.contain(file);
+      expect(r.stderr).to.contain('Graph output (memory_size) does not exist');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('validate prints every problem of a model folder and exits 1', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const manifest = linearPolicyManifest('guard', 4, 3) as Record<string, unknown>;
+      manifest.format = 'unity';
+      (manifest.policy as { observation: { features: string[] } }).observation.features = ['a'];
+      await writeModel(dir, 'guard', 1, linearPolicyBytes(4, 3), manifest);
+      const r = await playmind('validate', join(dir, 'guard'));
+      expect(r.code).to.equal(1);
+      expect(r.stdout).to.match(/format/);
+      expect(r.stdout).to.match(/problem/);
+      // Fix the manifest; break version 2's file: validate checks every version.
+      await writeFile(join(dir, 'guard', 'manifest.json'), JSON.stringify(linearPolicyManifest('guard', 4, 3)));
+      await mkdir(join(dir, 'guard', '2'), { recursive: true });
+      await writeFile(join(dir, 'guard', '2', 'model.onnx'), 'not a model');
+      const r2 = await playmind('validate', join(dir, 'guard'));
+      expect(r2.code).to.equal(1);
+      expect(r2.stdout).to.contain('version 1: ok');
+      expect(r2.stdout).to.contain('version 2: refused');
+      expect(r2.stdout).to.contain(join(dir, 'guard', '2', 'model.onnx'));
+      await writeModel(dir, 'guard', 2, linearPolicyBytes(4, 3, 2));
+      const r3 = await playmind('validate', join(dir, 'guard'));
+      expect(r3.code, r3.stdout).to.equal(0);
+      expect(r3.stdout).to.contain('valid');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('prints help and refuses an unknown command', async () => {
+    const help = await playmind('--help');
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.contain('playmind import <file.onnx>');
+    const bad = await playmind('frobnicate');
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('unknown command "frobnicate"');
+  });
+});

@@ -206,13 +206,13 @@ export class InferenceEngine {
     }
   }
 
-  /** Forgets the queues of a version that is no longer served (after its requests finished). */
-  forget(version: RunnableVersion): void {
-    for (const [key, q] of this.queues) if (q.version === version && q.items.length === 0 && !q.running) this.queues.delete(key);
-  }
-
   private schedule(q: Queue): void {
-    if (q.running || q.items.length === 0) return;
+    if (q.running) return;
+    if (q.items.length === 0) {
+      // An idle queue holds nothing worth keeping (and would pin a retired version): drop it.
+      if (!q.timer && this.queues.get(q.key) === q) this.queues.delete(q.key);
+      return;
+    }
     const oldest = q.items[0]!;
     const waited = now() - oldest.enqueuedAt;
     if (q.rows >= q.options.maxBatchSize || waited >= q.options.maxQueueDelayMs) {

@@ -68,6 +68,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         for (const p of r.problems) process.stdout.write(`  - ${p}\n`);
         return 1;
       }
+      case 'train-recs': {
+        const { trainRecsCommand } = await import('./train-recs.js');
+        return await trainRecsCommand([...rest]);
+      }
       default:
         process.stderr.write(`playmind: unknown command "${command}"\n\n${HELP}`);
         return 2;

@@ -1,0 +1,244 @@
+/**
+ * The remote route: answers the SDK's calls through the Playmind server's
+ * `inference` room (Colyseus over WebSocket). Requests carry ids; replies come
+ * back as `result` or `error` with the shared error codes. Observation rows and
+ * tensors travel as raw bytes.
+ *
+ * A lost connection rejects every pending call with `unavailable` (so `auto` mode
+ * can fall back); the next call joins again.
+ */
+import { Client, type Room } from '@colyseus/sdk';
+import type { Manifest } from '../contract/manifest.js';
+import type { Tensor } from '../engine/backend.js';
+import type { Decision, PolicyBatch } from '../engine/policy.js';
+import type { Recommendation, RecommendRequest } from '../engine/recommender.js';
+import { ErrorCode, InferenceMessage, PlaymindError, RoomName } from '../protocol.js';
+import { RemoteMessage, decodeDecision, decodeTensor, encodeTensor, toBytes, type WireErrorReply, type WireResult } from './remote-wire.js';
+import type { Route, RunOutput, TensorRunOptions } from './route.js';
+
+/** Options of {@link RemoteRoute}. */
+export interface RemoteRouteOptions {
+  /** The server, e.g. `ws://localhost:2567` or `http://localhost:2567`. */
+  url: string;
+  /** How long a call waits for its reply when it names no deadline, in ms. @default 10000 */
+  timeoutMs?: number;
+  /** How long a fetched manifest is trusted before it is fetched again, in ms. @default 5000 */
+  manifestTtlMs?: number;
+}
+
+interface Pending {
+  kind: WireResult['kind'];
+  resolve(r: WireResult): void;
+  reject(e: PlaymindError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * A route to the server's `inference` room.
+ *
+ * @example
+ * const route = new RemoteRoute({ url: 'ws://localhost:2567' });
+ * const [d] = await route.decide('npc-guard', { rows, n: 1 });
+ * await route.close();
+ */
+export class RemoteRoute implements Route {
+  readonly name = 'remote' as const;
+  private readonly client: Client;
+  private readonly timeoutMs: number;
+  private readonly manifestTtlMs: number;
+  private room?: Room;
+  private joining?: Promise<Room>;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly manifests = new Map<string, { manifest: Manifest; served: number | null; at: number }>();
+  private closed = false;
+
+  /**
+   * @param options - the server URL and timeouts
+   * @throws TypeError when `url` is not a string
+   */
+  constructor(options: RemoteRouteOptions) {
+    if (!options || typeof options.url !== 'string' || options.url.length === 0) throw new TypeError("'url' must be the server's URL, e.g. 'ws://localhost:2567'");
+    if (options.timeoutMs !== undefined && (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0)) throw new RangeError(`'timeoutMs' must be a positive number, got ${options.timeoutMs}`);
+    this.client = new Client(options.url.replace(/^http/, 'ws'));
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.manifestTtlMs = options.manifestTtlMs ?? 5000;
+  }
+
+  /** Whether the route holds an open connection to the server. */
+  get connected(): boolean {
+    return this.room !== undefined;
+  }
+
+  /** Joins the inference room now (calls join on demand otherwise). */
+  async connect(): Promise<void> {
+    await this.ensureRoom();
+  }
+
+  async manifest(model: string): Promise<Manifest> {
+    const cached = this.manifests.get(model);
+    if (cached && performance.now() - cached.at < this.manifestTtlMs) return cached.manifest;
+    const r = await this.request(InferenceMessage.DESCRIBE, { model }, undefined);
+    if (r.kind !== 'describe') throw unexpected(r.kind);
+    this.manifests.set(model, { manifest: r.manifest, served: r.served, at: performance.now() });
+    return r.manifest;
+  }
+
+  async decide(model: string, batch: PolicyBatch): Promise<Decision[]> {
+    const payload: Record<string, unknown> = { model, n: batch.n, rows: toBytes(batch.rows) };
+    if (batch.masks) payload.masks = toBytes(batch.masks);
+    if (batch.agentIds) payload.agentIds = [...batch.agentIds];
+    if (batch.deadlineMs !== undefined) payload.deadlineMs = batch.deadlineMs;
+    const r = await this.request(InferenceMessage.DECIDE, payload, batch.deadlineMs);
+    if (r.kind !== 'decide') throw unexpected(r.kind);
+    const decisions = r.decisions.map(decodeDecision);
+    if (decisions[0]) this.noteServed(model, decisions[0].model);
+    return decisions;
+  }
+
+  async recommend(model: string, request: RecommendRequest): Promise<Recommendation> {
+    const payload: Record<string, unknown> = { model, history: [...request.history] };
+    if (request.weights) payload.weights = [...request.weights];
+    if (request.k !== undefined) payload.k = request.k;
+    if (request.exclude) payload.exclude = [...request.exclude];
+    if (request.deadlineMs !== undefined) payload.deadlineMs = request.deadlineMs;
+    const r = await this.request(InferenceMessage.RECOMMEND, payload, request.deadlineMs);
+    if (r.kind !== 'recommend') throw unexpected(r.kind);
+    this.noteServed(model, r.recommendation.model);
+    return { ...r.recommendation, servedBy: 'remote' };
+  }
+
+  async run(model: string, feeds: Record<string, Tensor>, options: TensorRunOptions = {}): Promise<RunOutput> {
+    const wire: Record<string, unknown> = {};
+    for (const [name, t] of Object.entries(feeds)) wire[name] = encodeTensor(t);
+    const payload: Record<string, unknown> = { model, feeds: wire };
+    if (options.fetches) payload.fetches = [...options.fetches];
+    if (options.deadlineMs !== undefined) payload.deadlineMs = options.deadlineMs;
+    const r = await this.request(InferenceMessage.RUN, payload, options.deadlineMs);
+    if (r.kind !== 'run') throw unexpected(r.kind);
+    const outputs: Record<string, Tensor> = {};
+    for (const [name, w] of Object.entries(r.outputs)) {
+      const t = decodeTensor(w);
+      if (typeof t === 'string') throw new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `server sent a malformed output "${name}": ${t}`);
+      outputs[name] = t;
+    }
+    this.noteServed(model, r.model);
+    return { outputs, model: r.model, servedBy: 'remote' };
+  }
+
+  /** Asks the server to forget an agent's recurrent state (all agents when omitted). Fire and forget. */
+  resetAgent(model: string, agent?: string): void {
+    if (!this.room) return;
+    try {
+      this.room.send(RemoteMessage.RESET, agent === undefined ? { model } : { model, agent });
+    } catch {
+      // not connected: the server forgets the client's agents when it leaves anyway
+    }
+  }
+
+  /** Rejects pending calls with `closed` and leaves the room. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(new PlaymindError(ErrorCode.CLOSED, 'the remote route was closed'));
+    const room = this.room ?? (await this.joining?.catch(() => undefined));
+    this.room = undefined;
+    if (room) await room.leave(true).catch(() => undefined);
+  }
+
+  /** Forgets a cached manifest when the server serves another version than the one described. */
+  private noteServed(model: string, servedBy: string): void {
+    const cached = this.manifests.get(model);
+    if (!cached) return;
+    const at = servedBy.lastIndexOf('@');
+    const version = at >= 0 ? Number(servedBy.slice(at + 1)) : NaN;
+    if (Number.isInteger(version) && version !== cached.served) this.manifests.delete(model);
+  }
+
+  private async request(type: string, payload: Record<string, unknown>, deadlineMs: number | undefined): Promise<WireResult> {
+    if (this.closed) throw new PlaymindError(ErrorCode.CLOSED, 'the remote route is closed');
+    const room = await this.ensureRoom();
+    const id = this.nextId++;
+    const timeout = deadlineMs ?? this.timeoutMs;
+    return new Promise<WireResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(id)) return;
+        reject(new PlaymindError(ErrorCode.DEADLINE_EXCEEDED, `${type} ${String(payload.model)}: no reply from the server within ${timeout} ms`, { details: { model: payload.model, timeoutMs: timeout } }));
+      }, timeout);
+      this.pending.set(id, { kind: type as WireResult['kind'], resolve, reject, timer });
+      try {
+        room.send(type, { id, ...payload });
+      } catch (err) {
+        this.settle(id)?.reject(new PlaymindError(ErrorCode.UNAVAILABLE, `cannot send to the server: ${(err as Error).message}`, { cause: err }));
+      }
+    });
+  }
+
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    return p;
+  }
+
+  private ensureRoom(): Promise<Room> {
+    if (this.room) return Promise.resolve(this.room);
+    this.joining ??= this.join().finally(() => {
+      this.joining = undefined;
+    });
+    return this.joining;
+  }
+
+  private async join(): Promise<Room> {
+    let room: Room;
+    try {
+      room = await this.client.joinOrCreate(RoomName.INFERENCE);
+    } catch (err) {
+      throw new PlaymindError(ErrorCode.UNAVAILABLE, `cannot join the server's inference room: ${(err as Error).message}`, { cause: err });
+    }
+    if (this.closed) {
+      await room.leave(true).catch(() => undefined);
+      throw new PlaymindError(ErrorCode.CLOSED, 'the remote route was closed');
+    }
+    // A dropped connection fails pending calls at once; the next call joins again.
+    room.reconnection.enabled = false;
+    room.onMessage(InferenceMessage.RESULT, (r: WireResult) => {
+      if (!r || typeof r !== 'object' || typeof r.id !== 'number') return;
+      const p = this.settle(r.id);
+      if (!p) return;
+      if (r.kind !== p.kind) p.reject(unexpected(String(r.kind)));
+      else p.resolve(r);
+    });
+    room.onMessage(InferenceMessage.ERROR, (e: WireErrorReply) => {
+      const err = PlaymindError.fromWire(e);
+      if (e && typeof e.id === 'number') {
+        this.settle(e.id)?.reject(err);
+        return;
+      }
+      // an error without an id (flood disconnect notice): fail everything if it says so
+      if (err.details.disconnect === true) this.failAll(err);
+    });
+    const lost = (code: number, reason?: string) => {
+      if (this.room !== room) return;
+      this.room = undefined;
+      this.failAll(new PlaymindError(ErrorCode.UNAVAILABLE, `lost the connection to the server (code ${code}${reason ? `: ${reason}` : ''})`, { details: { code } }));
+    };
+    room.onLeave(lost);
+    room.onDrop(lost);
+    room.onError((code: number, message?: string) => {
+      this.failAll(new PlaymindError(ErrorCode.UNAVAILABLE, `server error ${code}: ${message ?? ''}`, { details: { code } }));
+    });
+    this.room = room;
+    return room;
+  }
+
+  private failAll(err: PlaymindError): void {
+    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(err);
+  }
+}
+
+function unexpected(kind: string): PlaymindError {
+  return new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `the server answered with an unexpected '${kind.slice(0, 32)}' result`);
+}
+

@@ -1,0 +1,228 @@
+/**
+ * The Playmind server: one HTTP server carrying the express app (KServe v2 REST,
+ * `/metrics`, the model files, the demo game) and the Colyseus rooms over
+ * WebSocket, all on the server's one model repository and inference engine.
+ *
+ * @example
+ * const server = await createServer(serverConfig({ port: 0, host: '127.0.0.1', modelsDir }));
+ * console.log(server.url);
+ * await server.close();
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Server as ColyseusServer, type Presence, matchMaker } from '@colyseus/core';
+import { WebSocketTransport } from '@colyseus/ws-transport';
+import express, { type Application } from 'express';
+import pino from 'pino';
+import { nodeBackend } from '../sdk/engine/backend-node.js';
+import { InferenceEngine } from '../sdk/engine/inference-engine.js';
+import { ErrorCode, PlaymindError, RoomName } from '../sdk/protocol.js';
+import { FsModelSource } from '../sdk/repository/fs-source.js';
+import { ModelRepository } from '../sdk/repository/model-repository.js';
+import type { ServerConfig } from './config.js';
+import { errorHandler, sendError } from './http/errors.js';
+import { kserveRouter } from './http/kserve.js';
+import { modelFilesRouter } from './http/model-files.js';
+import { statusPage } from './http/status-page.js';
+import { Metrics } from './metrics.js';
+import { InferenceRoom } from './rooms/inference-room.js';
+import type { ServerServices } from './services.js';
+// ARENA: the arena room is registered below when server/rooms/arena-room.ts exists.
+import { ArenaRoom, type ArenaSettings } from './rooms/arena-room.js';
+
+export type { ServerConfig } from './config.js';
+export { serverConfig, parseConfig, DEFAULT_CONFIG } from './config.js';
+export type { ServerServices } from './services.js';
+
+/** A running server. */
+export interface PlaymindServer {
+  /** The port it listens on (the real one when the config asked for 0). */
+  readonly port: number;
+  readonly host: string;
+  /** `http://host:port` (loopback when listening on every interface). */
+  readonly url: string;
+  /** The shared services (repository, engine, metrics...). */
+  readonly services: ServerServices;
+  /** Whether a drain has started. */
+  readonly draining: boolean;
+  /**
+   * Drains and stops: refuses new rooms, lets rooms dispose (their ticks finish) and
+   * in-flight inference complete, then closes the engine, the repository and the
+   * HTTP server. Resolves once everything is closed; calling it again returns the same promise.
+   */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createServer} beyond the config. */
+export interface CreateServerOptions {
+  /** A pino logger; by default one is made at `config.logLevel`. */
+  logger?: pino.Logger;
+  /** Game settings of the `arena` room (guard count, seed, tick rate, rate limits...). */
+  arena?: ArenaSettings;
+}
+
+// Colyseus keeps its matchmaker in module state: one server per process at a time.
+let running: Promise<unknown> | null = null;
+
+/**
+ * Starts a server.
+ * @param config - see {@link serverConfig} and `parseConfig`
+ * @param options - a logger
+ * @returns the running server
+ * @throws Error when another server is running in this process, or the port is taken
+ */
+export async function createServer(config: ServerConfig, options: CreateServerOptions = {}): Promise<PlaymindServer> {
+  if (!config || typeof config !== 'object') throw new TypeError("'config' must be a ServerConfig (see serverConfig())");
+  if (running) throw new Error('a Playmind server is already running in this process (Colyseus keeps one matchmaker per process); close it first');
+  let release!: () => void;
+  running = new Promise<void>((r) => (release = r)).then(() => {
+    running = null;
+  });
+  try {
+    return await start(config, options, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+async function start(config: ServerConfig, options: CreateServerOptions, release: () => void): Promise<PlaymindServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'playmind' } });
+  const metrics = new Metrics();
+  const engine = new InferenceEngine({ batching: config.batching, observer: metrics.engineObserver() });
+  await mkdir(config.modelsDir, { recursive: true });
+  await mkdir(dirname(config.telemetryFile), { recursive: true });
+  const repository = new ModelRepository({ source: new FsModelSource(config.modelsDir), backend: nodeBackend(), logger: logger.child({ component: 'repository' }) });
+  metrics.bind(repository, engine);
+  const states = await repository.loadAll();
+  logger.info({ modelsDir: config.modelsDir, models: states.map((s) => ({ name: s.name, state: s.state, served: s.served })) }, 'model repository loaded');
+  if (config.watch) repository.watch();
+
+  const services: ServerServices = { repository, engine, metrics, logger, config, telemetryFile: config.telemetryFile };
+  let draining = false;
+
+  const httpServer: HttpServer = createHttpServer();
+  httpServer.keepAliveTimeout = 5000;
+  const httpClosed = new Promise<void>((resolve) => httpServer.once('close', () => resolve()));
+  const transport = new WebSocketTransport({
+    server: httpServer,
+    // Hard cap: frames past it close the socket. The rooms answer `payload_too_large` below it.
+    maxPayload: 2 * config.inference.maxMessageBytes,
+  });
+  let presence: Presence | undefined;
+  let driver: matchMaker.MatchMakerDriver | undefined;
+  if (config.redisUrl) {
+    const [{ RedisPresence }, { RedisDriver }] = await Promise.all([import('@colyseus/redis-presence'), import('@colyseus/redis-driver')]);
+    presence = new RedisPresence(config.redisUrl);
+    driver = new RedisDriver(config.redisUrl);
+    logger.info({ redis: redact(config.redisUrl) }, 'matchmaking shared through Redis (RedisPresence + RedisDriver)');
+  }
+
+  const gameServer = new ColyseusServer({
+    transport,
+    presence,
+    driver,
+    greet: false,
+    // main.ts handles SIGTERM/SIGINT and drains; Colyseus must not exit the process itself.
+    gracefullyShutdown: false,
+    logger: logger.child({ component: 'colyseus' }),
+    express: (app) => mountHttp(app as Application, services, () => draining),
+  });
+  gameServer.define(RoomName.INFERENCE, InferenceRoom, { services });
+  gameServer.define(RoomName.ARENA, ArenaRoom, options.arena ? { services, arena: options.arena } : { services }); // ARENA
+
+  await gameServer.listen(config.port, config.host);
+  const address = httpServer.address() as AddressInfo;
+  const host = config.host;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${address.port}`;
+  logger.info({ url, port: address.port, host, admin: config.adminToken !== undefined, redis: config.redisUrl !== undefined }, 'playmind server listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      const deadline = Date.now() + config.drainTimeoutMs;
+      const left = () => Math.max(0, deadline - Date.now());
+      logger.info({ timeoutMs: config.drainTimeoutMs }, 'draining: no new rooms; waiting for rooms and in-flight inference');
+      // Locks every room, lets it dispose (ticks finish), disconnects clients, closes the transport.
+      const shutdown = await within(gameServer.gracefullyShutdown(false).then(() => true), left(), false);
+      if (!shutdown) logger.warn('draining: rooms did not dispose in time');
+      const idle = await within(engine.idle().then(() => true), left(), false);
+      if (!idle) logger.warn({ pending: engine.pending }, 'draining: in-flight inference did not finish in time; cancelling it');
+      engine.close();
+      await repository.close();
+      metrics.close();
+      if (httpServer.listening) httpServer.close();
+      httpServer.closeIdleConnections();
+      if (!(await within(httpClosed.then(() => true), Math.min(2000, left() + 500), false))) httpServer.closeAllConnections();
+      await httpClosed;
+      logger.info('server closed');
+      release();
+    })();
+    return closing;
+  };
+
+  return {
+    port: address.port,
+    host,
+    url,
+    services,
+    get draining() {
+      return draining;
+    },
+    close,
+  };
+}
+
+/** Mounts the HTTP routes on the transport's express app. */
+function mountHttp(app: Application, services: ServerServices, isDraining: () => boolean): void {
+  const { config, metrics, repository, logger } = services;
+  app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String((req.route as { path?: unknown }).path)}` : 'unmatched';
+      metrics.http(route, res.statusCode);
+    });
+    next();
+  });
+  app.use(kserveRouter(services, { isDraining }));
+  app.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await metrics.render();
+    res.type(contentType).send(body);
+  });
+  app.use('/models', modelFilesRouter(config.modelsDir));
+  const demoIndex = join(config.demoDir, 'index.html');
+  if (existsSync(demoIndex)) {
+    logger.info({ demoDir: config.demoDir }, 'serving the demo game at /');
+    app.get('/', (_req, res) => res.sendFile(demoIndex));
+    app.use(express.static(config.demoDir, { index: false, dotfiles: 'ignore' }));
+  } else {
+    logger.warn({ demoDir: config.demoDir }, 'the demo game is not built; / serves a status page');
+    app.get('/', (_req, res) => {
+      res.type('html').send(statusPage(repository.list(), config.demoDir, config.adminToken !== undefined));
+    });
+  }
+  app.use((req, res) => {
+    sendError(res, new PlaymindError(ErrorCode.INVALID_ARGUMENT, `no route ${req.method} ${req.path.slice(0, 200)}`), 404);
+  });
+  app.use(errorHandler(logger));
+}
+
+/** Resolves with the promise's value, or `fallback` after `ms`. */
+function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.catch(() => fallback),
+    new Promise<T>((resolve) => {
+      timer = setTimeout(() => resolve(fallback), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,234 @@
+/**
+ * Server configuration: command-line flags over environment variables over defaults.
+ * `parseConfig` is pure (argv and env in, config out) so tests and `main.ts` share it.
+ */
+import { resolve } from 'node:path';
+import type { BatchingOptions } from '../sdk/engine/inference-engine.js';
+
+/** Limits of the `inference` room, per client. */
+export interface InferenceRoomLimits {
+  /** Requests a client may make per second (token bucket refill). @default 500 */
+  ratePerSec: number;
+  /** Requests a client may make in a burst (token bucket size). @default 1000 */
+  burst: number;
+  /** Rejected requests within one second past which the client is disconnected. @default 1000 */
+  floodRejectsPerSec: number;
+  /** Requests a client may have in flight at once. @default 256 */
+  maxPending: number;
+  /** Largest message the room answers; larger ones get `payload_too_large`. @default 1 MiB */
+  maxMessageBytes: number;
+  /** Agents with recurrent state kept per client. @default 10000 */
+  maxAgentsPerClient: number;
+  /** Clients per room before the matchmaker opens another. @default 500 */
+  maxClients: number;
+}
+
+/** Everything the server needs to start. */
+export interface ServerConfig {
+  /** TCP port; 0 picks a free one. @default 2567 */
+  port: number;
+  /** Interface to listen on. @default '0.0.0.0' */
+  host: string;
+  /** The model repository folder. @default './models' */
+  modelsDir: string;
+  /** The built demo game, served at `/` when present. @default './demo-game/dist' */
+  demoDir: string;
+  /** Bearer token of the admin endpoints (model control); unset turns them off. */
+  adminToken?: string;
+  /** Redis URL: when set, Colyseus uses RedisPresence and RedisDriver (several processes). */
+  redisUrl?: string;
+  /** JSONL file quest telemetry is appended to. @default './data/quest-telemetry.jsonl' */
+  telemetryFile: string;
+  /** pino level. @default 'info' */
+  logLevel: string;
+  /** Engine batching defaults (a manifest's `batching` overrides them per model). */
+  batching: BatchingOptions;
+  /** Reload models whose files change on disk. @default true */
+  watch: boolean;
+  /** Largest HTTP request body (KServe infer). @default 8 MiB */
+  maxBodyBytes: number;
+  /** Longest a request may ask to wait, and the default deadline when it names none, in ms. @default 10000 */
+  maxDeadlineMs: number;
+  /** Longest a SIGTERM drain waits for rooms and in-flight inference, in ms. @default 30000 */
+  drainTimeoutMs: number;
+  /** Limits of the inference room. */
+  inference: InferenceRoomLimits;
+}
+
+/** The defaults, as documented in `--help`. */
+export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
+  port: 2567,
+  host: '0.0.0.0',
+  modelsDir: './models',
+  demoDir: './demo-game/dist',
+  telemetryFile: './data/quest-telemetry.jsonl',
+  logLevel: 'info',
+  batching: { maxBatchSize: 256, maxQueueDelayMs: 1, maxQueueSize: 8192 },
+  watch: true,
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxDeadlineMs: 10_000,
+  drainTimeoutMs: 30_000,
+  inference: {
+    ratePerSec: 500, burst: 1000, floodRejectsPerSec: 1000, maxPending: 256,
+    maxMessageBytes: 1024 * 1024, maxAgentsPerClient: 10_000, maxClients: 500,
+  },
+});
+
+/** `--help` text. */
+export const HELP = `playmind server — Colyseus rooms, KServe v2 REST and metrics on one port
+
+Usage: npm start -- [flags]      (or: tsx server/main.ts [flags])
+
+Flags (each overrides its environment variable):
+  --port <n>             PORT              TCP port, 0 = any free port           [2567]
+  --host <addr>          HOST              interface to listen on                [0.0.0.0]
+  --models <dir>         MODELS_DIR        model repository folder               [./models]
+  --demo <dir>           DEMO_DIR          built demo game served at /           [./demo-game/dist]
+  --telemetry <file>     TELEMETRY_FILE    quest telemetry JSONL log             [./data/quest-telemetry.jsonl]
+  --log-level <level>    LOG_LEVEL         fatal|error|warn|info|debug|trace     [info]
+  --batch-max-size <n>   BATCH_MAX_SIZE    most rows merged into one model run   [256]
+  --batch-delay-ms <ms>  BATCH_MAX_DELAY_MS  longest a request waits for others [1]
+  --queue-max <n>        BATCH_MAX_QUEUE   rows queued per model before 'overloaded' [8192]
+  --no-watch             WATCH=0           do not reload models changed on disk
+  --max-body <bytes>     MAX_BODY_BYTES    largest HTTP body (413 above)         [8388608]
+  --max-deadline-ms <ms> MAX_DEADLINE_MS   longest (and default) request deadline [10000]
+  --drain-timeout-ms <ms> DRAIN_TIMEOUT_MS longest SIGTERM drain                 [30000]
+  --rate <n>             INFERENCE_RATE    inference-room requests/s per client  [500]
+  --burst <n>            INFERENCE_BURST   inference-room burst per client       [1000]
+  --help                                   print this help
+
+Environment only:
+  ADMIN_TOKEN     bearer token for model control (POST /v2/repository/models/:name/load|unload);
+                  unset = admin endpoints off
+  REDIS_URL       redis://host:port — share matchmaking across processes (RedisPresence + RedisDriver)
+  PLAYMIND_WATCH_SETTLE_MS  how long model files must be unchanged before a reload [150]
+
+Endpoints:
+  /                          demo game (or a status page when it is not built)
+  ws://host:port             Colyseus rooms 'arena' and 'inference'
+  GET  /v2/health/live, /v2/health/ready
+  GET  /v2/models/:name, /v2/models/:name/ready
+  POST /v2/models/:name/infer
+  POST /v2/repository/models/:name/load|unload   (Authorization: Bearer $ADMIN_TOKEN)
+  GET  /models/index.json, /models/:name/manifest.json, /models/:name/:version/model.onnx
+  GET  /metrics              Prometheus metrics
+`;
+
+/** A bad flag or value. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The result of {@link parseConfig}: a config, or a request for help. */
+export type ParsedArgs = { help: true } | { help: false; config: ServerConfig };
+
+type Env = Record<string, string | undefined>;
+
+const FLAG_ENV: Record<string, string> = {
+  port: 'PORT', host: 'HOST', models: 'MODELS_DIR', demo: 'DEMO_DIR', telemetry: 'TELEMETRY_FILE',
+  'log-level': 'LOG_LEVEL', 'batch-max-size': 'BATCH_MAX_SIZE', 'batch-delay-ms': 'BATCH_MAX_DELAY_MS',
+  'queue-max': 'BATCH_MAX_QUEUE', 'max-body': 'MAX_BODY_BYTES', 'max-deadline-ms': 'MAX_DEADLINE_MS',
+  'drain-timeout-ms': 'DRAIN_TIMEOUT_MS', rate: 'INFERENCE_RATE', burst: 'INFERENCE_BURST',
+};
+
+/**
+ * Reads flags and environment variables.
+ * @param argv - the arguments after the script (`process.argv.slice(2)`)
+ * @param env - the environment (`process.env`)
+ * @returns the config, or `{ help: true }` when `--help` was given
+ * @throws ConfigError naming the flag or variable that is wrong
+ * @example parseConfig(['--port', '0'], {})
+ */
+export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs {
+  const flags = new Map<string, string>();
+  let watch: boolean | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { help: true };
+    if (arg === '--no-watch') {
+      watch = false;
+      continue;
+    }
+    if (arg === '--watch') {
+      watch = true;
+      continue;
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m || !(m[1]! in FLAG_ENV)) throw new ConfigError(`unknown flag ${arg} (see --help)`);
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`flag --${m[1]} needs a value`);
+    flags.set(m[1]!, value);
+  }
+  const raw = (flag: string): { value: string; from: string } | undefined => {
+    const f = flags.get(flag);
+    if (f !== undefined) return { value: f, from: `--${flag}` };
+    const name = FLAG_ENV[flag]!;
+    const e = env[name];
+    return e !== undefined && e !== '' ? { value: e, from: name } : undefined;
+  };
+  const str = (flag: string, def: string) => raw(flag)?.value ?? def;
+  const num = (flag: string, def: number, min: number, integer = true) => {
+    const r = raw(flag);
+    if (!r) return def;
+    const n = Number(r.value);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+      throw new ConfigError(`${r.from} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${r.value}"`);
+    }
+    return n;
+  };
+  const d = DEFAULT_CONFIG;
+  const port = num('port', d.port, 0);
+  if (port > 65535) throw new ConfigError(`port must be at most 65535, got ${port}`);
+  const logLevel = str('log-level', d.logLevel);
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
+  }
+  const ratePerSec = num('rate', d.inference.ratePerSec, 1);
+  const burst = num('burst', Math.max(d.inference.burst, ratePerSec), 1);
+  const envWatch = env.WATCH;
+  const config: ServerConfig = {
+    port,
+    host: str('host', d.host),
+    modelsDir: resolve(str('models', d.modelsDir)),
+    demoDir: resolve(str('demo', d.demoDir)),
+    telemetryFile: resolve(str('telemetry', d.telemetryFile)),
+    adminToken: env.ADMIN_TOKEN ? env.ADMIN_TOKEN : undefined,
+    redisUrl: env.REDIS_URL ? env.REDIS_URL : undefined,
+    logLevel,
+    batching: {
+      maxBatchSize: num('batch-max-size', d.batching.maxBatchSize, 1),
+      maxQueueDelayMs: num('batch-delay-ms', d.batching.maxQueueDelayMs, 0, false),
+      maxQueueSize: num('queue-max', d.batching.maxQueueSize, 1),
+    },
+    watch: watch ?? (envWatch === undefined ? d.watch : !['0', 'false', 'no', 'off'].includes(envWatch.toLowerCase())),
+    maxBodyBytes: num('max-body', d.maxBodyBytes, 1024),
+    maxDeadlineMs: num('max-deadline-ms', d.maxDeadlineMs, 1),
+    drainTimeoutMs: num('drain-timeout-ms', d.drainTimeoutMs, 0),
+    inference: { ...d.inference, ratePerSec, burst, floodRejectsPerSec: Math.max(d.inference.floodRejectsPerSec, ratePerSec) },
+  };
+  if (config.adminToken !== undefined && config.adminToken.length < 8) {
+    throw new ConfigError('ADMIN_TOKEN must be at least 8 characters');
+  }
+  return { help: false, config };
+}
+
+/**
+ * A config for tests and embedding: the defaults with `overrides` applied
+ * (nested `batching` and `inference` are merged).
+ * @example createServer(serverConfig({ port: 0, host: '127.0.0.1', modelsDir: dir }))
+ */
+export function serverConfig(overrides: Partial<Omit<ServerConfig, 'batching' | 'inference'>> & { batching?: Partial<BatchingOptions>; inference?: Partial<InferenceRoomLimits> } = {}): ServerConfig {
+  const d = DEFAULT_CONFIG;
+  return {
+    ...d,
+    ...overrides,
+    modelsDir: resolve(overrides.modelsDir ?? d.modelsDir),
+    demoDir: resolve(overrides.demoDir ?? d.demoDir),
+    telemetryFile: resolve(overrides.telemetryFile ?? d.telemetryFile),
+    batching: { ...d.batching, ...(overrides.batching ?? {}) },
+    inference: { ...d.inference, ...(overrides.inference ?? {}) },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The model repository, read-only over HTTP, for browsers running the SDK in local
+ * mode (`HttpModelSource`): `/models/index.json`, `/models/:name/manifest.json`
+ * and `/models/:name/:version/model.onnx`. Nothing else in the folder is served.
+ */
+import express, { type Router } from 'express';
+import { ErrorCode, PlaymindError } from '../../sdk/protocol.js';
+import { FsModelSource } from '../../sdk/repository/fs-source.js';
+import type { ModelIndex } from '../../sdk/repository/http-source.js';
+import { sendError } from './errors.js';
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
+const VERSION = /^[1-9]\d{0,8}$/;
+
+/**
+ * @param modelsDir - the model repository folder
+ * @returns a router to mount at `/models`
+ */
+export function modelFilesRouter(modelsDir: string): Router {
+  const source = new FsModelSource(modelsDir);
+  const router = express.Router();
+  const notFound = (what: string) => new PlaymindError(ErrorCode.UNKNOWN_MODEL, `not found: ${what.slice(0, 200)}`);
+  const send = (res: express.Response, rel: string, type: string) => {
+    res.type(type);
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(rel, { root: source.location, dotfiles: 'deny' }, (err) => {
+      if (err && !res.headersSent) sendError(res, notFound(rel));
+    });
+  };
+
+  router.get('/index.json', async (_req, res) => {
+    try {
+      const names = await source.listModels();
+      const index: ModelIndex = { models: await Promise.all(names.map(async (name) => ({ name, versions: await source.listVersions(name) }))) };
+      res.setHeader('Cache-Control', 'no-cache');
+      res.json(index);
+    } catch (err) {
+      sendError(res, new PlaymindError(ErrorCode.UNAVAILABLE, `cannot list ${source.location}: ${(err as Error).message}`));
+    }
+  });
+  router.get('/:name/manifest.json', (req, res) => {
+    const name = String(req.params.name);
+    if (!NAME.test(name)) return sendError(res, notFound(name));
+    send(res, `${name}/manifest.json`, 'application/json');
+  });
+  router.get('/:name/:version/model.onnx', (req, res) => {
+    const name = String(req.params.name);
+    const version = String(req.params.version);
+    if (!NAME.test(name) || !VERSION.test(version)) return sendError(res, notFound(`${name}/${version}`));
+    send(res, `${name}/${version}/model.onnx`, 'application/octet-stream');
+  });
+  router.use((req, res) => sendError(res, notFound(req.path)));
+  return router;
+}

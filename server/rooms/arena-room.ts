@@ -1,0 +1,238 @@
+/**
+ * The `arena` room: the authoritative game. One {@link ArenaSession} per room
+ * runs the simulation at 20 Hz; guards are driven by the `npc-guard` model
+ * (one batched decision per tick, pipelined so inference never stalls a tick),
+ * scripted bots fill the arena up to `minPlayers`, and every client controls
+ * one player.
+ *
+ * Define it with the server's services:
+ * `gameServer.define('arena', ArenaRoom, { services })`. Room options (from the
+ * definition only, as an {@link ArenaSettings}): `guardCount`, `minPlayers`,
+ * `seed`, `deadlineMs`, `tickRate`, `maxClients`, `rateLimits`. Join option: `playerId` (1-64 of `[A-Za-z0-9_.-]`),
+ * the id quest telemetry is written under (default: the session id).
+ *
+ * Messages and state: see `arena-messages.ts` and `arena-state.ts`.
+ *
+ * @module
+ */
+import { Room, type Client } from '@colyseus/core';
+import { ArenaMessage, ErrorCode, PlaymindError, RoomName, toPlaymindError, type WireError } from '../../sdk/protocol.js';
+import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
+import { servicesFrom, type RoomServicesOptions, type ServerServices } from '../services.js';
+import { parseFinishQuest, parseInput, parseRecommendationsRequest, parseTakeQuest, RateLimiter, type RateLimitOptions } from './arena-messages.js';
+import type { RecommendationsMessage } from './arena-quests.js';
+import { ArenaSession, type ArenaMetricsSink } from './arena-session.js';
+import type { ArenaState } from './arena-state.js';
+import { QuestTelemetry } from './arena-telemetry.js';
+
+/** Close code sent to a client dropped for flooding. */
+export const ARENA_FLOOD_CLOSE_CODE = 4029;
+
+/** Game settings of the `arena` room. */
+export interface ArenaSettingsInput {
+  /** @default 6 (at most 256 in a room) */
+  guardCount?: number;
+  /** Bots fill the arena up to this many players. @default 4 */
+  minPlayers?: number;
+  /** Simulation seed. @default random */
+  seed?: number;
+  /** Guard decision deadline, ms. @default 25 */
+  deadlineMs?: number;
+  /** Ticks per second. @default 20 */
+  tickRate?: number;
+  /** Most clients per room. @default 32 */
+  maxClients?: number;
+  /** Per-client message limits. @default DEFAULT_RATE_LIMITS */
+  rateLimits?: Partial<RateLimitOptions>;
+}
+
+/**
+ * Settings given in the room's definition. They must be an instance of this
+ * class: Colyseus merges a client's join options into `onCreate`'s options, and
+ * a client can send plain objects but never a server-side instance, so clients
+ * cannot create rooms with their own guard counts or rate limits.
+ *
+ * @example
+ * gameServer.define('arena', ArenaRoom, { services, arena: new ArenaSettings({ guardCount: 8 }) });
+ */
+export class ArenaSettings {
+  readonly values: Readonly<ArenaSettingsInput>;
+
+  /**
+   * @param values - the settings
+   * @throws RangeError naming the first bad setting
+   */
+  constructor(values: ArenaSettingsInput = {}) {
+    const v = { ...values };
+    const check = (name: keyof ArenaSettingsInput, min: number, max: number) => {
+      const x = v[name];
+      if (x !== undefined && (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max)) {
+        throw new RangeError(`arena setting '${name}' must be a number in [${min}, ${max}], got ${String(x)}`);
+      }
+    };
+    check('guardCount', 1, 256);
+    check('minPlayers', 0, 64);
+    check('seed', 0, 2 ** 32 - 1);
+    check('deadlineMs', 1, 1000);
+    check('tickRate', 1, 120);
+    check('maxClients', 1, 1000);
+    this.values = Object.freeze(v);
+  }
+}
+
+/** Options of the `arena` room's definition. */
+export interface ArenaRoomOptions extends RoomServicesOptions {
+  arena?: ArenaSettings;
+}
+
+const PLAYER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** See the module documentation. */
+export class ArenaRoom extends Room<{ state: ArenaState }> {
+  private services!: ServerServices;
+  private game!: ArenaSession;
+  private telemetry!: QuestTelemetry;
+  private limiter!: RateLimiter;
+  private readonly connected = new Map<string, Client>();
+
+  /** The running game (simulation, decisions, traces) — for tests and tooling in the same process. */
+  get session(): ArenaSession {
+    return this.game;
+  }
+
+  override onCreate(options: ArenaRoomOptions): void {
+    this.services = servicesFrom(options);
+    const log = this.services.logger.child({ room: RoomName.ARENA });
+    this.telemetry = new QuestTelemetry(this.services.telemetryFile, (err) => log.error({ err, file: this.services.telemetryFile }, 'arena: quest telemetry write failed'));
+    // Only server-side settings: anything else under 'arena' came from a client's join options.
+    const settings = options.arena instanceof ArenaSettings ? options.arena.values : {};
+    this.limiter = new RateLimiter(settings.rateLimits);
+    const tickRate = settings.tickRate ?? 20;
+    this.maxClients = settings.maxClients ?? 32;
+    // Colyseus' own hard cap, far above ours: a client past it is dropped before decoding.
+    this.maxMessagesPerSecond = 2000;
+    this.game = new ArenaSession({
+      repository: this.services.repository,
+      engine: this.services.engine,
+      guardCount: settings.guardCount,
+      minPlayers: settings.minPlayers,
+      seed: settings.seed,
+      deadlineMs: settings.deadlineMs,
+      telemetry: this.telemetry,
+      metrics: this.metricsSink(),
+      logger: log,
+      onRecommendations: (playerId, message) => this.sendRecommendations(playerId, message),
+    });
+    this.state = this.game.state;
+    // One patch per tick, right after it: clients see every tick's state exactly once.
+    this.patchRate = null;
+    this.setSimulationInterval(() => {
+      this.game.tick();
+      this.broadcastPatch();
+    }, 1000 / tickRate);
+
+    this.onMessage(ArenaMessage.INPUT, (client: Client, message: unknown) => this.handle(client, ArenaMessage.INPUT, () => this.game.setInput(client.sessionId, parseInput(message))));
+    this.onMessage(ArenaMessage.TAKE_QUEST, (client: Client, message: unknown) => this.handle(client, ArenaMessage.TAKE_QUEST, () => this.game.takeQuest(client.sessionId, parseTakeQuest(message))));
+    this.onMessage(ArenaMessage.FINISH_QUEST, (client: Client, message: unknown) =>
+      this.handle(client, ArenaMessage.FINISH_QUEST, () => {
+        parseFinishQuest(message);
+        this.game.finishQuest(client.sessionId);
+      }),
+    );
+    this.onMessage(ArenaMessage.RECOMMENDATIONS, (client: Client, message: unknown) =>
+      this.handle(client, ArenaMessage.RECOMMENDATIONS, () => {
+        parseRecommendationsRequest(message);
+        this.game.requestRecommendations(client.sessionId);
+      }),
+    );
+    this.onMessage('*', (client: Client, type: string | number) =>
+      this.handle(client, String(type).slice(0, 64), () => {
+        throw new PlaymindError(
+          ErrorCode.MALFORMED_MESSAGE,
+          `unknown message type ${JSON.stringify(String(type).slice(0, 64))} (types: ${[ArenaMessage.INPUT, ArenaMessage.TAKE_QUEST, ArenaMessage.FINISH_QUEST, ArenaMessage.RECOMMENDATIONS].join(', ')})`,
+        );
+      }),
+    );
+    this.services.metrics.roomCreated(RoomName.ARENA);
+  }
+
+  override onJoin(client: Client, options?: unknown): void {
+    const requested = (options as { playerId?: unknown } | undefined)?.playerId;
+    const telemetryId = typeof requested === 'string' && PLAYER_ID.test(requested) ? requested : client.sessionId;
+    this.connected.set(client.sessionId, client);
+    this.game.addHuman(client.sessionId, telemetryId);
+    this.services.metrics.clientJoined(RoomName.ARENA);
+  }
+
+  override onLeave(client: Client): void {
+    this.connected.delete(client.sessionId);
+    this.limiter.forget(client.sessionId);
+    this.game.removeHuman(client.sessionId);
+    this.services.metrics.clientLeft(RoomName.ARENA);
+  }
+
+  override async onDispose(): Promise<void> {
+    this.game.close();
+    this.services.metrics.roomDisposed(RoomName.ARENA);
+    await this.game.settled();
+    await this.telemetry.flush();
+  }
+
+  /** A handler's unexpected throw: logged; the room keeps running. */
+  override onUncaughtException(error: Error, method: string): void {
+    this.services.logger.error({ err: error, method, room: this.roomId }, 'arena room: uncaught exception');
+  }
+
+  /** Rate-limits, runs a message handler, and turns its PlaymindError into a typed `error` reply. */
+  private handle(client: Client, type: string, fn: () => void): void {
+    const verdict = this.limiter.take(client.sessionId);
+    if (verdict !== 'ok') {
+      if (verdict === 'flood') {
+        this.services.metrics.rateLimit(RoomName.ARENA, 'disconnected');
+        this.services.logger.warn({ client: client.sessionId, room: this.roomId }, 'arena room: client flooded; disconnecting');
+        this.sendError(client, { code: ErrorCode.RATE_LIMITED, message: 'disconnected: sustained message flood', details: { type, disconnect: true } });
+        this.limiter.forget(client.sessionId);
+        client.leave(ARENA_FLOOD_CLOSE_CODE, 'rate_limited');
+        return;
+      }
+      this.services.metrics.rateLimit(RoomName.ARENA, 'rejected');
+      if (verdict === 'limited') this.sendError(client, { code: ErrorCode.RATE_LIMITED, message: `too many messages; further ones are dropped for now`, details: { type } });
+      return;
+    }
+    try {
+      fn();
+    } catch (err) {
+      const e = toPlaymindError(err);
+      if (e.code === ErrorCode.INTERNAL) this.services.logger.error({ err, type, room: this.roomId }, 'arena room: message failed');
+      this.services.metrics.malformedMessage(RoomName.ARENA, e.code);
+      this.sendError(client, { code: e.code, message: e.message, details: { type } });
+    }
+  }
+
+  private sendError(client: Client, error: WireError): void {
+    if (!this.connected.has(client.sessionId)) return;
+    client.send(ArenaMessage.ERROR, error);
+  }
+
+  private sendRecommendations(playerId: string, message: RecommendationsMessage): void {
+    const client = this.connected.get(playerId);
+    if (client) client.send(ArenaMessage.RECOMMENDATIONS, message);
+  }
+
+  /** Adapts the server's Metrics to what the session reports. */
+  private metricsSink(): ArenaMetricsSink {
+    const m = this.services.metrics;
+    const repo = this.services.repository;
+    const label = (name: string) => (repo.has(name) ? name : UNKNOWN_MODEL_LABEL);
+    const outcomes = { model: 'ok', fallback: 'fallback', deadline: ErrorCode.DEADLINE_EXCEEDED, overloaded: ErrorCode.OVERLOADED, error: ErrorCode.INTERNAL } as const;
+    return {
+      tick: (ms) => m.observeTick(RoomName.ARENA, ms),
+      decision: (outcome, _latencyMs, guards) => {
+        const model = label(this.game?.brain.model ?? 'npc-guard');
+        m.request('arena', model, outcomes[outcome]);
+        if (outcome === 'deadline' || outcome === 'overloaded' || outcome === 'error') m.deadlineMiss(RoomName.ARENA, model, guards);
+      },
+      recommendation: (fallback) => m.request('arena', label('quest-recs'), fallback ? 'fallback' : 'ok'),
+    };
+  }
+}

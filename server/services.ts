@@ -1,0 +1,49 @@
+/**
+ * The shared services every room and HTTP route of one server uses: one model
+ * repository, one inference engine, one metrics registry. They are passed to
+ * rooms through the room definition's options
+ * (`gameServer.define('arena', ArenaRoom, { services })`), never through module
+ * globals, so tests can run servers side by side with their own services.
+ */
+import type pino from 'pino';
+import type { InferenceEngine } from '../sdk/engine/inference-engine.js';
+import type { ModelRepository } from '../sdk/repository/model-repository.js';
+import type { ServerConfig } from './config.js';
+import type { Metrics } from './metrics.js';
+
+/** What a room or route of the server may use. */
+export interface ServerServices {
+  /** The model repository (the one source of model versions). */
+  repository: ModelRepository;
+  /** The inference engine (the one batcher; use it through `repository.use`). */
+  engine: InferenceEngine;
+  /** The server's metrics. */
+  metrics: Metrics;
+  /** The server's logger; rooms take a child (`logger.child({ room: 'arena' })`). */
+  logger: pino.Logger;
+  /** The configuration the server started with. */
+  config: ServerConfig;
+  /** Where quest telemetry (take/finish) is appended, one JSON object per line. */
+  telemetryFile: string;
+}
+
+/** The options rooms receive in `onCreate` (the client's join options are merged under them). */
+export interface RoomServicesOptions {
+  services: ServerServices;
+}
+
+/**
+ * Takes the services out of a room's `onCreate` options.
+ * @param options - the options `onCreate` received
+ * @returns the services the server defined the room with
+ * @throws TypeError when the room was defined without services (a wiring bug)
+ * @example
+ * override onCreate(options: RoomServicesOptions) { this.services = servicesFrom(options); }
+ */
+export function servicesFrom(options: unknown): ServerServices {
+  const s = (options as Partial<RoomServicesOptions> | undefined)?.services;
+  if (!s || typeof s !== 'object' || typeof (s as ServerServices).repository?.use !== 'function' || typeof (s as ServerServices).engine?.run !== 'function') {
+    throw new TypeError("room options must carry 'services' (define the room with { services })");
+  }
+  return s;
+}

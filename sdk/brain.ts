@@ -197,8 +197,21 @@ export class Brain extends Emitter<BrainEvents> {
     return m;
   }
 
-  private async decide(name: string, observations: readonly Observation[], options: DecideOptions): Promise<Decision[]> {
-    const m = (await this.manifestOf(name, 'policy')) as PolicyManifest;
+  private decide(name: string, observations: readonly Observation[], options: DecideOptions): Promise<Decision[]> {
+    // The hot path: a manifest the route already holds needs no await before the call is queued.
+    const cached = this.primary.cachedManifest?.(name);
+    if (cached && cached.kind === 'policy' && !this.closed) {
+      this.seen.set(name, cached);
+      try {
+        return this.decideWith(name, cached, observations, options);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.manifestOf(name, 'policy').then((m) => this.decideWith(name, m as PolicyManifest, observations, options));
+  }
+
+  private decideWith(name: string, m: PolicyManifest, observations: readonly Observation[], options: DecideOptions): Promise<Decision[]> {
     let rows: Float32Array;
     let masks: Float32Array | undefined;
     try {
@@ -210,7 +223,7 @@ export class Brain extends Emitter<BrainEvents> {
     } catch (err) {
       throw this.count(err);
     }
-    if (observations.length === 0) return [];
+    if (observations.length === 0) return Promise.resolve([]);
     const batch = { rows, n: observations.length, masks, agentIds: options.agentIds, deadlineMs: options.deadlineMs ?? this.options.deadlineMs };
     return this.withFallback(name, () => this.primary.decide(name, batch), () => this.fallback!.decide(name, batch), (d) => d.length > 0 && d[0]!.servedBy);
   }
@@ -240,24 +253,32 @@ export class Brain extends Emitter<BrainEvents> {
   }
 
   /** Runs on the primary route; on an "unavailable" error, serves the fallback if it can, counting it. */
-  private async withFallback<T>(name: string, primary: () => Promise<T>, fallback: (() => Promise<T>) | null, servedBy: (t: T) => RouteName | false): Promise<T> {
-    this.ensureOpen();
+  private withFallback<T>(name: string, primary: () => Promise<T>, fallback: (() => Promise<T>) | null, servedBy: (t: T) => RouteName | false): Promise<T> {
+    if (this.closed) return Promise.reject(new PlaymindError(ErrorCode.CLOSED, 'the brain is closed'));
+    let call: Promise<T>;
     try {
-      const r = await primary();
-      const by = servedBy(r);
-      if (by) this.counters.servedBy[by]++;
-      return r;
+      call = primary();
     } catch (err) {
-      const e = err instanceof PlaymindError ? err : null;
-      if (!e || !UNAVAILABLE_CODES.has(e.code) || !fallback || !this.fallback?.canServe(name)) throw this.count(err);
-      this.counters.fallbacks.total++;
-      this.counters.fallbacks.byModel[name] = (this.counters.fallbacks.byModel[name] ?? 0) + 1;
-      this.counters.fallbacks.byReason[e.code] = (this.counters.fallbacks.byReason[e.code] ?? 0) + 1;
-      this.emit('route', { model: name, from: this.primary.name, to: 'fallback', reason: e.code, message: e.message });
-      const r = await fallback();
-      this.counters.servedBy.fallback++;
-      return r;
+      call = Promise.reject(err);
     }
+    return call.then(
+      (r) => {
+        const by = servedBy(r);
+        if (by) this.counters.servedBy[by]++;
+        return r;
+      },
+      async (err: unknown) => {
+        const e = err instanceof PlaymindError ? err : null;
+        if (!e || !UNAVAILABLE_CODES.has(e.code) || !fallback || !this.fallback?.canServe(name)) throw this.count(err);
+        this.counters.fallbacks.total++;
+        this.counters.fallbacks.byModel[name] = (this.counters.fallbacks.byModel[name] ?? 0) + 1;
+        this.counters.fallbacks.byReason[e.code] = (this.counters.fallbacks.byReason[e.code] ?? 0) + 1;
+        this.emit('route', { model: name, from: this.primary.name, to: 'fallback', reason: e.code, message: e.message });
+        const r = await fallback();
+        this.counters.servedBy.fallback++;
+        return r;
+      },
+    );
   }
 
   private count(err: unknown): unknown {

@@ -36,3 +36,4 @@ export function createBrain(options: BrainOptions = {}): Promise<Brain> {
 export * from './public.js';
 export { FsModelSource } from './repository/fs-source.js';
 export { nodeBackend } from './engine/backend-node.js';
+export { workerBackend } from './engine/backend-worker.js';

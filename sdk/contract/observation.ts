@@ -22,36 +22,55 @@ export function encodeObservations(model: string, policy: PolicyContract, observ
   }
   const features = policy.observation.features;
   const width = features.length;
+  const plain = !features.some((f) => f.mean !== undefined || f.std !== undefined);
   const out = new Float32Array(observations.length * width);
-  observations.forEach((obs, r) => {
-    const bad = (why: string, feature?: string) =>
-      new PlaymindError(ErrorCode.INVALID_OBSERVATION, `${model}: observation ${r}: ${why}`, { details: { model, row: r, feature } });
-    if (obs instanceof Float32Array || Array.isArray(obs)) {
-      const row = obs as ArrayLike<number>;
-      if (row.length !== width) throw bad(`has ${row.length} values, the model takes ${width} (${features.slice(0, 4).map((f) => f.name).join(', ')}${width > 4 ? ', ...' : ''})`);
+  for (let r = 0; r < observations.length; r++) {
+    const obs = observations[r];
+    if (plain && obs instanceof Float32Array && obs.length === width) {
+      // The common case: a row in feature order with no normalisation — copy, then check.
+      out.set(obs, r * width);
       for (let i = 0; i < width; i++) {
-        const x = row[i]!;
-        if (typeof x !== 'number' || !Number.isFinite(x)) throw bad(`feature "${features[i]!.name}" (index ${i}) is ${String(x)}, not a finite number`, features[i]!.name);
-        out[r * width + i] = normalise(x, features[i]!);
+        if (!Number.isFinite(obs[i]!)) throw invalid(model, r, `feature "${features[i]!.name}" (index ${i}) is ${String(obs[i])}, not a finite number`, features[i]!.name);
       }
-      return;
+      continue;
     }
-    if (!obs || typeof obs !== 'object') throw bad(`must be an object keyed by feature name or a Float32Array row, got ${obs === null ? 'null' : typeof obs}`);
-    const rec = obs as Record<string, unknown>;
-    for (let i = 0; i < width; i++) {
-      const f = features[i]!;
-      const x = rec[f.name];
-      if (x === undefined) throw bad(`feature "${f.name}" is missing`, f.name);
-      if (typeof x !== 'number' || !Number.isFinite(x)) throw bad(`feature "${f.name}" is ${String(x)}, not a finite number`, f.name);
-      out[r * width + i] = normalise(x, f);
-    }
-    if (Object.keys(rec).length > width) {
-      const known = new Set(features.map((f) => f.name));
-      const extra = Object.keys(rec).find((k) => !known.has(k));
-      if (extra !== undefined) throw bad(`unknown feature "${extra}"`, extra);
-    }
-  });
+    encodeOne(model, features, obs, r, out);
+  }
   return out;
+}
+
+function invalid(model: string, r: number, why: string, feature?: string): PlaymindError {
+  return new PlaymindError(ErrorCode.INVALID_OBSERVATION, `${model}: observation ${r}: ${why}`, { details: { model, row: r, feature } });
+}
+
+/** Encodes one observation in any accepted form, validating every value. */
+function encodeOne(model: string, features: PolicyContract['observation']['features'], obs: Observation | undefined, r: number, out: Float32Array): void {
+  const width = features.length;
+  const bad = (why: string, feature?: string) => invalid(model, r, why, feature);
+  if (obs instanceof Float32Array || Array.isArray(obs)) {
+    const row = obs as ArrayLike<number>;
+    if (row.length !== width) throw bad(`has ${row.length} values, the model takes ${width} (${features.slice(0, 4).map((f) => f.name).join(', ')}${width > 4 ? ', ...' : ''})`);
+    for (let i = 0; i < width; i++) {
+      const x = row[i]!;
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw bad(`feature "${features[i]!.name}" (index ${i}) is ${String(x)}, not a finite number`, features[i]!.name);
+      out[r * width + i] = normalise(x, features[i]!);
+    }
+    return;
+  }
+  if (!obs || typeof obs !== 'object') throw bad(`must be an object keyed by feature name or a Float32Array row, got ${obs === null ? 'null' : typeof obs}`);
+  const rec = obs as Record<string, unknown>;
+  for (let i = 0; i < width; i++) {
+    const f = features[i]!;
+    const x = rec[f.name];
+    if (x === undefined) throw bad(`feature "${f.name}" is missing`, f.name);
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw bad(`feature "${f.name}" is ${String(x)}, not a finite number`, f.name);
+    out[r * width + i] = normalise(x, f);
+  }
+  if (Object.keys(rec).length > width) {
+    const known = new Set(features.map((f) => f.name));
+    const extra = Object.keys(rec).find((k) => !known.has(k));
+    if (extra !== undefined) throw bad(`unknown feature "${extra}"`, extra);
+  }
 }
 
 function normalise(x: number, f: { mean?: number; std?: number }): number {

@@ -39,6 +39,12 @@ export interface RunOptions {
   deadlineMs?: number;
   /** Outputs to compute (all when omitted). */
   fetches?: readonly string[];
+  /**
+   * Requests with the same key (on the same version) may share a batch: the caller promises
+   * they feed the same input names, dtypes, row shapes and fetches. When omitted the engine
+   * derives the key from the feeds.
+   */
+  batchKey?: string;
 }
 
 /** The answer to one request. */
@@ -118,7 +124,8 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
  * const { outputs } = await engine.run(version, { obs: tensor('float32', row, [1, 8]) });
  */
 export class InferenceEngine {
-  private readonly queues = new Map<string, Queue>();
+  /** Batch queues per version, then per batch key (no string is built per request). */
+  private readonly queues = new Map<RunnableVersion, Map<string, Queue>>();
   private readonly defaults: BatchingOptions;
   private readonly observer: EngineObserver;
   private closed = false;
@@ -139,20 +146,24 @@ export class InferenceEngine {
    */
   run(version: RunnableVersion, feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<RunResult> {
     if (this.closed) return Promise.reject(new PlaymindError(ErrorCode.CLOSED, 'the inference engine is closed'));
-    const names = Object.keys(feeds).sort();
-    const first = feeds[names[0]!];
+    let first: Tensor | undefined;
+    for (const name in feeds) {
+      first = feeds[name];
+      break;
+    }
     if (!first) return Promise.reject(new TypeError("InferenceEngine.run: 'feeds' must name at least one tensor"));
     const rows = first.dims[0] ?? 1;
-    const signature = names.map((n) => `${n}:${feeds[n]!.type}:${feeds[n]!.dims.slice(1).join('x')}`).join('|');
-    const key = `${version.id}#${signature}#${options.fetches?.join(',') ?? '*'}`;
-    let q = this.queues.get(key);
-    if (!q || q.version !== version) {
+    const key = options.batchKey ?? feedSignature(feeds, options.fetches);
+    let byKey = this.queues.get(version);
+    if (!byKey) this.queues.set(version, (byKey = new Map()));
+    let q = byKey.get(key);
+    if (!q) {
       q = {
         key, version, fetches: options.fetches, items: [], rows: 0, running: false, timerIsImmediate: false,
         options: { ...this.defaults, ...stripUndefined(version.batching ?? {}) },
       };
       if (version.fixedBatchSize !== undefined) q.options.maxBatchSize = version.fixedBatchSize;
-      this.queues.set(key, q);
+      byKey.set(key, q);
     }
     if (q.rows + rows > q.options.maxQueueSize && q.items.length > 0) {
       const err = new PlaymindError(ErrorCode.OVERLOADED, `model ${version.id} is overloaded: ${q.rows} rows queued (limit ${q.options.maxQueueSize})`, {
@@ -181,7 +192,7 @@ export class InferenceEngine {
   /** Rows waiting, per `name@version`. */
   queueDepth(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const q of this.queues.values()) out[q.version.id] = (out[q.version.id] ?? 0) + q.rows;
+    for (const byKey of this.queues.values()) for (const q of byKey.values()) out[q.version.id] = (out[q.version.id] ?? 0) + q.rows;
     return out;
   }
 
@@ -199,7 +210,7 @@ export class InferenceEngine {
   /** Rejects every queued request with `closed` and refuses new ones. Running batches finish. */
   close(): void {
     this.closed = true;
-    for (const q of this.queues.values()) {
+    for (const q of [...this.queues.values()].flatMap((m) => [...m.values()])) {
       this.clearTimer(q);
       for (const p of q.items.splice(0)) this.fail(q, p, new PlaymindError(ErrorCode.CLOSED, 'the inference engine was closed'));
       q.rows = 0;
@@ -210,7 +221,11 @@ export class InferenceEngine {
     if (q.running) return;
     if (q.items.length === 0) {
       // An idle queue holds nothing worth keeping (and would pin a retired version): drop it.
-      if (!q.timer && this.queues.get(q.key) === q) this.queues.delete(q.key);
+      const byKey = this.queues.get(q.version);
+      if (!q.timer && byKey?.get(q.key) === q) {
+        byKey.delete(q.key);
+        if (byKey.size === 0) this.queues.delete(q.version);
+      }
       return;
     }
     const oldest = q.items[0]!;
@@ -246,19 +261,22 @@ export class InferenceEngine {
     const t0 = now();
     const batch: Pending[] = [];
     let rows = 0;
-    while (q.items.length > 0) {
-      const p = q.items[0]!;
+    let taken = 0;
+    const expired: Pending[] = [];
+    for (; taken < q.items.length; taken++) {
+      const p = q.items[taken]!;
       if (batch.length > 0 && rows + p.rows > q.options.maxBatchSize) break;
-      q.items.shift();
       q.rows -= p.rows;
       if (p.settled) continue;
       if (p.deadlineAt <= t0) {
-        this.fail(q, p, deadlineError(q.version, p, t0));
+        expired.push(p);
         continue;
       }
       batch.push(p);
       rows += p.rows;
     }
+    q.items.splice(0, taken);
+    for (const p of expired) this.fail(q, p, deadlineError(q.version, p, t0));
     if (batch.length === 0) {
       this.schedule(q);
       return;
@@ -292,11 +310,13 @@ export class InferenceEngine {
     }
     const end = now();
     this.observer.onBatch?.({ model: v.name, version: v.version, rows, requests: batch.length, runMs: end - start });
+    const entries = Object.entries(outputs);
     let offset = 0;
     for (const p of batch) {
-      const mine: Record<string, Tensor> = {};
-      for (const [name, t] of Object.entries(outputs)) {
-        mine[name] = batch.length > 1 && t.dims[0] === rows ? sliceRows(t, offset, p.rows) : t;
+      let mine = outputs;
+      if (batch.length > 1) {
+        mine = {};
+        for (const [name, t] of entries) mine[name] = t.dims[0] === rows ? sliceRows(t, offset, p.rows) : t;
       }
       offset += p.rows;
       if (p.settled) continue;
@@ -342,6 +362,11 @@ function deadlineError(v: RunnableVersion, p: Pending, t: number): PlaymindError
   });
 }
 
+function feedSignature(feeds: Record<string, Tensor>, fetches: readonly string[] | undefined): string {
+  const names = Object.keys(feeds).sort();
+  return `${names.map((n) => `${n}:${feeds[n]!.type}:${feeds[n]!.dims.slice(1).join('x')}`).join('|')}#${fetches?.join(',') ?? '*'}`;
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -370,9 +395,11 @@ export function concatFeeds(list: Record<string, Tensor>[], rows: number): Recor
   return out;
 }
 
-/** Copies rows [start, start + count) of a tensor whose first dimension is the batch. */
+/** Rows [start, start + count) of a tensor whose first dimension is the batch (a view, not a copy). */
 export function sliceRows(t: Tensor, start: number, count: number): Tensor {
   const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
-  const data = (t.data as Exclude<TensorData, string[]>).slice(start * per, (start + count) * per) as TensorData;
+  const data = Array.isArray(t.data)
+    ? t.data.slice(start * per, (start + count) * per)
+    : ((t.data as Exclude<TensorData, string[]>).subarray(start * per, (start + count) * per) as TensorData);
   return { type: t.type, data, dims: [count, ...t.dims.slice(1)] };
 }

@@ -74,19 +74,23 @@ export interface PolicyBatch {
 export async function runPolicy(engine: InferenceEngine, version: PolicyVersion, batch: PolicyBatch, memory?: AgentMemory): Promise<Decision[]> {
   const m = version.manifest;
   const p = m.policy;
-  const specs = new Map(m.inputs.map((s) => [s.name, s]));
+  const plan = planOf(m);
+  const specs = plan.specs;
   const feeds: Record<string, Tensor> = {};
   const { n } = batch;
-  // Observation inputs: split each row across the inputs in order.
+  // Observation inputs: split each row across the inputs in order (one input: the rows as they are).
   let offset = 0;
   const width = p.observation.features.length;
   for (const name of p.observation.inputs) {
     const spec = specs.get(name)!;
     const w = perRow(spec);
-    const data = new Float32Array(n * w);
-    if (p.observation.inputs.length === 1) data.set(batch.rows);
-    else for (let r = 0; r < n; r++) data.set(batch.rows.subarray(r * width + offset, r * width + offset + w), r * w);
-    feeds[name] = { type: 'float32', data, dims: dimsFor(spec, n) };
+    let data: Float32Array;
+    if (p.observation.inputs.length === 1) data = batch.rows.length === n * w ? batch.rows : batch.rows.slice(0, n * w);
+    else {
+      data = new Float32Array(n * w);
+      for (let r = 0; r < n; r++) data.set(batch.rows.subarray(r * width + offset, r * width + offset + w), r * w);
+    }
+    feeds[name] = { type: 'float32', data, dims: spec.shape.length === 2 ? [n, w] : dimsFor(spec, n) };
     offset += w;
   }
   if (p.mask) {
@@ -116,8 +120,7 @@ export async function runPolicy(engine: InferenceEngine, version: PolicyVersion,
     if (value !== 0) (data as { fill(v: unknown): unknown }).fill(spec.dtype.includes('int64') ? BigInt(value) : value);
     feeds[name] = { type: spec.dtype, data, dims };
   }
-  const fetches = policyFetches(m);
-  const { outputs, servedBy } = await engine.run(version, feeds, { deadlineMs: batch.deadlineMs, fetches });
+  const { outputs, servedBy } = await engine.run(version, feeds, { deadlineMs: batch.deadlineMs, fetches: plan.fetches, batchKey: plan.batchKey });
   if (p.recurrent && memory && batch.agentIds) {
     const out = outputs[p.recurrent.output];
     if (out) {
@@ -127,6 +130,25 @@ export async function runPolicy(engine: InferenceEngine, version: PolicyVersion,
     }
   }
   return decodeDecisions(m, outputs, n, batch.masks, servedBy);
+}
+
+interface PolicyPlan {
+  specs: Map<string, TensorSpec>;
+  fetches: string[];
+  /** Every call on this manifest feeds the same inputs with the same row shapes: one batch queue. */
+  batchKey: string;
+}
+const plans = new WeakMap<PolicyManifest, PolicyPlan>();
+
+/** What runPolicy derives from a manifest once, not on every call. */
+function planOf(m: PolicyManifest): PolicyPlan {
+  let plan = plans.get(m);
+  if (!plan) {
+    const fetches = policyFetches(m);
+    plan = { specs: new Map(m.inputs.map((s) => [s.name, s])), fetches, batchKey: `policy:${fetches.join(',')}` };
+    plans.set(m, plan);
+  }
+  return plan;
 }
 
 /** The outputs a decision needs (nothing sampled that is not used). */

@@ -189,26 +189,41 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
    * if a swap happens meanwhile (in-flight requests finish on the version they started on).
    * @throws PlaymindError `unknown_model` or `model_unavailable`
    */
-  async use<T>(name: string, fn: (v: ModelVersion) => Promise<T>): Promise<T> {
+  use<T>(name: string, fn: (v: ModelVersion) => Promise<T>): Promise<T> {
     const entry = this.entries.get(name);
     if (!entry) {
-      throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name}" in ${this.source.location}`, { details: { model: name } });
+      return Promise.reject(new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name}" in ${this.source.location}`, { details: { model: name } }));
     }
     const v = entry.served;
     if (!v) {
       const why = entry.unloaded ? 'it was unloaded' : entry.lastError ? `its last load failed: ${entry.lastError.reason}` : 'no version is loaded';
-      throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${name}" cannot answer: ${why}`, { details: { model: name } });
+      return Promise.reject(new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${name}" cannot answer: ${why}`, { details: { model: name } }));
     }
     this.active.set(v, (this.active.get(v) ?? 0) + 1);
-    try {
-      return await fn(v);
-    } finally {
+    const release = () => {
       const n = (this.active.get(v) ?? 1) - 1;
       if (n === 0) {
         this.active.delete(v);
         this.retiring.get(v)?.();
       } else this.active.set(v, n);
+    };
+    let p: Promise<T>;
+    try {
+      p = fn(v);
+    } catch (err) {
+      release();
+      return Promise.reject(err);
     }
+    return p.then(
+      (r) => {
+        release();
+        return r;
+      },
+      (err: unknown) => {
+        release();
+        throw err;
+      },
+    );
   }
 
   /** The state of one model. */

@@ -26,6 +26,10 @@ export class LocalRoute implements Route {
     throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${model}" has no valid manifest`, { details: { model } });
   }
 
+  cachedManifest(model: string): Manifest | undefined {
+    return this.repository.get(model)?.manifest;
+  }
+
   decide(model: string, batch: PolicyBatch): Promise<Decision[]> {
     return this.repository.use(model, (v) => runPolicy(this.engine, expectKind(v, 'policy') as PolicyVersion, batch, this.memory));
   }

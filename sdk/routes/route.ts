@@ -30,6 +30,8 @@ export interface Route {
   readonly name: RouteName;
   /** The manifest of a model (the contract the brain encodes observations with). */
   manifest(model: string): Promise<Manifest>;
+  /** The manifest, when the route holds it already (no I/O): lets the brain skip a turn of the event loop. */
+  cachedManifest?(model: string): Manifest | undefined;
   /** Decisions for a batch of encoded observations. */
   decide(model: string, batch: PolicyBatch): Promise<Decision[]>;
   /** Recommendations for one player. */

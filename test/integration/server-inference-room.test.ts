@@ -159,6 +159,10 @@ describe('server: the inference room (remote route)', function () {
       left = code;
     });
     room.reconnection.enabled = false;
+    // Within its budget a client is answered...
+    room.send('describe', { id: 100_000, model: 'guard' });
+    await waitFor(() => codes.includes('ok'), 10_000, 'an answer within the budget');
+    // ...past it, it is told so, and a sustained flood is disconnected.
     for (let i = 0; i < 900; i++) room.send('describe', { id: i, model: 'guard' });
     await waitFor(() => left !== undefined, 10_000, 'the flooding client to be disconnected');
     expect(codes).to.include('ok');

@@ -1,0 +1,63 @@
+/**
+ * Progress of long training steps, on stderr: a cli-progress bar on a terminal,
+ * percentage lines (every 10 %, at most one per 2 s) otherwise, nothing when
+ * silenced.
+ *
+ * @module
+ */
+import cliProgress from 'cli-progress';
+
+/** One step being tracked. */
+export interface ProgressTask {
+  /** Reports `done` out of the total, with an optional status text. */
+  update(done: number, status?: string): void;
+  /** Ends the step. */
+  stop(): void;
+}
+
+/** Starts tracking a step of `total` units. */
+export type ProgressFactory = (label: string, total: number) => ProgressTask;
+
+/** Shows nothing. */
+export const silentProgress: ProgressFactory = () => ({ update() {}, stop() {} });
+
+/**
+ * Progress on a stream.
+ *
+ * @param stream - where to write @default process.stderr
+ * @param tty - draw a bar @default whether the stream is a terminal
+ * @returns a progress factory
+ */
+export function streamProgress(stream: NodeJS.WriteStream = process.stderr, tty = Boolean(stream.isTTY)): ProgressFactory {
+  return (label, total) => {
+    const started = Date.now();
+    const size = Math.max(1, total);
+    if (tty) {
+      const bar = new cliProgress.SingleBar(
+        { stream, format: `${label.padEnd(26)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} {status}`, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(size, 0, { status: '' });
+      return {
+        update: (done, status) => bar.update(done, { status: status ?? '' }),
+        stop: () => bar.stop(),
+      };
+    }
+    let shown = 0;
+    let last = started;
+    return {
+      update(done, status) {
+        const decile = Math.floor((10 * Math.min(done, size)) / size);
+        const now = Date.now();
+        if (decile > shown && decile < 10 && now - last >= 2000) {
+          shown = decile;
+          last = now;
+          stream.write(`${label}: ${decile * 10}%${status ? ` ${status}` : ''}\n`);
+        }
+      },
+      stop() {
+        stream.write(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      },
+    };
+  };
+}

@@ -4,11 +4,12 @@
  * @module
  */
 import { type ArenaConfig, type ArenaConfigInput, resolveArenaConfig } from './config.js';
-import { dist, lineOfSight, moveCircle } from './geometry.js';
-import { ACTION, GUARD_ACTION_COUNT, guardCanAttack, guardSteer, visibleTarget } from './guard-actions.js';
+import { dist, lineOfSightIndexed, moveCircle } from './geometry.js';
+import { ACTION, type EngagedGroups, GUARD_ACTION_COUNT, engagedGroupsOf, guardCanAttack, guardSteer, visibleTarget } from './guard-actions.js';
 import { guardRewards } from './guard-reward.js';
 import { type ArenaLayout, freePoint, generateLayout } from './layout.js';
 import { Rng, deriveSeed } from './rng.js';
+import { obstacleIndex } from './spatial.js';
 import { fnv1a, fnvMix } from './state-hash.js';
 import type {
   Collectible,
@@ -307,6 +308,7 @@ export class Arena {
       playerDamage.set(t, { dmg: (prev?.dmg ?? 0) + gc.attackDamage, by: g });
       events.push({ type: 'player-hit', tick, playerId: t.id, guardId: g.id, damage: gc.attackDamage });
     }
+    const obstacles = obstacleIndex(this.obstacles);
     for (const p of this.players) {
       if (!p.alive || !p.input.attack || p.cooldown > 0) continue;
       let best: Guard | null = null;
@@ -314,7 +316,7 @@ export class Arena {
       for (const g of this.guards) {
         if (!g.alive) continue;
         const d = dist(p.pos, g.pos);
-        if (d <= bestD && lineOfSight(p.pos, g.pos, this.obstacles)) {
+        if (d <= bestD && lineOfSightIndexed(p.pos, g.pos, obstacles)) {
           best = g;
           bestD = d;
         }
@@ -354,10 +356,20 @@ export class Arena {
       }
     }
 
-    // 3. Movement.
+    // 3. Movement. Flankers look for the nearest ally engaging their target:
+    // group the engaging guards once (who engages whom does not change while
+    // guards move; distances are measured on the current positions).
+    let engaged: EngagedGroups | undefined;
+    for (const g of this.guards) {
+      if (g.alive && g.action === ACTION.flank) {
+        engaged = engagedGroupsOf(this);
+        engaged.build(this);
+        break;
+      }
+    }
     for (const g of this.guards) {
       if (!g.alive) continue;
-      const v = guardSteer(this, g, g.action);
+      const v = guardSteer(this, g, g.action, engaged);
       moveCircle(this, g.pos, v.x, v.y, gc.speed, gc.radius, g.index % 2 === 0 ? 1 : -1);
     }
     for (let i = 0; i < this.players.length; i++) {
@@ -509,6 +521,7 @@ export class Arena {
   /** Each guard's target: the nearest living player in sight range with a clear line of sight. */
   private perceive(): void {
     const gc = this.config.guard;
+    const obstacles = obstacleIndex(this.obstacles);
     for (const g of this.guards) {
       if (!g.alive) {
         g.targetVisible = false;
@@ -519,7 +532,7 @@ export class Arena {
       for (const p of this.players) {
         if (!p.alive) continue;
         const d = dist(g.pos, p.pos);
-        if (d <= bestD && lineOfSight(g.pos, p.pos, this.obstacles)) {
+        if (d <= bestD && lineOfSightIndexed(g.pos, p.pos, obstacles)) {
           best = p;
           bestD = d;
         }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { gridSafe, type ObstacleIndex, type ObstacleLayer, obstacleIndex } from './spatial.js';
 import type { Rect, Vec2 } from './types.js';
 
 /** cos 45° = sin 45°. */
@@ -51,6 +52,29 @@ export function circleHitsAny(cx: number, cy: number, r: number, rects: readonly
   return false;
 }
 
+/**
+ * {@link circleHitsAny} through a cell of an obstacle layer whose pad exceeds
+ * the radius: only rectangles listed in the circle's cell can overlap it.
+ */
+function circleHitsLayer(cx: number, cy: number, r: number, rects: readonly Rect[], layer: ObstacleLayer | null): boolean {
+  if (layer === null || !gridSafe(cx) || !gridSafe(cy)) return circleHitsAny(cx, cy, r, rects);
+  const c = layer.cellAt(cx, cy);
+  const items = layer.items;
+  const end = layer.start[c + 1] as number;
+  for (let k = layer.start[c] as number; k < end; k++) {
+    if (circleHitsRect(cx, cy, r, rects[items[k] as number] as Rect)) return true;
+  }
+  return false;
+}
+
+/**
+ * {@link circleHitsAny} with the obstacles' index: the same answer, looking only
+ * at the rectangles near the circle.
+ */
+export function circleHitsIndexed(cx: number, cy: number, r: number, index: ObstacleIndex): boolean {
+  return circleHitsLayer(cx, cy, r, index.rects, index.layer(r + 1));
+}
+
 /** @returns whether the segment a→b crosses the rectangle (Liang–Barsky clipping) */
 export function segmentHitsRect(ax: number, ay: number, bx: number, by: number, rect: Rect): boolean {
   const dx = bx - ax;
@@ -78,6 +102,32 @@ export function segmentHitsRect(ax: number, ay: number, bx: number, by: number, 
 export function lineOfSight(a: Vec2, b: Vec2, rects: readonly Rect[]): boolean {
   for (let i = 0; i < rects.length; i++) {
     if (segmentHitsRect(a.x, a.y, b.x, b.y, rects[i] as Rect)) return false;
+  }
+  return true;
+}
+
+/**
+ * {@link lineOfSight} with the obstacles' index: the same answer, testing only
+ * the rectangles listed in the cell of the segment's midpoint of a layer padded
+ * by more than half the segment's extent (any rectangle the segment touches is
+ * within that reach of its midpoint).
+ */
+export function lineOfSightIndexed(a: Vec2, b: Vec2, index: ObstacleIndex): boolean {
+  const ax = a.x;
+  const ay = a.y;
+  const bx = b.x;
+  const by = b.y;
+  const rects = index.rects;
+  if (!gridSafe(ax) || !gridSafe(ay) || !gridSafe(bx) || !gridSafe(by)) return lineOfSight(a, b, rects);
+  const hx = Math.abs(bx - ax) * 0.5;
+  const hy = Math.abs(by - ay) * 0.5;
+  const layer = index.layer((hx > hy ? hx : hy) + 1);
+  if (layer === null) return lineOfSight(a, b, rects);
+  const c = layer.cellAt((ax + bx) * 0.5, (ay + by) * 0.5);
+  const items = layer.items;
+  const end = layer.start[c + 1] as number;
+  for (let k = layer.start[c] as number; k < end; k++) {
+    if (segmentHitsRect(ax, ay, bx, by, rects[items[k] as number] as Rect)) return false;
   }
   return true;
 }
@@ -159,6 +209,8 @@ export function moveCircle(
   const ux = dx / len;
   const uy = dy / len;
   const s = side < 0 ? -1 : 1;
+  const rects = world.obstacles;
+  const layer = obstacleIndex(rects).layer(radius + 1);
   // Candidate directions: straight, ±45°, ±90° (rotation by +θ: x' = x c - y s', y' = x s' + y c).
   for (let k = 0; k < 5; k++) {
     let cx: number;
@@ -178,7 +230,7 @@ export function moveCircle(
     }
     const nx = clamp(pos.x + cx * step, radius, world.width - radius);
     const ny = clamp(pos.y + cy * step, radius, world.height - radius);
-    if ((nx !== pos.x || ny !== pos.y) && !circleHitsAny(nx, ny, radius, world.obstacles)) {
+    if ((nx !== pos.x || ny !== pos.y) && !circleHitsLayer(nx, ny, radius, rects, layer)) {
       pos.x = nx;
       pos.y = ny;
       return true;

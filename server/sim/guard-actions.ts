@@ -79,6 +79,83 @@ export function engagedAllies(arena: Arena, guard: Guard): Guard[] {
 }
 
 /**
+ * The engaging guards grouped by target and team, for answering
+ * {@link engagedAllies} questions of many guards in one pass. Valid until a
+ * guard's `alive`, `team`, `targetId` or `action` changes (positions may
+ * change: distances are measured when asked).
+ */
+export class EngagedGroups {
+  /** targetId → team → engaging living guards, in index order. */
+  private readonly groups = new Map<string, Guard[][]>();
+
+  /** Regroups the arena's guards. */
+  build(arena: Arena): void {
+    for (const teams of this.groups.values()) for (const list of teams) if (list !== undefined) list.length = 0;
+    for (const g of arena.guards) {
+      if (!g.alive || g.targetId === null || !isEngagingAction(g.action)) continue;
+      let teams = this.groups.get(g.targetId);
+      if (teams === undefined) {
+        teams = [];
+        this.groups.set(g.targetId, teams);
+      }
+      let list = teams[g.team];
+      if (list === undefined) {
+        list = [];
+        teams[g.team] = list;
+      }
+      list.push(g);
+    }
+    if (this.groups.size > 2 * arena.players.length + 16) {
+      // Forget targets nobody engages any more (players come and go).
+      for (const [id, teams] of this.groups) if (teams.every((l) => l === undefined || l.length === 0)) this.groups.delete(id);
+    }
+  }
+
+  private list(guard: Guard): Guard[] | undefined {
+    if (guard.targetId === null || !guard.alive) return undefined;
+    return this.groups.get(guard.targetId)?.[guard.team];
+  }
+
+  /** @returns `engagedAllies(arena, guard).length` */
+  count(guard: Guard): number {
+    const list = this.list(guard);
+    if (list === undefined) return 0;
+    // The guard is in its own group exactly when it engages too.
+    return list.length - (isEngagingAction(guard.action) ? 1 : 0);
+  }
+
+  /** @returns `engagedAllies(arena, guard)[0]`: the nearest, the lowest index among equally near */
+  nearest(guard: Guard): Guard | undefined {
+    const list = this.list(guard);
+    if (list === undefined) return undefined;
+    let best: Guard | undefined;
+    let bestD = Infinity;
+    for (let i = 0; i < list.length; i++) {
+      const g = list[i] as Guard;
+      if (g === guard) continue;
+      const d = dist(g.pos, guard.pos);
+      if (best === undefined || d < bestD) {
+        best = g;
+        bestD = d;
+      }
+    }
+    return best;
+  }
+}
+
+const ENGAGED = new WeakMap<Arena, EngagedGroups>();
+
+/** @returns the arena's reusable {@link EngagedGroups} (call `build` before use) */
+export function engagedGroupsOf(arena: Arena): EngagedGroups {
+  let e = ENGAGED.get(arena);
+  if (e === undefined) {
+    e = new EngagedGroups();
+    ENGAGED.set(arena, e);
+  }
+  return e;
+}
+
+/**
  * The action mask of one guard: 1 = allowed, 0 = forbidden. A downed guard may
  * only `idle`; `attack` needs a seen target within reach and no cooldown;
  * `chase` and `flank` need a target seen now or remembered.
@@ -122,9 +199,10 @@ export function writeGuardActionMask(arena: Arena, guard: Guard, out: Float32Arr
  * means stay). Patrol advances the waypoint when reached (a side effect kept
  * here so that the patrol semantics live in one place).
  *
+ * @param engaged - the arena's engaged groups, built on the current state (saves a scan of every guard when flanking)
  * @returns the desired movement vector
  */
-export function guardSteer(arena: Arena, guard: Guard, action: number): Vec2 {
+export function guardSteer(arena: Arena, guard: Guard, action: number, engaged?: EngagedGroups): Vec2 {
   const zero = { x: 0, y: 0 };
   const known = guardHasTarget(arena, guard);
   const targetPos = known ? (visibleTarget(arena, guard)?.pos ?? guard.lastSeenPos) : null;
@@ -154,7 +232,7 @@ export function guardSteer(arena: Arena, guard: Guard, action: number): Vec2 {
     case ACTION.flank: {
       if (targetPos === null) return zero;
       const reach = arena.config.guard.attackRange * 0.8;
-      const ally = engagedAllies(arena, guard)[0];
+      const ally = engaged !== undefined ? engaged.nearest(guard) : engagedAllies(arena, guard)[0];
       let ox: number;
       let oy: number;
       if (ally !== undefined) {

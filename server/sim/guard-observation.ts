@@ -13,11 +13,38 @@
  */
 import type { Arena } from './arena.js';
 import { clamp, dist, RAY_DIRECTIONS, rayToBounds, rayToRect } from './geometry.js';
-import { ACTION, engagedAllies, guardHasTarget, visibleTarget } from './guard-actions.js';
+import { ACTION, type EngagedGroups, engagedAllies, engagedGroupsOf, guardHasTarget, visibleTarget } from './guard-actions.js';
+import { GuardGrid, gridSafe, type ObstacleLayer, obstacleIndex } from './spatial.js';
 import type { Guard, Rect, Vec2 } from './types.js';
 
 /** Scratch list of obstacles near the observing guard. */
 const NEAR: Rect[] = [];
+
+/**
+ * What a batch of observations shares: the living guards on a grid of
+ * `allyRadius` cells, the engaging guards by target, and the obstacles bucketed
+ * by ray reach. Built once per {@link observeAll} from the current state.
+ */
+interface ObsContext {
+  readonly grid: GuardGrid;
+  readonly engaged: EngagedGroups;
+  /** Obstacles bucketed with a pad beyond the ray length (null: scan them all). */
+  readonly rayLayer: ObstacleLayer | null;
+}
+
+const GRIDS = new WeakMap<Arena, GuardGrid>();
+
+function obsContext(arena: Arena): ObsContext {
+  let grid = GRIDS.get(arena);
+  if (grid === undefined) {
+    grid = new GuardGrid();
+    GRIDS.set(arena, grid);
+  }
+  grid.build(arena.guards, arena.config.guard.allyRadius);
+  const engaged = engagedGroupsOf(arena);
+  engaged.build(arena);
+  return { grid, engaged, rayLayer: obstacleIndex(arena.obstacles).layer(arena.config.guard.rayLength + 1) };
+}
 
 /** The guard observation's feature names, in vector order. */
 export const GUARD_FEATURES = [
@@ -67,6 +94,15 @@ export const F: Readonly<Record<GuardFeature, number>> = Object.freeze(
  * @param offset - where the row starts @default 0
  */
 export function writeGuardObservation(arena: Arena, guard: Guard, out: Float32Array, offset = 0): void {
+  writeRow(arena, guard, out, offset, null);
+}
+
+/**
+ * Writes one row; with a context, neighbours come from its grids (the same
+ * values as the plain scans: counts and minima do not depend on the order the
+ * candidates come in, and obstacles are visited in their own order).
+ */
+function writeRow(arena: Arena, guard: Guard, out: Float32Array, offset: number, ctx: ObsContext | null): void {
   const gc = arena.config.guard;
   const o = offset;
   out.fill(0, o, o + GUARD_FEATURE_COUNT);
@@ -97,28 +133,62 @@ export function writeGuardObservation(arena: Arena, guard: Guard, out: Float32Ar
     }
   }
 
+  // Allies: a count within allyRadius and a minimum distance. The grid lists
+  // every living guard within allyRadius (and maybe more); an ally farther out
+  // can only make `nearest / allyRadius` >= 1, which clamps to 1 either way.
   let near = 0;
   let nearest = Infinity;
-  for (const g of arena.guards) {
-    if (g === guard || !g.alive || g.team !== guard.team) continue;
-    const d = dist(g.pos, guard.pos);
-    if (d <= gc.allyRadius) near++;
-    if (d < nearest) nearest = d;
+  const guards = arena.guards;
+  const k = ctx === null ? -1 : ctx.grid.query(guard.pos.x, guard.pos.y, gc.allyRadius);
+  if (k >= 0) {
+    const cand = (ctx as ObsContext).grid.out;
+    for (let j = 0; j < k; j++) {
+      const g = guards[cand[j] as number] as Guard;
+      if (g === guard || g.team !== guard.team) continue; // the grid holds living guards only
+      const d = dist(g.pos, guard.pos);
+      if (d <= gc.allyRadius) near++;
+      if (d < nearest) nearest = d;
+    }
+  } else {
+    for (const g of guards) {
+      if (g === guard || !g.alive || g.team !== guard.team) continue;
+      const d = dist(g.pos, guard.pos);
+      if (d <= gc.allyRadius) near++;
+      if (d < nearest) nearest = d;
+    }
   }
   out[o + F.allies_near] = Math.min(1, near / 5);
   out[o + F.ally_distance] = Math.min(1, nearest / gc.allyRadius);
-  out[o + F.allies_engaged] = Math.min(1, engagedAllies(arena, guard).length / 3);
+  const engaged = ctx === null ? engagedAllies(arena, guard).length : ctx.engaged.count(guard);
+  out[o + F.allies_engaged] = Math.min(1, engaged / 3);
 
   // Obstacle rays: only rectangles within ray length can shorten a ray.
   const L = gc.rayLength;
   const gx = guard.pos.x;
   const gy = guard.pos.y;
   let nearCount = 0;
-  for (let i = 0; i < arena.obstacles.length; i++) {
-    const r = arena.obstacles[i] as Rect;
-    const nx = clamp(gx, r.x, r.x + r.w) - gx;
-    const ny = clamp(gy, r.y, r.y + r.h) - gy;
-    if (nx * nx + ny * ny <= L * L) NEAR[nearCount++] = r;
+  const rects = arena.obstacles;
+  // The cell of a layer padded beyond L lists (in obstacle order) every
+  // rectangle within L of the guard: the same NEAR list as a full scan.
+  const layer: ObstacleLayer | null =
+    !gridSafe(gx) || !gridSafe(gy) ? null : ctx !== null ? ctx.rayLayer : obstacleIndex(rects).layer(L + 1);
+  if (layer !== null) {
+    const c = layer.cellAt(gx, gy);
+    const items = layer.items;
+    const end = layer.start[c + 1] as number;
+    for (let j = layer.start[c] as number; j < end; j++) {
+      const r = rects[items[j] as number] as Rect;
+      const nx = clamp(gx, r.x, r.x + r.w) - gx;
+      const ny = clamp(gy, r.y, r.y + r.h) - gy;
+      if (nx * nx + ny * ny <= L * L) NEAR[nearCount++] = r;
+    }
+  } else {
+    for (let i = 0; i < rects.length; i++) {
+      const r = rects[i] as Rect;
+      const nx = clamp(gx, r.x, r.x + r.w) - gx;
+      const ny = clamp(gy, r.y, r.y + r.h) - gy;
+      if (nx * nx + ny * ny <= L * L) NEAR[nearCount++] = r;
+    }
   }
   for (let k = 0; k < 8; k++) {
     const dir = RAY_DIRECTIONS[k] as Vec2;
@@ -162,7 +232,8 @@ export function observeGuard(arena: Arena, guardId: string): Float32Array {
 export function observeAll(arena: Arena, out?: Float32Array): Float32Array {
   const need = arena.guards.length * GUARD_FEATURE_COUNT;
   const buf = out !== undefined && out.length >= need ? out : new Float32Array(need);
-  for (const g of arena.guards) writeGuardObservation(arena, g, buf, g.index * GUARD_FEATURE_COUNT);
+  const ctx = obsContext(arena);
+  for (const g of arena.guards) writeRow(arena, g, buf, g.index * GUARD_FEATURE_COUNT, ctx);
   return buf;
 }
 

@@ -14,6 +14,7 @@
  */
 import type { Arena } from './arena.js';
 import { dist } from './geometry.js';
+import { GuardGrid, sortPrefix } from './spatial.js';
 import type { Guard, Player, PlayerInput, QuestKind, Vec2 } from './types.js';
 
 /** The bot styles. */
@@ -23,6 +24,53 @@ export const BOT_STYLES = ['fighter', 'collector', 'quester'] as const;
 export type BotStyle = (typeof BOT_STYLES)[number];
 
 const IDLE: PlayerInput = Object.freeze({ dx: 0, dy: 0, attack: false });
+
+/** Cell side of the bots' guard grid (their neighbour queries reach 140–250). */
+const BOT_GRID_CELL = 128;
+const GRIDS = new WeakMap<Arena, GuardGrid>();
+let gridArena: Arena | null = null;
+let gridBuilt = false;
+
+/**
+ * The living guards on a grid, built at most once per {@link botInput} call
+ * (positions may change between calls), on first need.
+ */
+function guardGrid(arena: Arena): GuardGrid {
+  let grid = GRIDS.get(arena);
+  if (grid === undefined) {
+    grid = new GuardGrid();
+    GRIDS.set(arena, grid);
+  }
+  if (gridArena !== arena || !gridBuilt) {
+    grid.build(arena.guards, BOT_GRID_CELL);
+    gridArena = arena;
+    gridBuilt = true;
+  }
+  return grid;
+}
+
+/**
+ * Indices of the living guards strictly within `radius` of `pos` (and, with
+ * `minD`, at least that far), ascending, at the front of the grid's `out`
+ * buffer: the guards a scan in index order would accept, in that order.
+ *
+ * @returns how many, or -1 when the grid cannot answer (scan every guard)
+ */
+function guardsWithin(arena: Arena, pos: Vec2, radius: number, minD = -Infinity): number {
+  const grid = guardGrid(arena);
+  const k = grid.query(pos.x, pos.y, radius);
+  if (k < 0) return -1;
+  const out = grid.out;
+  const guards = arena.guards;
+  let m = 0;
+  for (let j = 0; j < k; j++) {
+    const i = out[j] as number;
+    const d = dist((guards[i] as Guard).pos, pos);
+    if (d < radius && d >= minD) out[m++] = i;
+  }
+  sortPrefix(out, m);
+  return m;
+}
 
 function nearestGuard(arena: Arena, pos: Vec2): { g: Guard; d: number } | null {
   let best: Guard | null = null;
@@ -41,6 +89,13 @@ function nearestGuard(arena: Arena, pos: Vec2): { g: Guard; d: number } | null {
 /** Danger of a point: how deep it is inside living guards' reach. */
 function danger(arena: Arena, pos: Vec2, radius: number): number {
   let s = 0;
+  const m = guardsWithin(arena, pos, radius);
+  if (m >= 0) {
+    // The same terms, added in the same (index) order as the scan below.
+    const out = (GRIDS.get(arena) as GuardGrid).out;
+    for (let j = 0; j < m; j++) s += radius - dist((arena.guards[out[j] as number] as Guard).pos, pos);
+    return s;
+  }
   for (const g of arena.guards) {
     if (!g.alive) continue;
     const d = dist(g.pos, pos);
@@ -112,12 +167,23 @@ function collector(arena: Arena, p: Player): PlayerInput {
     // Run from every guard close by, weighted by closeness.
     let vx = 0;
     let vy = 0;
-    for (const g of arena.guards) {
-      if (!g.alive) continue;
-      const d = dist(g.pos, p.pos);
-      if (d >= 140 || d < 1e-6) continue;
-      vx += ((p.pos.x - g.pos.x) / d) * (140 - d);
-      vy += ((p.pos.y - g.pos.y) / d) * (140 - d);
+    const m = guardsWithin(arena, p.pos, 140, 1e-6);
+    if (m >= 0) {
+      const out = (GRIDS.get(arena) as GuardGrid).out;
+      for (let j = 0; j < m; j++) {
+        const g = arena.guards[out[j] as number] as Guard;
+        const d = dist(g.pos, p.pos);
+        vx += ((p.pos.x - g.pos.x) / d) * (140 - d);
+        vy += ((p.pos.y - g.pos.y) / d) * (140 - d);
+      }
+    } else {
+      for (const g of arena.guards) {
+        if (!g.alive) continue;
+        const d = dist(g.pos, p.pos);
+        if (d >= 140 || d < 1e-6) continue;
+        vx += ((p.pos.x - g.pos.x) / d) * (140 - d);
+        vy += ((p.pos.y - g.pos.y) / d) * (140 - d);
+      }
     }
     if (vx !== 0 || vy !== 0) return { ...noisy(arena, { x: vx, y: vy }, 0.35), attack: cornered };
   }
@@ -145,8 +211,17 @@ function quester(arena: Arena, p: Player): PlayerInput {
   else if (q?.kind === 'defeat' && ng !== null) {
     // The weakest guard nearby, approached to just outside its reach.
     let prey: Guard = ng.g;
-    for (const g of arena.guards) {
-      if (g.alive && dist(g.pos, p.pos) < 250 && g.health < prey.health) prey = g;
+    const m = guardsWithin(arena, p.pos, 250);
+    if (m >= 0) {
+      const out = (GRIDS.get(arena) as GuardGrid).out;
+      for (let j = 0; j < m; j++) {
+        const g = arena.guards[out[j] as number] as Guard;
+        if (g.health < prey.health) prey = g;
+      }
+    } else {
+      for (const g of arena.guards) {
+        if (g.alive && dist(g.pos, p.pos) < 250 && g.health < prey.health) prey = g;
+      }
     }
     const d = dist(p.pos, prey.pos);
     if (d <= pc.attackRange && d > gc.attackRange) return { dx: 0, dy: 0, attack: ready };
@@ -169,6 +244,7 @@ export function botInput(arena: Arena, playerId: string, style: BotStyle): Playe
   const p = arena.player(playerId);
   if (p === undefined) throw new RangeError(`unknown player '${String(playerId)}'`);
   if (!p.alive) return IDLE;
+  gridBuilt = false; // guards may have moved since the last call
   switch (style) {
     case 'fighter':
       return fighter(arena, p);

@@ -19,6 +19,7 @@ export const REPO_ROOT = root;
 /** Path of a compat file; skips the calling test (saying why) when the compat folder is absent. */
 export function compatFile(ctx: Mocha.Context, ...parts: string[]): string {
   if (!COMPAT_DIR) {
+    console.log(`    (skipped: needs ${parts.join('/')} from the third-party compat folder; set PLAYMIND_COMPAT_DIR or place it at ../shared/compat)`);
     ctx.skip();
   }
   return join(COMPAT_DIR!, ...parts);

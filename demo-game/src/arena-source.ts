@@ -1,0 +1,138 @@
+/**
+ * What the game reads and does, whoever runs the arena: the server's `arena`
+ * room (`online-source.ts`) or the simulation in the page (`offline-source.ts`).
+ * The scene and the side panel only see this contract.
+ *
+ * The view mirrors the `arena` room's synchronised state (`server/rooms/arena-state.ts`):
+ * the online source hands out the decoded @colyseus/schema objects directly.
+ *
+ * @module
+ */
+import type { ConnectionStatus, HookRecommendation } from './test-hook.js';
+
+/** A read-only keyed collection (a `MapSchema` or a `Map`). */
+export interface KeyedView<V> {
+  readonly size: number;
+  get(key: string): V | undefined;
+  forEach(cb: (value: V, key: string) => void): void;
+}
+
+/** A read-only list (an `ArraySchema` or an array). */
+export interface ListView<V> {
+  readonly length: number;
+  forEach(cb: (value: V, index: number) => void): void;
+}
+
+export interface RectView {
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+}
+
+export interface PlayerView {
+  readonly id: string;
+  /** `human` or `bot` */
+  readonly kind: string;
+  readonly x: number;
+  readonly y: number;
+  readonly health: number;
+  readonly alive: boolean;
+  readonly score: number;
+  /** The active quest id, '' without one. */
+  readonly quest: string;
+  readonly questProgress: number;
+  readonly questGoal: number;
+  readonly questsDone: number;
+}
+
+export interface GuardView {
+  readonly id: string;
+  readonly x: number;
+  readonly y: number;
+  readonly health: number;
+  readonly alive: boolean;
+  /** `idle`, `patrol`, `chase`, `attack`, `flee` or `flank` */
+  readonly action: string;
+  /** Who decided the action, e.g. `npc-guard@1`. */
+  readonly model: string;
+}
+
+export interface CollectibleView {
+  readonly x: number;
+  readonly y: number;
+  readonly active: boolean;
+}
+
+export interface QuestView {
+  readonly id: string;
+  readonly title: string;
+  /** `collect`, `defeat` or `visit` */
+  readonly kind: string;
+  readonly goal: number;
+  readonly reward: number;
+}
+
+/** The arena as the game sees it. */
+export interface ArenaView {
+  readonly tick: number;
+  readonly width: number;
+  readonly height: number;
+  readonly obstacles: ListView<RectView>;
+  readonly players: KeyedView<PlayerView>;
+  readonly guards: KeyedView<GuardView>;
+  readonly collectibles: KeyedView<CollectibleView>;
+  readonly quests: KeyedView<QuestView>;
+}
+
+/** A player's quest recommendations. */
+export interface Recommendations {
+  items: HookRecommendation[];
+  /** e.g. `quest-recs@1`, `quest-recs@popularity` */
+  model: string;
+  coldStart: boolean;
+}
+
+/** What the player wants to do (sticky until replaced). */
+export interface PlayerIntent {
+  dx: number;
+  dy: number;
+  attack: boolean;
+}
+
+/** The events a source emits. */
+export interface SourceEvents {
+  /** After every state update (one per tick). */
+  state: (view: ArenaView) => void;
+  recommendations: (recs: Recommendations) => void;
+  status: (status: ConnectionStatus) => void;
+  error: (error: { code: string; message: string }) => void;
+}
+
+/** An arena the game plays in. */
+export interface ArenaSource {
+  readonly mode: 'online' | 'offline';
+  /** The own player's id. */
+  readonly playerId: string;
+  readonly status: ConnectionStatus;
+  /** The current state, or null before the first one. */
+  view(): ArenaView | null;
+  setIntent(intent: PlayerIntent): void;
+  takeQuest(questId: string): void;
+  requestRecommendations(): void;
+  on<E extends keyof SourceEvents>(event: E, listener: SourceEvents[E]): void;
+  close(): Promise<void>;
+}
+
+/** A tiny typed event emitter for sources. */
+export class SourceEmitter {
+  private readonly listeners: { [E in keyof SourceEvents]: SourceEvents[E][] } = { state: [], recommendations: [], status: [], error: [] };
+
+  on<E extends keyof SourceEvents>(event: E, listener: SourceEvents[E]): void {
+    this.listeners[event].push(listener);
+  }
+
+  emit<E extends keyof SourceEvents>(event: E, ...args: Parameters<SourceEvents[E]>): void {
+    for (const l of this.listeners[event]) (l as (...a: Parameters<SourceEvents[E]>) => void)(...args);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The demo's test hook: a plain, JSON-serialisable summary of what the game
+ * shows, published on `window.__playmind` after every state update, so an
+ * end-to-end test can read the game without scraping pixels.
+ *
+ * This file has no imports: the e2e test (`test/e2e/demo.test.ts`) imports its
+ * types too.
+ *
+ * @module
+ */
+
+/** How the game is connected. */
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'offline';
+
+/** A quest the player can take, as recommended by the quest-recs model. */
+export interface HookRecommendation {
+  id: string;
+  title: string;
+  kind: string;
+  score: number;
+}
+
+/** What `window.__playmind` holds. */
+export interface PlaymindHook {
+  /** `online`: the server's arena room; `offline`: the simulation runs in the page. */
+  mode: 'online' | 'offline';
+  status: ConnectionStatus;
+  /** Whether the game receives ticks (online: joined; offline: running). */
+  connected: boolean;
+  /** The last simulation tick received. */
+  tick: number;
+  /** State updates received so far. */
+  updates: number;
+  /** The own player, once it is in the state. */
+  me: { id: string; x: number; y: number; health: number; alive: boolean; score: number } | null;
+  guards: { id: string; x: number; y: number; action: string; model: string; alive: boolean }[];
+  /** The most common `model` among the guards (e.g. `npc-guard@1`), '' before the first decision. */
+  guardModel: string;
+  recommendations: HookRecommendation[];
+  /** Who made the recommendations (e.g. `quest-recs@1`). */
+  recommendationsModel: string;
+  /** The active quest, or null. */
+  activeQuest: { id: string; title: string; kind: string; progress: number; goal: number } | null;
+  /** The last input sent (`dx`, `dy` in [-1, 1]). */
+  input: { dx: number; dy: number; attack: boolean };
+  /** Errors the server sent (`error` messages) and connection failures, newest last. */
+  errors: { code: string; message: string }[];
+}
+
+declare global {
+  interface Window {
+    __playmind?: PlaymindHook;
+  }
+}

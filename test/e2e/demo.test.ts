@@ -1,0 +1,184 @@
+/**
+ * The demo game end to end: a real Playmind server (shipped models) serving the
+ * built demo at `/`, played in a real headless Chromium driven by
+ * playwright-core. Reads the game through `window.__playmind` (the demo's test
+ * hook), presses keys, clicks a recommendation, and checks that nothing on the
+ * page fails and nothing is fetched from anywhere but the server.
+ *
+ * Needs `demo-game/dist` (`npm run build:demo`; `npm test` builds it) and
+ * `/usr/bin/chromium` (`apt-get install chromium`; skipped, saying so, without it).
+ * `PLAYMIND_E2E_SCREENSHOT=<file.png>` saves a screenshot of the page.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from '../helpers/chai.js';
+import { REPO_ROOT, tempDir } from '../helpers/compat.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { PlaymindHook } from '../../demo-game/src/test-hook.js';
+import { DEFAULT_ARENA_CONFIG, GUARD_ACTIONS } from '../../server/sim/index.js';
+
+const CHROMIUM = process.env.PLAYMIND_CHROMIUM ?? '/usr/bin/chromium';
+const DEMO_DIR = join(REPO_ROOT, 'demo-game', 'dist');
+/** Bound of every wait on the page, ms. */
+const WAIT_MS = Number(process.env.PLAYMIND_E2E_WAIT_MS ?? 15_000);
+
+/** Reads the demo's test hook. */
+function hook(page: Page): Promise<PlaymindHook | null> {
+  return page.evaluate(() => window.__playmind ?? null);
+}
+
+/** Polls the test hook in the page until `pred` holds (bounded by {@link WAIT_MS}). */
+async function waitForHook(page: Page, what: string, pred: string): Promise<PlaymindHook> {
+  try {
+    await page.waitForFunction(`(() => { const h = window.__playmind; return !!h && (${pred}); })()`, undefined, { timeout: WAIT_MS, polling: 50 });
+  } catch (err) {
+    const h = await hook(page);
+    throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}; hook: ${JSON.stringify(h)?.slice(0, 600)}`, { cause: err });
+  }
+  return (await hook(page))!;
+}
+
+describe('demo game in headless Chromium (e2e)', function () {
+  this.timeout(90_000);
+  let ts: TestServer;
+  let browser: BrowserContext;
+  let page: Page;
+  let cleanupProfile: (() => Promise<void>) | undefined;
+  let cleanupData: (() => Promise<void>) | undefined;
+  const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+  const foreignRequests: string[] = [];
+  const failedRequests: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`    (skipped: no Chromium at ${CHROMIUM}; install it with apt-get install chromium, or set PLAYMIND_CHROMIUM)`);
+      this.skip();
+    }
+    if (!existsSync(join(DEMO_DIR, 'index.html'))) {
+      throw new Error(`the demo game is not built: ${join(DEMO_DIR, 'index.html')} is missing; run npm run build:demo (npm test builds it)`);
+    }
+    const data = await tempDir('playmind-e2e-data-');
+    cleanupData = data.cleanup;
+    ts = await startTestServer({ demoDir: DEMO_DIR, modelsDir: join(REPO_ROOT, 'models'), telemetryFile: join(data.dir, 'telemetry.jsonl'), watch: false });
+    const profile = await tempDir('playmind-e2e-chromium-');
+    cleanupProfile = profile.cleanup;
+    // A fresh profile (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(profile.dir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+      viewport: { width: 1280, height: 720 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on('pageerror', (err) => pageErrors.push(String(err.stack ?? err)));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(msg.text());
+    });
+    page.on('request', (req) => {
+      const url = req.url();
+      if (!url.startsWith(ts.server.url) && !url.startsWith(ts.wsUrl) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
+    });
+    page.on('requestfailed', (req) => failedRequests.push(`${req.url()}: ${req.failure()?.errorText ?? '?'}`));
+    const res = await page.goto(`${ts.server.url}/`);
+    expect(res?.status(), 'GET /').to.equal(200);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await ts?.server.close();
+    await cleanupProfile?.();
+    await cleanupData?.();
+  });
+
+  it('joins the arena and receives advancing ticks', async () => {
+    const first = await waitForHook(page, 'the arena to be joined', 'h.connected && h.tick > 0 && h.me !== null');
+    expect(first.mode).to.equal('online');
+    expect(first.status).to.equal('connected');
+    const later = await waitForHook(page, 'ticks to advance', `h.tick >= ${first.tick + 10}`);
+    expect(later.tick).to.be.greaterThan(first.tick);
+    expect(later.updates).to.be.greaterThan(first.updates);
+    expect(await page.locator('[data-hud="status"]').textContent()).to.contain('connected');
+  });
+
+  it('draws the arena on a canvas that is not blank', async () => {
+    const canvas = page.locator('#game canvas');
+    expect(await canvas.count()).to.equal(1);
+    const box = await canvas.boundingBox();
+    expect(box?.width, 'canvas width').to.be.greaterThan(100);
+    expect(box?.height, 'canvas height').to.be.greaterThan(100);
+    // The canvas renderer: read the pixels back and count distinct colours.
+    const colours = await page.evaluate(() => {
+      const c = document.querySelector<HTMLCanvasElement>('#game canvas')!;
+      const ctx = c.getContext('2d');
+      if (!ctx) return -1;
+      const { data } = ctx.getImageData(0, 0, c.width, c.height);
+      const seen = new Set<number>();
+      for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+      return seen.size;
+    });
+    expect(colours, 'distinct colours on the canvas (-1: not a 2d canvas)').to.be.greaterThan(8);
+    const shot = process.env.PLAYMIND_E2E_SCREENSHOT;
+    if (shot) await page.screenshot({ path: shot });
+  });
+
+  it('shows guards acting on the npc-guard model the server serves', async () => {
+    const served = ts.server.services.repository.state('npc-guard')?.served;
+    expect(served, 'served npc-guard version').to.be.a('number');
+    const model = `npc-guard@${served}`;
+    const h = await waitForHook(page, `every guard to be driven by ${model}`, `h.guards.length > 0 && h.guards.every((g) => g.model === ${JSON.stringify(model)})`);
+    expect(model).to.equal('npc-guard@1');
+    for (const g of h.guards) expect(GUARD_ACTIONS as readonly string[], `guard ${g.id}'s action`).to.include(g.action);
+    expect(h.guardModel).to.equal(model);
+    expect(await page.locator('[data-hud="guards"]').textContent()).to.equal(model);
+  });
+
+  it('moves the own player in the direction of the keys pressed (arrows and WASD)', async () => {
+    const tryMove = async (key: string, axis: 'x' | 'y', sign: 1 | -1): Promise<boolean> => {
+      const before = (await waitForHook(page, 'the own player to be alive', 'h.me && h.me.alive')).me!;
+      await page.keyboard.down(key);
+      try {
+        await waitForHook(page, `${key} to move the player`, `h.me && (h.me.${axis} - ${before[axis]}) * ${sign} > 20`);
+        return true;
+      } catch {
+        return false; // blocked by an obstacle or a wall, or downed: the caller tries the other way
+      } finally {
+        await page.keyboard.up(key);
+        await waitForHook(page, `${key}'s release to reach the hook`, 'h.input.dx === 0 && h.input.dy === 0');
+      }
+    };
+    const start = (await hook(page))!;
+    const { width, height } = DEFAULT_ARENA_CONFIG;
+    // Towards the middle first (away from the walls), else the other way.
+    const horizontal: [string, 1 | -1][] = start.me!.x < width / 2 ? [['ArrowRight', 1], ['ArrowLeft', -1]] : [['ArrowLeft', -1], ['ArrowRight', 1]];
+    const vertical: [string, 1 | -1][] = start.me!.y < height / 2 ? [['s', 1], ['w', -1]] : [['w', -1], ['s', 1]];
+    const moved = { x: false, y: false };
+    for (const [key, sign] of horizontal) if (!moved.x) moved.x = await tryMove(key, 'x', sign);
+    for (const [key, sign] of vertical) if (!moved.y) moved.y = await tryMove(key, 'y', sign);
+    expect(moved, 'moved horizontally and vertically').to.deep.equal({ x: true, y: true });
+  });
+
+  it('takes a recommended quest when it is clicked', async () => {
+    const h = await waitForHook(page, 'quest recommendations', 'h.recommendations.length > 0');
+    expect(h.recommendationsModel).to.match(/^quest-recs@/);
+    const pick = h.recommendations.find((r) => r.id !== h.activeQuest?.id)!;
+    const button = page.locator(`#recommendations button[data-quest-id="${pick.id}"]`);
+    await button.click();
+    const after = await waitForHook(page, `quest ${pick.id} to become active`, `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)}`);
+    expect(after.activeQuest!.title).to.equal(pick.title);
+    expect(after.activeQuest!.goal).to.be.greaterThan(0);
+    await page.waitForFunction((id) => document.querySelector<HTMLElement>('#active-quest')?.dataset.questId === id, pick.id, { timeout: WAIT_MS });
+    expect(await page.locator('#active-quest').textContent()).to.contain(pick.title);
+  });
+
+  it('raises no page errors, console errors or server errors, and fetches nothing from elsewhere', async () => {
+    const h = (await hook(page))!;
+    expect(h.errors, 'errors the game received').to.deep.equal([]);
+    expect(pageErrors, 'page errors').to.deep.equal([]);
+    expect(consoleErrors, 'console errors').to.deep.equal([]);
+    expect(foreignRequests, 'requests to other hosts').to.deep.equal([]);
+    expect(failedRequests, 'failed requests').to.deep.equal([]);
+    expect(ts.errors(), 'server errors').to.deep.equal([]);
+  });
+});

@@ -1,7 +1,7 @@
 /** The types and classes both builds of the SDK export. */
 export { Brain, createBrainOn } from './brain.js';
 export type { BrainOptions, BrainStats, BrainEvents, DecideOptions, RouteEvent, PolicyHandle, RecommenderHandle, ModelHandle, Platform } from './brain.js';
-export { PlaymindError, ErrorCode, isErrorCode } from './protocol.js';
+export { PlaymindError, ErrorCode, isErrorCode, ArenaMessage, InferenceMessage, RoomName } from './protocol.js';
 export type { ErrorCodeValue, WireError } from './protocol.js';
 export { parseManifest, ManifestSchema } from './contract/manifest.js';
 export type { Manifest, PolicyManifest, RecommenderManifest, TensorSpec, DType, ModelKind } from './contract/manifest.js';

@@ -8,15 +8,12 @@
 import { Client, type Room } from '@colyseus/sdk';
 import { SourceEmitter, type ArenaSource, type ArenaView, type PlayerIntent, type Recommendations, type SourceEvents } from './arena-source.js';
 import type { ConnectionStatus } from './test-hook.js';
+import { ArenaMessage, RoomName } from '../../sdk/protocol.js';
 
-/** The arena room's name and message types (`server/rooms/arena-messages.ts`). */
-export const ARENA_ROOM = 'arena';
-export const Msg = {
-  INPUT: 'input',
-  TAKE_QUEST: 'take-quest',
-  RECOMMENDATIONS: 'recommendations',
-  ERROR: 'error',
-} as const;
+
+/** The arena room's name and message types, shared with the server (`sdk/protocol.ts`, exported by `playmind/sdk`). */
+export const ARENA_ROOM = RoomName.ARENA;
+export const Msg = ArenaMessage;
 
 /** The `recommendations` message. */
 interface RecommendationsMessage {

@@ -10,7 +10,6 @@ import { SourceEmitter, type ArenaSource, type ArenaView, type PlayerIntent, typ
 import type { ConnectionStatus } from './test-hook.js';
 import { ArenaMessage, RoomName } from '../../sdk/protocol.js';
 
-
 /** The arena room's name and message types, shared with the server (`sdk/protocol.ts`, exported by `playmind/sdk`). */
 export const ARENA_ROOM = RoomName.ARENA;
 export const Msg = ArenaMessage;

@@ -118,13 +118,18 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     const [{ RedisPresence }, { RedisDriver }] = await Promise.all([import('@colyseus/redis-presence'), import('@colyseus/redis-driver')]);
     presence = new RedisPresence(config.redisUrl);
     driver = new RedisDriver(config.redisUrl);
-    logger.info({ redis: redact(config.redisUrl) }, 'matchmaking shared through Redis (RedisPresence + RedisDriver)');
+    logger.info({ redis: redact(config.redisUrl), publicAddress: config.publicAddress }, 'matchmaking shared through Redis (RedisPresence + RedisDriver)');
+    if (!config.publicAddress) {
+      logger.warn('REDIS_URL is set without PUBLIC_ADDRESS: seat reservations will not name this process, so a client that matchmade through another process cannot reach rooms created here; give each process its own --public-address');
+    }
   }
 
   const gameServer = new ColyseusServer({
     transport,
     presence,
     driver,
+    // Seat reservations for rooms this process owns name it, so clients connect here.
+    publicAddress: config.publicAddress,
     greet: false,
     // main.ts handles SIGTERM/SIGINT and drains; Colyseus must not exit the process itself.
     gracefullyShutdown: false,
@@ -139,7 +144,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   const host = config.host;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${address.port}`;
-  logger.info({ url, port: address.port, host, admin: config.adminToken !== undefined, redis: config.redisUrl !== undefined }, 'playmind server listening');
+  logger.info({ url, port: address.port, host, admin: config.adminToken !== undefined, redis: config.redisUrl !== undefined, publicAddress: config.publicAddress, processId: matchMaker.processId }, 'playmind server listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

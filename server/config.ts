@@ -37,6 +37,14 @@ export interface ServerConfig {
   adminToken?: string;
   /** Redis URL: when set, Colyseus uses RedisPresence and RedisDriver (several processes). */
   redisUrl?: string;
+  /**
+   * This process's own address as clients reach it, without a scheme (`host[:port][/path]`,
+   * e.g. `game.example.com/p1` behind a load balancer that routes `/p1/` to this process).
+   * Seat reservations for rooms this process owns carry it, so a client that matchmade through
+   * any process connects to the one that runs its room. Unset: clients connect to the address
+   * they matchmade through (right for a single process).
+   */
+  publicAddress?: string;
   /** JSONL file quest telemetry is appended to. @default './data/quest-telemetry.jsonl' */
   telemetryFile: string;
   /** pino level. @default 'info' */
@@ -93,6 +101,8 @@ Flags (each overrides its environment variable):
   --max-body <bytes>     MAX_BODY_BYTES    largest HTTP body (413 above)         [8388608]
   --max-deadline-ms <ms> MAX_DEADLINE_MS   longest (and default) request deadline [10000]
   --drain-timeout-ms <ms> DRAIN_TIMEOUT_MS longest SIGTERM drain                 [30000]
+  --public-address <a>   PUBLIC_ADDRESS    this process as clients reach it, host[:port][/path]
+                                           (no scheme); set one per process with REDIS_URL
   --rate <n>             INFERENCE_RATE    inference-room requests/s per client  [500]
   --burst <n>            INFERENCE_BURST   inference-room burst per client       [1000]
   --help                                   print this help
@@ -132,6 +142,7 @@ const FLAG_ENV: Record<string, string> = {
   'log-level': 'LOG_LEVEL', 'batch-max-size': 'BATCH_MAX_SIZE', 'batch-delay-ms': 'BATCH_MAX_DELAY_MS',
   'queue-max': 'BATCH_MAX_QUEUE', 'max-body': 'MAX_BODY_BYTES', 'max-deadline-ms': 'MAX_DEADLINE_MS',
   'drain-timeout-ms': 'DRAIN_TIMEOUT_MS', rate: 'INFERENCE_RATE', burst: 'INFERENCE_BURST',
+  'public-address': 'PUBLIC_ADDRESS',
 };
 
 /**
@@ -189,6 +200,7 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
   const ratePerSec = num('rate', d.inference.ratePerSec, 1);
   const burst = num('burst', Math.max(d.inference.burst, ratePerSec), 1);
   const envWatch = env.WATCH;
+  const publicAddress = publicAddressOf(raw('public-address'));
   const config: ServerConfig = {
     port,
     host: str('host', d.host),
@@ -197,6 +209,7 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
     telemetryFile: resolve(str('telemetry', d.telemetryFile)),
     adminToken: env.ADMIN_TOKEN ? env.ADMIN_TOKEN : undefined,
     redisUrl: env.REDIS_URL ? env.REDIS_URL : undefined,
+    publicAddress,
     logLevel,
     batching: {
       maxBatchSize: num('batch-max-size', d.batching.maxBatchSize, 1),
@@ -213,6 +226,16 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
     throw new ConfigError('ADMIN_TOKEN must be at least 8 characters');
   }
   return { help: false, config };
+}
+
+/** `host[:port][/path]`: the SDK puts `ws(s)://` in front and `/<processId>/<roomId>` after it. */
+function publicAddressOf(r: { value: string; from: string } | undefined): string | undefined {
+  if (!r) return undefined;
+  const value = r.value.trim().replace(/\/+$/, '');
+  if (!/^[A-Za-z0-9.\-]+(:\d{1,5})?(\/[A-Za-z0-9._~\-/]*)?$/.test(value) && !/^\[[0-9A-Fa-f:.]+\](:\d{1,5})?(\/[A-Za-z0-9._~\-/]*)?$/.test(value)) {
+    throw new ConfigError(`${r.from} must be host[:port][/path] without a scheme (e.g. game.example.com/p1 or 10.0.0.5:2567), got "${r.value}"`);
+  }
+  return value;
 }
 
 /**

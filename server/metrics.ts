@@ -128,7 +128,7 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     // process metrics, including event-loop lag (nodejs_eventloop_lag_p99_seconds, from monitorEventLoopDelay)
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1 });
   }
 
   /** Hooks for the {@link InferenceEngine}'s `observer` option. */

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { LOG_FORMATS, type LogFormat } from '../../models/train/recs/interactions.js';
 import { trainRecsPipeline } from '../../models/train/recs/pipeline.js';
 import { formatTable } from '../../models/train/recs/evaluate.js';
-import { silentProgress, streamProgress } from '../../models/train/recs/progress.js';
+import { silentProgress, streamProgress } from '../../models/train/progress.js';
 import { ErrorCode, PlaymindError } from '../protocol.js';
 
 /** The command's usage text. */

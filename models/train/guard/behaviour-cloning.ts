@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GUARD_ACTION_COUNT, GUARD_FEATURE_COUNT, Rng } from '../../../server/sim/index.js';
 import type { BcDataset } from './dataset.js';
 import { layout, type MlpShape } from './mlp.js';
-import type { ProgressFactory } from './progress.js';
+import type { ProgressFactory } from '../progress.js';
 
 /** Options of {@link behaviourClone}. */
 export interface BcOptions {
@@ -144,7 +144,7 @@ export async function behaviourClone(options: BcOptions): Promise<BcResult> {
       const b = targets(data, order.subarray(k * batchSize, Math.min(data.size, (k + 1) * batchSize)));
       optimizer.minimize(() => lossOf(b.x, b.m, b.t));
       tf.dispose([b.x, b.m, b.t]);
-      task?.update((epoch - 1) * batches + k + 1, `epoch ${epoch}/${epochs}`);
+      task?.update((epoch - 1) * batches + k + 1, { status: `epoch ${epoch}/${epochs}` });
     }
     const train = evaluate(data);
     const point: BcEpoch = { epoch, loss: train.loss, accuracy: train.accuracy };

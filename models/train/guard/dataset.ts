@@ -15,7 +15,7 @@ import {
   runEpisode,
   type GuardPolicy,
 } from '../../../server/sim/index.js';
-import type { ProgressFactory } from './progress.js';
+import type { ProgressFactory } from '../progress.js';
 
 /** A behaviour-cloning data set (rows concatenated). */
 export interface BcDataset {

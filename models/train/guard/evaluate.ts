@@ -27,7 +27,7 @@ import {
   type EpisodeResult,
   type GuardPolicy,
 } from '../../../server/sim/index.js';
-import { silentProgress, streamProgress, type ProgressFactory } from './progress.js';
+import { silentProgress, streamProgress, type ProgressFactory } from '../progress.js';
 import { meanSd } from './rollout.js';
 import { evaluationSeeds } from './seeds.js';
 

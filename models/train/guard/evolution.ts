@@ -20,7 +20,7 @@
  */
 import { Rng, deriveSeed } from '../../../server/sim/index.js';
 import { Mlp, type MlpShape } from './mlp.js';
-import type { ProgressFactory } from './progress.js';
+import type { ProgressFactory } from '../progress.js';
 import { meanSd, mlpPolicy, playEpisodes } from './rollout.js';
 import { trainingSeed } from './seeds.js';
 
@@ -156,7 +156,7 @@ export async function evolve(options: EsOptions): Promise<EsResult> {
       if (point.validation > best.validation) best = { params: Float32Array.from(theta), validation: point.validation, generation: gen };
     }
     curve.push(point);
-    task?.update(gen, `pop ${mean.toFixed(3)}${point.validation !== undefined ? ` val ${point.validation.toFixed(3)}` : ''} best ${best.validation.toFixed(3)}`);
+    task?.update(gen, { status: `pop ${mean.toFixed(3)}${point.validation !== undefined ? ` val ${point.validation.toFixed(3)}` : ''} best ${best.validation.toFixed(3)}` });
   }
   task?.stop();
   return { params: best.params, validation: best.validation, bestGeneration: best.generation, curve, episodes: played };

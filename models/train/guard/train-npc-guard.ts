@@ -28,7 +28,7 @@ import { evaluateGuard, evaluationTable, type GuardEvaluation } from './evaluate
 import { evolve, type EsResult } from './evolution.js';
 import { initParams, layout, type MlpShape } from './mlp.js';
 import { writeGuardModel, type WrittenGuardModel } from './onnx-export.js';
-import { silentProgress, streamProgress, type ProgressFactory } from './progress.js';
+import { silentProgress, streamProgress, type ProgressFactory } from '../progress.js';
 import { writeGuardReport } from './report.js';
 import { meanSd, playEpisodes } from './rollout.js';
 import { trainingSeed } from './seeds.js';

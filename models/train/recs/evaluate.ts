@@ -20,7 +20,7 @@ import { transformWeight, type WeightTransform } from './ease.js';
 import type { Interaction } from './interactions.js';
 import { MetricMean, rankScore, type RankScore } from './metrics.js';
 import { TENSORS } from './onnx-export.js';
-import { silentProgress, type ProgressFactory } from './progress.js';
+import { silentProgress, type ProgressFactory } from '../progress.js';
 import { fitRecommender, readRecommenderManifest, writeModelFolder, type FitOptions, type TrainedRecommender } from './trainer.js';
 
 /** One row of the results table. */

@@ -8,7 +8,7 @@ import { ErrorCode, PlaymindError } from '../../../sdk/protocol.js';
 import { buildDataset, describeDataset } from './dataset.js';
 import { evaluateLeaveOneOut, type EvalReport } from './evaluate.js';
 import { readInteractions, readTitles, type Interaction, type LogFormat, type ReadResult } from './interactions.js';
-import { silentProgress, type ProgressFactory } from './progress.js';
+import { silentProgress, type ProgressFactory } from '../progress.js';
 import { writeReport } from './report.js';
 import { fitRecommender, nameFromDir, writeModelFolder, type FitOptions, type TrainedRecommender, type WrittenModel } from './trainer.js';
 
@@ -74,7 +74,7 @@ export async function trainRecsPipeline(o: PipelineOptions): Promise<PipelineRes
   if (typeof o.interactions === 'string') {
     if (!o.columns) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'columns' is required when 'interactions' is a file`);
     const task = progress('read interactions', 1);
-    read = await readInteractions(o.interactions, { ...o.columns, onProgress: (d, total) => task.update(d, total) });
+    read = await readInteractions(o.interactions, { ...o.columns, onProgress: (d, total) => task.update(d, { total }) });
     task.stop();
     interactions = read.interactions;
     weighted = o.weighted ?? o.columns.weightCol !== undefined;

@@ -19,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formatTable, type EvalReport } from './evaluate.js';
 import { readInteractions, type Interaction } from './interactions.js';
 import { trainRecsPipeline } from './pipeline.js';
-import { silentProgress, streamProgress } from './progress.js';
+import { silentProgress, streamProgress } from '../progress.js';
 import { evaluationBarsSvg } from './report.js';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');

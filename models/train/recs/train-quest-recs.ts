@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { evaluateModelFolder, formatTable, type EvalReport } from './evaluate.js';
 import { trainRecsPipeline, type PipelineResult } from './pipeline.js';
-import { streamProgress, silentProgress } from './progress.js';
+import { streamProgress, silentProgress } from '../progress.js';
 import { questCatalogue } from './quests.js';
 import { simulateTelemetry, writeTelemetry } from './telemetry.js';
 

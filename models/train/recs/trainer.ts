@@ -28,7 +28,7 @@ import {
 } from './ease.js';
 import type { Interaction } from './interactions.js';
 import { buildRecommenderOnnx, TENSORS } from './onnx-export.js';
-import { silentProgress, type ProgressFactory } from './progress.js';
+import { silentProgress, type ProgressFactory } from '../progress.js';
 
 export { formatFromPath, parseInteractions, readInteractions, readTitles, splitCsvLine } from './interactions.js';
 export type { ColumnSelection, Interaction, LogFormat, ReadOptions, ReadResult } from './interactions.js';
@@ -147,7 +147,7 @@ export function fitRecommender(ds: Dataset, options: FitOptions): TrainedRecomme
     chosen = options.lambdaMultiple * scale;
   } else if (lambda === 'auto') {
     const task = progress(`tune λ (${lambdaGrid.length}×${n})`, 1);
-    const tuned = tuneLambda(ds, { kept, transform, grid: lambdaGrid, seed: seed + 7919, tick: (d, total) => task.update(d, total) });
+    const tuned = tuneLambda(ds, { kept, transform, grid: lambdaGrid, seed: seed + 7919, tick: (d, total) => task.update(d, { total }) });
     task.stop();
     // The inner split has slightly smaller counts: carry λ over as a multiple of the scale.
     const bestIndex = tuned.curve.reduce((b, c, i, all) => (c.ndcg > all[b]!.ndcg ? i : b), 0);
@@ -159,7 +159,7 @@ export function fitRecommender(ds: Dataset, options: FitOptions): TrainedRecomme
   }
   t = Date.now();
   const task = progress(`fit EASE (${n} items)`, 1);
-  const B = easeFromGram(G, n, chosen, (d, total) => task.update(d, total));
+  const B = easeFromGram(G, n, chosen, (d, total) => task.update(d, { total }));
   task.stop();
   timings.fit = (Date.now() - t) / 1000;
 

@@ -71,7 +71,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   demoDir: './demo-game/dist',
   telemetryFile: './data/quest-telemetry.jsonl',
   logLevel: 'info',
-  batching: { maxBatchSize: 256, maxQueueDelayMs: 1, maxQueueSize: 8192 },
+  batching: { maxBatchSize: 256, maxQueueDelayMs: 0, maxQueueSize: 8192 },
   watch: true,
   maxBodyBytes: 8 * 1024 * 1024,
   maxDeadlineMs: 10_000,
@@ -95,7 +95,7 @@ Flags (each overrides its environment variable):
   --telemetry <file>     TELEMETRY_FILE    quest telemetry JSONL log             [./data/quest-telemetry.jsonl]
   --log-level <level>    LOG_LEVEL         fatal|error|warn|info|debug|trace     [info]
   --batch-max-size <n>   BATCH_MAX_SIZE    most rows merged into one model run   [256]
-  --batch-delay-ms <ms>  BATCH_MAX_DELAY_MS  longest a request waits for others [1]
+  --batch-delay-ms <ms>  BATCH_MAX_DELAY_MS  longest a request waits for others [0 = the same event-loop turn]
   --queue-max <n>        BATCH_MAX_QUEUE   rows queued per model before 'overloaded' [8192]
   --no-watch             WATCH=0           do not reload models changed on disk
   --max-body <bytes>     MAX_BODY_BYTES    largest HTTP body (413 above)         [8388608]

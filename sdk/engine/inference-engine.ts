@@ -11,14 +11,18 @@ import type { BackendSession, Tensor, TensorData } from './backend.js';
 export interface BatchingOptions {
   /** Most rows merged into one run. @default 256 */
   maxBatchSize: number;
-  /** Longest time the oldest queued request waits for others to join its batch. @default 1 */
+  /**
+   * Longest time the oldest queued request waits for others to join its batch. With 0, a batch
+   * takes every request made in the same turn of the event loop (and those that queue while the
+   * model runs), adding no latency. @default 0
+   */
   maxQueueDelayMs: number;
   /** Most rows waiting per model version; past it requests fail fast with `overloaded`. @default 8192 */
   maxQueueSize: number;
 }
 
 /** The default batching options. */
-export const DEFAULT_BATCHING: Readonly<BatchingOptions> = { maxBatchSize: 256, maxQueueDelayMs: 1, maxQueueSize: 8192 };
+export const DEFAULT_BATCHING: Readonly<BatchingOptions> = { maxBatchSize: 256, maxQueueDelayMs: 0, maxQueueSize: 8192 };
 
 /** What the engine needs of a loaded model version. */
 export interface RunnableVersion {

@@ -109,7 +109,7 @@ async function engineVsRaw(ctx: BenchContext, backend: Backend, bytes: Uint8Arra
   };
   for (const n of [1, 64, 1024]) {
     ctx.log(`engine vs raw, batch ${n}`);
-    const engine = new InferenceEngine({ batching: { maxBatchSize: n, maxQueueDelayMs: 1, maxQueueSize: 1 << 20 } });
+    const engine = new InferenceEngine({ batching: { maxBatchSize: n, maxQueueDelayMs: 0, maxQueueSize: 1 << 20 } });
     const v = version(session, {});
     const whole = rows(n);
     const singles = Array.from({ length: n }, (_, i) => rows(1, i));
@@ -153,7 +153,7 @@ async function concurrentDecides(ctx: BenchContext, dir: string, bytes: Uint8Arr
     title: `${CALLS} concurrent single-row \`decide()\` calls through the SDK`,
     columns: ['how', 'calls/s', `ms per ${CALLS} calls`, 'vs one run per call'],
     rows: [
-      line('SDK, micro-batching (defaults: maxBatchSize 256, maxQueueDelayMs 1)', r.batched!, r.unbatched!),
+      line('SDK, micro-batching (defaults: maxBatchSize 256, maxQueueDelayMs 0)', r.batched!, r.unbatched!),
       line('SDK, one `session.run` per call (maxBatchSize 1)', r.unbatched!, r.unbatched!),
       line(`raw \`session.run\` × ${CALLS}, no SDK`, r.raw!, r.unbatched!),
       line('SDK + workerBackend, micro-batching', r.workerBatched!, r.workerUnbatched!),

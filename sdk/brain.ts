@@ -201,7 +201,7 @@ export class Brain extends Emitter<BrainEvents> {
     // The hot path: a manifest the route already holds needs no await before the call is queued.
     const cached = this.primary.cachedManifest?.(name);
     if (cached && cached.kind === 'policy' && !this.closed) {
-      this.seen.set(name, cached);
+      if (this.seen.get(name) !== cached) this.seen.set(name, cached);
       try {
         return this.decideWith(name, cached, observations, options);
       } catch (err) {

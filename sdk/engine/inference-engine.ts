@@ -54,13 +54,46 @@ export interface RunOptions {
 /** The answer to one request. */
 export interface RunResult {
   /** The request's rows of every output (outputs without a batch dimension are given whole). */
-  outputs: Record<string, Tensor>;
-  /** `name@version` that served the request. */
-  servedBy: string;
-  /** Time spent queued, in ms. */
-  queueMs: number;
+  readonly outputs: Record<string, Tensor>;
+  /** The outputs of the whole batch the request ran in; the request's rows start at {@link rowOffset}. */
+  readonly batchOutputs: Record<string, Tensor>;
+  /** Index of the request's first row in {@link batchOutputs}. */
+  readonly rowOffset: number;
   /** Rows in the batch the request ran in. */
-  batchRows: number;
+  readonly batchRows: number;
+  /** `name@version` that served the request. */
+  readonly servedBy: string;
+  /** Time spent queued, in ms. */
+  readonly queueMs: number;
+}
+
+/** A request's share of a batch; its own rows are cut out only if someone reads `outputs`. */
+class BatchShare implements RunResult {
+  private own?: Record<string, Tensor>;
+
+  constructor(
+    readonly batchOutputs: Record<string, Tensor>,
+    readonly rowOffset: number,
+    private readonly rows: number,
+    readonly batchRows: number,
+    readonly servedBy: string,
+    readonly queueMs: number,
+  ) {}
+
+  get outputs(): Record<string, Tensor> {
+    if (!this.own) {
+      if (this.rows === this.batchRows) this.own = this.batchOutputs;
+      else {
+        const own: Record<string, Tensor> = {};
+        for (const name in this.batchOutputs) {
+          const t = this.batchOutputs[name]!;
+          own[name] = t.dims[0] === this.batchRows ? sliceRows(t, this.rowOffset, this.rows) : t;
+        }
+        this.own = own;
+      }
+    }
+    return this.own;
+  }
 }
 
 /** A batch the engine ran (for metrics). */
@@ -314,14 +347,9 @@ export class InferenceEngine {
     }
     const end = now();
     this.observer.onBatch?.({ model: v.name, version: v.version, rows, requests: batch.length, runMs: end - start });
-    const entries = Object.entries(outputs);
     let offset = 0;
     for (const p of batch) {
-      let mine = outputs;
-      if (batch.length > 1) {
-        mine = {};
-        for (const [name, t] of entries) mine[name] = t.dims[0] === rows ? sliceRows(t, offset, p.rows) : t;
-      }
+      const at = offset;
       offset += p.rows;
       if (p.settled) continue;
       p.settled = true;
@@ -329,7 +357,7 @@ export class InferenceEngine {
       const queueMs = start - p.enqueuedAt;
       this.observer.onRequest?.({ model: v.name, version: v.version, outcome: 'ok', latencyMs: end - p.enqueuedAt, queueMs });
       this.done();
-      p.resolve({ outputs: mine, servedBy: v.id, queueMs, batchRows: rows });
+      p.resolve(new BatchShare(outputs, at, p.rows, rows, v.id, queueMs));
     }
   }
 

@@ -120,16 +120,22 @@ export async function runPolicy(engine: InferenceEngine, version: PolicyVersion,
     if (value !== 0) (data as { fill(v: unknown): unknown }).fill(spec.dtype.includes('int64') ? BigInt(value) : value);
     feeds[name] = { type: spec.dtype, data, dims };
   }
-  const { outputs, servedBy } = await engine.run(version, feeds, { deadlineMs: batch.deadlineMs, fetches: plan.fetches, batchKey: plan.batchKey });
+  const result = await engine.run(version, feeds, { deadlineMs: batch.deadlineMs, fetches: plan.fetches, batchKey: plan.batchKey });
+  // Decode straight from the batch's outputs (no per-request copies).
+  const outputs = result.batchOutputs;
+  const { rowOffset, batchRows } = result;
   if (p.recurrent && memory && batch.agentIds) {
     const out = outputs[p.recurrent.output];
     if (out) {
       const size = p.recurrent.size;
       const data = out.data as Float32Array;
-      for (let r = 0; r < n && (r + 1) * size <= data.length; r++) memory.set(batch.agentIds[r]!, m.name, data.slice(r * size, (r + 1) * size));
+      const first = out.dims[0] === batchRows ? rowOffset : 0;
+      for (let r = 0; r < n && (first + r + 1) * size <= data.length; r++) {
+        memory.set(batch.agentIds[r]!, m.name, data.slice((first + r) * size, (first + r + 1) * size));
+      }
     }
   }
-  return decodeDecisions(m, outputs, n, batch.masks, servedBy);
+  return decodeDecisions(m, outputs, n, batch.masks, result.servedBy, rowOffset, batchRows);
 }
 
 interface PolicyPlan {
@@ -165,27 +171,40 @@ export function policyFetches(m: PolicyManifest): string[] {
 }
 
 /** Decodes a batch of outputs into decisions. */
-export function decodeDecisions(m: PolicyManifest, outputs: Record<string, Tensor>, n: number, masks: Float32Array | undefined, servedBy: string): Decision[] {
+export function decodeDecisions(
+  m: PolicyManifest,
+  outputs: Record<string, Tensor>,
+  n: number,
+  masks: Float32Array | undefined,
+  servedBy: string,
+  rowOffset = 0,
+  batchRows = n,
+): Decision[] {
   const p = m.policy;
   const decisions: Decision[] = [];
   const disc = p.actions.discrete;
   const cont = p.actions.continuous;
   const total = disc ? disc.branches.reduce((s, b) => s + b.length, 0) : 0;
+  // Outputs may be the whole batch this request ran in: its rows start at rowOffset.
+  const first = (t: Tensor) => (t.dims[0] === batchRows ? rowOffset : 0);
   for (let r = 0; r < n; r++) {
     const d: Decision = { model: servedBy, servedBy: 'local' };
     if (disc) {
       const out = outputs[disc.output]!;
+      const row = first(out) + r;
       if (disc.encoding === 'index') {
         const nb = disc.branches.length;
         const data = out.data as ArrayLike<number | bigint>;
-        const indices = Array.from({ length: nb }, (_, b) => Number(data[r * nb + b]));
+        const indices = Array.from({ length: nb }, (_, b) => Number(data[row * nb + b]));
         d.indices = indices;
         d.index = indices[0];
         d.action = disc.branches[0]![indices[0]!];
-        if (disc.probabilitiesOutput && outputs[disc.probabilitiesOutput]) {
-          const pr = outputs[disc.probabilitiesOutput]!.data as Float32Array;
-          const w = pr.length / n;
-          d.probabilities = softmaxIfLogits(pr.slice(r * w, r * w + disc.branches[0]!.length));
+        const prOut = disc.probabilitiesOutput ? outputs[disc.probabilitiesOutput] : undefined;
+        if (prOut) {
+          const pr = prOut.data as Float32Array;
+          const w = pr.length / (prOut.dims[0] ?? 1);
+          const pRow = first(prOut) + r;
+          d.probabilities = softmaxIfLogits(pr.slice(pRow * w, pRow * w + disc.branches[0]!.length));
         }
       } else {
         const scores = out.data as Float32Array;
@@ -196,7 +215,7 @@ export function decodeDecisions(m: PolicyManifest, outputs: Record<string, Tenso
           let bestScore = -Infinity;
           for (let a = 0; a < branch.length; a++) {
             if (masks && masks[r * total + base + a] === 0) continue;
-            const s = scores[r * total + base + a]!;
+            const s = scores[row * total + base + a]!;
             if (best < 0 || s > bestScore) {
               best = a;
               bestScore = s;
@@ -204,9 +223,9 @@ export function decodeDecisions(m: PolicyManifest, outputs: Record<string, Tenso
           }
           indices.push(best < 0 ? 0 : best);
           if (base === 0) {
-            const row = scores.slice(r * total, r * total + branch.length);
-            const probs = disc.encoding === 'logits' ? softmax(row, masks?.subarray(r * total, r * total + branch.length)) : row;
-            d.probabilities = probs;
+            d.probabilities = disc.encoding === 'logits'
+              ? softmax(scores.subarray(row * total, row * total + branch.length), masks?.subarray(r * total, r * total + branch.length))
+              : scores.slice(row * total, row * total + branch.length);
           }
           base += branch.length;
         }
@@ -218,7 +237,8 @@ export function decodeDecisions(m: PolicyManifest, outputs: Record<string, Tenso
     if (cont) {
       const out = outputs[cont.output]!;
       const w = cont.names.length;
-      const values = (out.data as Float32Array).slice(r * w, r * w + w);
+      const row = first(out) + r;
+      const values = (out.data as Float32Array).slice(row * w, row * w + w);
       if (cont.low && cont.high) for (let i = 0; i < w; i++) values[i] = Math.min(cont.high[i]!, Math.max(cont.low[i]!, values[i]!));
       d.values = values;
     }

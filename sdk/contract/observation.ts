@@ -22,15 +22,23 @@ export function encodeObservations(model: string, policy: PolicyContract, observ
   }
   const features = policy.observation.features;
   const width = features.length;
-  const plain = !features.some((f) => f.mean !== undefined || f.std !== undefined);
+  let plain = plainCache.get(features);
+  if (plain === undefined) {
+    plain = !features.some((f) => f.mean !== undefined || f.std !== undefined);
+    plainCache.set(features, plain);
+  }
   const out = new Float32Array(observations.length * width);
   for (let r = 0; r < observations.length; r++) {
     const obs = observations[r];
     if (plain && obs instanceof Float32Array && obs.length === width) {
       // The common case: a row in feature order with no normalisation — copy, then check.
       out.set(obs, r * width);
-      for (let i = 0; i < width; i++) {
-        if (!Number.isFinite(obs[i]!)) throw invalid(model, r, `feature "${features[i]!.name}" (index ${i}) is ${String(obs[i])}, not a finite number`, features[i]!.name);
+      // x * 0 is 0 for every finite x and NaN for NaN and ±Infinity: one pass finds if any is bad.
+      let probe = 0;
+      for (let i = 0; i < width; i++) probe += obs[i]! * 0;
+      if (probe !== 0) {
+        const i = obs.findIndex((x) => !Number.isFinite(x));
+        throw invalid(model, r, `feature "${features[i]!.name}" (index ${i}) is ${String(obs[i])}, not a finite number`, features[i]!.name);
       }
       continue;
     }
@@ -38,6 +46,9 @@ export function encodeObservations(model: string, policy: PolicyContract, observ
   }
   return out;
 }
+
+/** Whether a feature list has no normalisation (computed once per manifest). */
+const plainCache = new WeakMap<PolicyContract['observation']['features'], boolean>();
 
 function invalid(model: string, r: number, why: string, feature?: string): PlaymindError {
   return new PlaymindError(ErrorCode.INVALID_OBSERVATION, `${model}: observation ${r}: ${why}`, { details: { model, row: r, feature } });

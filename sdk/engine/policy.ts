@@ -81,11 +81,10 @@ export async function runPolicy(engine: InferenceEngine, version: PolicyVersion,
   // Observation inputs: split each row across the inputs in order (one input: the rows as they are).
   let offset = 0;
   const width = p.observation.features.length;
-  for (const name of p.observation.inputs) {
-    const spec = specs.get(name)!;
-    const w = perRow(spec);
+  for (let i = 0; i < plan.observation.length; i++) {
+    const { name, spec, width: w } = plan.observation[i]!;
     let data: Float32Array;
-    if (p.observation.inputs.length === 1) data = batch.rows.length === n * w ? batch.rows : batch.rows.slice(0, n * w);
+    if (plan.observation.length === 1) data = batch.rows.length === n * w ? batch.rows : batch.rows.slice(0, n * w);
     else {
       data = new Float32Array(n * w);
       for (let r = 0; r < n; r++) data.set(batch.rows.subarray(r * width + offset, r * width + offset + w), r * w);
@@ -111,7 +110,7 @@ export async function runPolicy(engine: InferenceEngine, version: PolicyVersion,
     }
     feeds[p.recurrent.input] = { type: 'float32', data, dims: dimsFor(spec, n) };
   }
-  for (const [name, value] of Object.entries(p.constants ?? {})) {
+  for (const [name, value] of plan.constants) {
     const spec = specs.get(name)!;
     const dims = dimsFor(spec, n);
     const size = dims.reduce((a, b) => a * b, 1);
@@ -140,6 +139,9 @@ export async function runPolicy(engine: InferenceEngine, version: PolicyVersion,
 
 interface PolicyPlan {
   specs: Map<string, TensorSpec>;
+  /** Observation inputs in order, with their width per row. */
+  observation: { name: string; spec: TensorSpec; width: number }[];
+  constants: [string, number][];
   fetches: string[];
   /** Every call on this manifest feeds the same inputs with the same row shapes: one batch queue. */
   batchKey: string;
@@ -151,7 +153,14 @@ function planOf(m: PolicyManifest): PolicyPlan {
   let plan = plans.get(m);
   if (!plan) {
     const fetches = policyFetches(m);
-    plan = { specs: new Map(m.inputs.map((s) => [s.name, s])), fetches, batchKey: `policy:${fetches.join(',')}` };
+    const specs = new Map(m.inputs.map((s) => [s.name, s]));
+    plan = {
+      specs,
+      observation: m.policy.observation.inputs.map((name) => ({ name, spec: specs.get(name)!, width: perRow(specs.get(name)!) })),
+      constants: Object.entries(m.policy.constants ?? {}),
+      fetches,
+      batchKey: `policy:${fetches.join(',')}`,
+    };
     plans.set(m, plan);
   }
   return plan;

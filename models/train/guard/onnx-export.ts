@@ -87,7 +87,7 @@ export function guardManifest(name: string, version: number, sha256: string, rep
       actions: { discrete: { branches: [[...GUARD_ACTIONS]], output: 'logits', encoding: 'logits' } },
       fallback: { heuristic: 'expert-guard' },
     },
-    batching: { maxBatchSize: 512, maxQueueDelayMs: 2 },
+    batching: { maxBatchSize: 512, maxQueueDelayMs: 0 },
     report,
     sha256: { [String(version)]: sha256 },
   };

@@ -30,12 +30,21 @@ export interface GuardReportInput {
     episodesPerEval: number;
     sigma: number;
     learningRate: number;
+    /** Which parameters evolved, and how many. */
+    trainable: string;
+    trainedParameters: number;
+    /** Fitness = mean return + winWeight × win rate. */
+    winWeight: number;
+    /** Rollout threads (the result does not depend on it). */
+    threads: number;
     validationEpisodes: number;
     curve: readonly EsGeneration[];
     bestGeneration: number;
     episodes: number;
     /** The expert's mean return on the validation batch. */
     expertValidation: number;
+    /** The expert's win rate on the validation batch. */
+    expertValidationWinRate: number;
   };
   readonly evaluation: GuardEvaluation;
   /** Seconds per step. */
@@ -145,11 +154,23 @@ validation accuracy ${((lastBc?.valAccuracy ?? 0) * 100).toFixed(2)} %.
 
 ## Evolution strategies
 
-OpenAI-ES over the ${r.parameters} parameters: ${r.es.generations} generations of ${r.es.pairs} antithetic pairs
-(σ = ${r.es.sigma}), fitness = mean return over ${r.es.episodesPerEval} seeded episodes shared by the whole generation,
-centred-rank shaping, Adam (lr ${r.es.learningRate}). The centre is scored on a fixed validation batch of
-${r.es.validationEpisodes} episodes; the best centre is kept (generation ${r.es.bestGeneration}${r.es.bestGeneration === 0 ? ', i.e. the cloned policy: ES did not beat it on validation' : ''}).
-${r.es.episodes} episodes played, with a pure-TypeScript forward pass of the MLP.
+OpenAI-ES from the cloned network: ${r.es.generations} generations of ${r.es.pairs} antithetic pairs (σ = ${r.es.sigma}),
+each pair played on the same ${r.es.episodesPerEval} seeded episodes, shared by the whole generation (common random numbers);
+fitness = mean return + ${r.es.winWeight} × win rate; centred-rank shaping; Adam (lr ${r.es.learningRate}).
+${
+  r.es.trainable === 'all'
+    ? `All ${r.es.trainedParameters} parameters evolve.`
+    : `Only ${r.es.trainable === 'output-bias' ? `the output layer's biases (${r.es.trainedParameters} parameters: one preference per action)` : `the output layer (${r.es.trainedParameters} parameters)`} evolve; the rest keeps its cloned values.
+Perturbing all ${r.parameters} parameters gave a gradient estimate drowned in episode noise: a single changed
+decision re-rolls the rest of an episode (even σ = 0.01 changes most episodes), so the return differences between
+the members of a pair are mostly noise, and the best validated centre was an early, lucky draw.`
+}
+The centre is scored every few generations on a fixed validation batch of ${r.es.validationEpisodes} episodes (mean return ${
+  r.es.curve[0]?.validation?.toFixed(3) ?? '?'
+}, win rate ${pct(r.es.curve[0]?.validationWinRate)} for the cloned policy; the expert: ${r.es.expertValidation.toFixed(3)}, ${pct(r.es.expertValidationWinRate)});
+the centre of best validation fitness is kept (generation ${r.es.bestGeneration}${r.es.bestGeneration === 0 ? ', i.e. the cloned policy: ES did not beat it on validation' : ''}).
+${r.es.episodes} episodes played, with a pure-TypeScript forward pass of the MLP on ${r.es.threads} worker thread${r.es.threads === 1 ? '' : 's'}
+(each episode is a function of the parameters and its seed, and results are gathered in order: the model does not depend on the number of threads).
 
 ![es return](es-return.svg)
 
@@ -165,4 +186,8 @@ ${Object.entries(r.timings).map(([k, v]) => `- ${k}: ${v.toFixed(1)} s`).join('\
     written.push(join(out, file));
   }
   return written;
+}
+
+function pct(x: number | undefined): string {
+  return x === undefined ? '?' : `${(x * 100).toFixed(1)} %`;
 }

@@ -25,7 +25,7 @@ import { GUARD_ACTIONS, GUARD_FEATURE_COUNT, GUARD_ACTION_COUNT, expertPolicy } 
 import { behaviourClone, type BcResult } from './behaviour-cloning.js';
 import { actionHistogram, collectDataset } from './dataset.js';
 import { evaluateGuard, evaluationTable, type GuardEvaluation } from './evaluate.js';
-import { evolve, type EsResult } from './evolution.js';
+import { evolve, type EsResult, type EsTrainable } from './evolution.js';
 import { initParams, layout, type MlpShape } from './mlp.js';
 import { writeGuardModel, type WrittenGuardModel } from './onnx-export.js';
 import { silentProgress, streamProgress, type ProgressFactory } from '../progress.js';
@@ -55,14 +55,20 @@ export interface BudgetSpec {
 export const BUDGETS: Readonly<Record<GuardBudget, Readonly<BudgetSpec>>> = Object.freeze({
   tiny: { expertEpisodes: 3, stride: 4, validationEpisodes: 1, epochs: 2, generations: 1, pairs: 2, episodesPerEval: 1, esValidationEpisodes: 2, validateEvery: 1, evalEpisodes: 4 },
   quick: { expertEpisodes: 12, stride: 2, validationEpisodes: 2, epochs: 3, generations: 4, pairs: 4, episodesPerEval: 6, esValidationEpisodes: 12, validateEvery: 2, evalEpisodes: 50 },
-  full: { expertEpisodes: 40, stride: 2, validationEpisodes: 6, epochs: 6, generations: 24, pairs: 8, episodesPerEval: 12, esValidationEpisodes: 32, validateEvery: 3, evalEpisodes: 200 },
+  full: { expertEpisodes: 40, stride: 2, validationEpisodes: 6, epochs: 6, generations: 20, pairs: 8, episodesPerEval: 24, esValidationEpisodes: 96, validateEvery: 4, evalEpisodes: 200 },
 });
 
 /** The network: 24 features → 32 → 32 → 6 logits, ReLU. */
 export const GUARD_SHAPE: MlpShape = Object.freeze({ input: GUARD_FEATURE_COUNT, hidden: [32, 32], output: GUARD_ACTION_COUNT, activation: 'relu' });
 
-/** ES hyper-parameters. */
-const ES = { sigma: 0.05, learningRate: 0.015 } as const;
+/**
+ * ES hyper-parameters. Only the output layer's biases (one preference per
+ * action) evolve: with the full 2054-parameter vector, or even the 198 of the
+ * output layer, the gradient estimate drowned in episode noise (one changed
+ * decision re-rolls the rest of an episode) and the validation pick was luck.
+ * Fitness adds the win rate to the mean return, as both are the goal.
+ */
+const ES = { sigma: 0.3, learningRate: 0.05, trainable: 'output-bias', winWeight: 1 } as const satisfies { sigma: number; learningRate: number; trainable: EsTrainable; winWeight: number };
 
 /** Derived-seed streams of the pipeline. */
 const STREAM = { expert: 0x42430000, validation: 0x42438000, init: 0x494e4954, shuffle: 0x53485546, esValidation: 0x45535600 } as const;
@@ -152,14 +158,20 @@ export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGu
       episodes: spec.episodesPerEval,
       sigma: ES.sigma,
       learningRate: ES.learningRate,
+      trainable: ES.trainable,
+      winWeight: ES.winWeight,
       seed,
       validationSeeds: esValidationSeeds,
       validateEvery: spec.validateEvery,
       progress,
     }),
   );
-  const expertValidation = meanSd((await playEpisodes(() => expertPolicy, esValidationSeeds)).map((r) => r.return)).mean;
-  log(`evolution strategies: validation return ${es.validation.toFixed(3)} (generation ${es.bestGeneration}; expert ${expertValidation.toFixed(3)})`);
+  const expertRuns = await playEpisodes(() => expertPolicy, esValidationSeeds);
+  const expertValidation = meanSd(expertRuns.map((r) => r.return)).mean;
+  const expertValidationWinRate = expertRuns.filter((r) => r.win).length / Math.max(1, expertRuns.length);
+  log(
+    `evolution strategies: validation return ${es.validation.toFixed(3)}, win rate ${(es.validationWinRate * 100).toFixed(1)} % (generation ${es.bestGeneration}; expert ${expertValidation.toFixed(3)}, ${(expertValidationWinRate * 100).toFixed(1)} %)`,
+  );
 
   const shapeText = `${GUARD_SHAPE.input} → ${GUARD_SHAPE.hidden.join(' → ')} → ${GUARD_SHAPE.output}, ${GUARD_SHAPE.activation}`;
   const histogram = actionHistogram(data);
@@ -184,10 +196,15 @@ export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGu
       episodesPerEval: spec.episodesPerEval,
       sigma: ES.sigma,
       learningRate: ES.learningRate,
+      trainable: ES.trainable,
+      trainedParameters: es.trained,
+      winWeight: ES.winWeight,
       validationEpisodes: spec.esValidationEpisodes,
       bestGeneration: es.bestGeneration,
       validationReturn: es.validation,
+      validationWinRate: es.validationWinRate,
       expertValidationReturn: expertValidation,
+      expertValidationWinRate,
       episodesPlayed: es.episodes,
     },
   };
@@ -236,11 +253,16 @@ export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGu
       episodesPerEval: spec.episodesPerEval,
       sigma: ES.sigma,
       learningRate: ES.learningRate,
+      trainable: ES.trainable,
+      trainedParameters: es.trained,
+      winWeight: ES.winWeight,
+      threads: es.threads,
       validationEpisodes: spec.esValidationEpisodes,
       curve: es.curve,
       bestGeneration: es.bestGeneration,
       episodes: es.episodes,
       expertValidation,
+      expertValidationWinRate,
     },
     evaluation,
     timings,

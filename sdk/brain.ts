@@ -14,20 +14,28 @@ import { ErrorCode, PlaymindError, type ErrorCodeValue } from './protocol.js';
 import type { ModelSource } from './repository/model-source.js';
 import { ModelRepository, type Logger } from './repository/model-repository.js';
 import { BUILTIN_HEURISTICS, FallbackRoute, type Heuristic } from './routes/fallback.js';
+import { AutoRoute, type RouteSwitch } from './routes/auto.js';
 import { LocalRoute } from './routes/local.js';
+import { RemoteRoute } from './routes/remote.js';
 import type { Route, RouteName, RunOutput } from './routes/route.js';
 import { Emitter } from './util/emitter.js';
 
 /** Options of {@link createBrain}. */
 export interface BrainOptions {
-  /** Where calls go. Only `local` is available in this release; `remote` and `auto` come with the remote route. @default 'local' */
+  /**
+   * `local`: this process's engine. `remote`: the server's `inference` room. `auto`: the server
+   * while it answers within `deadlineMs`, else the local engine, back to the server once it
+   * answers again. @default 'local'
+   */
   mode?: 'local' | 'remote' | 'auto';
   /** Local models: a folder (Node), a base URL (browser), or a ready {@link ModelRepository}. */
   models?: string | ModelRepository;
-  /** Server URL for `remote` and `auto`. */
+  /** Server URL for `remote` and `auto`, e.g. `ws://localhost:2567`. */
   serverUrl?: string;
-  /** Default per-call budget in ms (`auto` falls back past it). */
+  /** Default per-call budget in ms (`auto` answers locally past it). @default none; 30 for the server in auto mode */
   deadlineMs?: number;
+  /** `auto`: how often the server is probed while calls go local, in ms. @default 1000 */
+  retryMs?: number;
   /** Named heuristics the fallback route may serve (a manifest's `policy.fallback.heuristic`). */
   heuristics?: Record<string, Heuristic>;
   /** Serve fallbacks when no model can answer. @default true */
@@ -56,6 +64,7 @@ export interface DecideOptions {
 
 /** A route change, emitted as `route`. */
 export interface RouteEvent {
+  /** The model whose call changed route, or `*` when auto mode moved every call (server lost or back). */
   model: string;
   from: RouteName;
   to: RouteName;
@@ -281,6 +290,11 @@ export class Brain extends Emitter<BrainEvents> {
     );
   }
 
+  /** @internal the auto route reports its switches here. */
+  routeChanged(e: RouteSwitch): void {
+    this.emit('route', { model: '*', from: e.from, to: e.to, reason: e.reason, message: e.message });
+  }
+
   private count(err: unknown): unknown {
     const code = err instanceof PlaymindError ? err.code : 'internal';
     this.counters.errors[code] = (this.counters.errors[code] ?? 0) + 1;
@@ -303,14 +317,22 @@ function checkName(name: unknown): void {
 export async function createBrainOn(platform: Platform, options: BrainOptions = {}): Promise<Brain> {
   if (!options || typeof options !== 'object') throw new TypeError("'options' must be an object");
   const mode = options.mode ?? 'local';
-  if (mode !== 'local') {
-    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `mode '${mode}' is not available in this release: use mode 'local' (remote and auto come with the remote route)`);
+  if (mode !== 'local' && mode !== 'remote' && mode !== 'auto') {
+    throw new RangeError(`'mode' must be 'local', 'remote' or 'auto', got ${JSON.stringify(mode)}`);
   }
   if (options.deadlineMs !== undefined && (!Number.isFinite(options.deadlineMs) || options.deadlineMs <= 0)) {
     throw new RangeError(`'deadlineMs' must be a positive number, got ${options.deadlineMs}`);
   }
+  if (mode !== 'local' && (typeof options.serverUrl !== 'string' || options.serverUrl.length === 0)) {
+    throw new TypeError(`'serverUrl' is required in ${mode} mode, e.g. 'ws://localhost:2567'`);
+  }
+  const heuristics = { ...BUILTIN_HEURISTICS, ...(options.heuristics ?? {}) };
+  const brainOptions = { deadlineMs: options.deadlineMs, heuristics, fallback: options.fallback ?? true };
+  if (mode === 'remote') {
+    return new Brain(new RemoteRoute({ url: options.serverUrl!, ...(options.deadlineMs ? { timeoutMs: options.deadlineMs } : {}) }), brainOptions);
+  }
   const models = options.models;
-  if (models === undefined) throw new TypeError("'models' is required in local mode: a folder, a base URL or a ModelRepository");
+  if (models === undefined) throw new TypeError(`'models' is required in ${mode} mode: a folder, a base URL or a ModelRepository${mode === 'auto' ? ' (the local route answers when the server cannot)' : ''}`);
   const engine = new InferenceEngine({ batching: options.batching, observer: options.observer });
   let repository: ModelRepository;
   if (typeof models === 'string') {
@@ -322,6 +344,16 @@ export async function createBrainOn(platform: Platform, options: BrainOptions = 
     throw new TypeError(`'models' must be a string or a ModelRepository, got ${typeof models}`);
   }
   if (options.watch) repository.watch();
-  const heuristics = { ...BUILTIN_HEURISTICS, ...(options.heuristics ?? {}) };
-  return new Brain(new LocalRoute(repository, engine), { deadlineMs: options.deadlineMs, heuristics, fallback: options.fallback ?? true }, repository);
+  const local = new LocalRoute(repository, engine);
+  if (mode === 'local') return new Brain(local, brainOptions, repository);
+  let brain: Brain | undefined;
+  const auto = new AutoRoute({
+    remote: new RemoteRoute({ url: options.serverUrl! }),
+    local,
+    deadlineMs: options.deadlineMs,
+    retryMs: options.retryMs,
+    onSwitch: (e) => brain?.routeChanged(e),
+  });
+  brain = new Brain(auto, brainOptions, repository);
+  return brain;
 }

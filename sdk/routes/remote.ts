@@ -78,7 +78,12 @@ export class RemoteRoute implements Route {
   async manifest(model: string): Promise<Manifest> {
     const cached = this.manifests.get(model);
     if (cached && performance.now() - cached.at < this.manifestTtlMs) return cached.manifest;
-    const r = await this.request(InferenceMessage.DESCRIBE, { model }, undefined);
+    return this.ping(model);
+  }
+
+  /** Asks the server for a model's manifest, bypassing the cache: proves the server answers. */
+  async ping(model: string, timeoutMs?: number): Promise<Manifest> {
+    const r = await this.request(InferenceMessage.DESCRIBE, { model }, timeoutMs);
     if (r.kind !== 'describe') throw unexpected(r.kind);
     this.manifests.set(model, { manifest: r.manifest, served: r.served, at: performance.now() });
     return r.manifest;

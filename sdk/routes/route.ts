@@ -38,6 +38,8 @@ export interface Route {
   recommend(model: string, request: RecommendRequest): Promise<Recommendation>;
   /** Runs a model on named tensors (already checked against the manifest). */
   run(model: string, feeds: Record<string, Tensor>, options?: TensorRunOptions): Promise<RunOutput>;
+  /** Asks the other side for a model's manifest without any cache (remote routes): proves it answers. */
+  ping?(model: string, timeoutMs?: number): Promise<Manifest>;
   /** Forgets an agent's recurrent state. */
   resetAgent?(model: string, agent?: string): void;
   /** A copy of an agent's recurrent state, where the route keeps it. */

@@ -1,13 +1,15 @@
 /**
  * The Phaser scene: draws the arena top-down with simple shapes (obstacles,
  * collectibles, guards coloured by action with the action as a label, players
- * with the own one highlighted, health bars) and turns WASD / arrows / SPACE
+ * with the own one highlighted, health bars, and the target of the own
+ * player's active `visit` quest: a pulsing ring with the quest's title and a
+ * dashed arrow from the player towards it) and turns WASD / arrows / SPACE
  * into the player's intent.
  *
  * @module
  */
 import * as Phaser from 'phaser';
-import type { ArenaSource, ArenaView, PlayerIntent } from './arena-source.js';
+import { questTargetOf, type ArenaSource, type ArenaView, type PlayerIntent } from './arena-source.js';
 import { ACTION_COLORS, COLORS, UNKNOWN_ACTION_COLOR, css } from './palette.js';
 
 /** Sizes from the simulation's defaults (`server/sim/config.ts`). */
@@ -19,6 +21,18 @@ const MAX_HEALTH = 100;
 /** Displayed positions follow the 20 Hz state at this rate (1/s); farther jumps snap. */
 const FOLLOW_RATE = 18;
 const SNAP_DISTANCE = 80;
+/** A `visit` quest finishes within this distance of its target (`server/sim/arena.ts`: player radius + 14). */
+const QUEST_REACH = PLAYER_RADIUS + 14;
+/** The quest target's outer ring pulses out this far beyond the reach ring, once per period. */
+const PULSE_SPREAD = 22;
+const PULSE_PERIOD_MS = 1200;
+/** The hint towards the target: dash and gap lengths, arrowhead size and its distance from the player. */
+const HINT_DASH = 10;
+const HINT_GAP = 7;
+const ARROW_SIZE = 9;
+const ARROW_OFFSET = PLAYER_RADIUS + 16;
+/** Label key of the quest target. */
+const QUEST_TARGET_LABEL = 'quest-target';
 
 type Keys = Record<'up' | 'down' | 'left' | 'right' | 'w' | 'a' | 's' | 'd' | 'space', Phaser.Input.Keyboard.Key>;
 
@@ -30,6 +44,8 @@ export class ArenaScene extends Phaser.Scene {
   private readonly shown = new Map<string, { x: number; y: number }>();
   private waiting!: Phaser.GameObjects.Text;
   private intent: PlayerIntent = { dx: 0, dy: 0, attack: false };
+  /** Scene time of the current frame, ms (drives the quest target's pulse). */
+  private now = 0;
 
   constructor(
     private readonly source: ArenaSource,
@@ -48,7 +64,8 @@ export class ArenaScene extends Phaser.Scene {
     }
   }
 
-  override update(_time: number, deltaMs: number): void {
+  override update(time: number, deltaMs: number): void {
+    this.now = time;
     this.readKeys();
     const view = this.source.view();
     this.waiting.setVisible(view === null || view.width === 0);
@@ -109,6 +126,14 @@ export class ArenaScene extends Phaser.Scene {
     });
 
     const seen = new Set<string>();
+    const me = this.source.playerId;
+    const mePlayer = view.players.get(me);
+    const target = questTargetOf(mePlayer);
+    if (mePlayer && target) {
+      seen.add(QUEST_TARGET_LABEL);
+      this.questTarget(target.x, target.y, view.quests.get(mePlayer.quest)?.title ?? mePlayer.quest, sx, sy);
+    }
+
     view.guards.forEach((guard, id) => {
       const key = `g:${id}`;
       seen.add(key);
@@ -125,7 +150,6 @@ export class ArenaScene extends Phaser.Scene {
       label.setPosition(p.x * sx, (p.y - GUARD_RADIUS - 10) * sy);
     });
 
-    const me = this.source.playerId;
     view.players.forEach((player, id) => {
       const key = `p:${id}`;
       seen.add(key);
@@ -147,6 +171,10 @@ export class ArenaScene extends Phaser.Scene {
       }
     });
 
+    // The hint towards the quest target, over the entities, from the displayed own player.
+    const shownMe = this.shown.get(`p:${me}`);
+    if (target && mePlayer?.alive && shownMe) this.questHint(shownMe.x, shownMe.y, target.x, target.y);
+
     // Drop what left the state.
     for (const [key, label] of this.labels) {
       if (!seen.has(key)) {
@@ -155,6 +183,48 @@ export class ArenaScene extends Phaser.Scene {
       }
     }
     for (const key of this.shown.keys()) if (!seen.has(key)) this.shown.delete(key);
+  }
+
+  /** The own visit quest's target: the reach ring, a pulse spreading out of it, and the quest's title above. */
+  private questTarget(x: number, y: number, title: string, sx: number, sy: number): void {
+    const g = this.graphics;
+    const c = COLORS.questTarget;
+    const phase = (((this.now % PULSE_PERIOD_MS) + PULSE_PERIOD_MS) % PULSE_PERIOD_MS) / PULSE_PERIOD_MS;
+    g.fillStyle(c, 0.12 + 0.08 * Math.sin(phase * 2 * Math.PI)).fillCircle(x, y, QUEST_REACH);
+    g.lineStyle(2, c, 0.9).strokeCircle(x, y, QUEST_REACH);
+    g.lineStyle(2, c, 0.7 * (1 - phase)).strokeCircle(x, y, QUEST_REACH + PULSE_SPREAD * phase);
+    // A small star-like cross marks the exact point.
+    g.lineStyle(2, c, 1).lineBetween(x - 5, y, x + 5, y).lineBetween(x, y - 5, x, y + 5);
+    const label = this.label(QUEST_TARGET_LABEL);
+    label.setText(title);
+    label.setColor(css(c));
+    label.setPosition(x * sx, (y - QUEST_REACH - 6) * sy);
+  }
+
+  /** A dashed line from the player to the target's ring, with an arrowhead near the player pointing at it. */
+  private questHint(px: number, py: number, tx: number, ty: number): void {
+    const dx = tx - px;
+    const dy = ty - py;
+    const d = Math.hypot(dx, dy);
+    const start = ARROW_OFFSET + ARROW_SIZE;
+    const end = d - QUEST_REACH - 4;
+    if (end <= start) return; // at (or nearly in) the ring already
+    const ux = dx / d;
+    const uy = dy / d;
+    const g = this.graphics;
+    const c = COLORS.questTarget;
+    g.lineStyle(2, c, 0.55);
+    for (let s = start; s < end; s += HINT_DASH + HINT_GAP) {
+      const e = Math.min(end, s + HINT_DASH);
+      g.lineBetween(px + ux * s, py + uy * s, px + ux * e, py + uy * e);
+    }
+    // Arrowhead: tip at ARROW_OFFSET + ARROW_SIZE, base at ARROW_OFFSET.
+    const tipX = px + ux * (ARROW_OFFSET + ARROW_SIZE);
+    const tipY = py + uy * (ARROW_OFFSET + ARROW_SIZE);
+    const baseX = px + ux * ARROW_OFFSET;
+    const baseY = py + uy * ARROW_OFFSET;
+    const half = ARROW_SIZE * 0.6;
+    g.fillStyle(c, 0.95).fillTriangle(tipX, tipY, baseX - uy * half, baseY + ux * half, baseX + uy * half, baseY - ux * half);
   }
 
   private healthBar(cx: number, y: number, health: number): void {

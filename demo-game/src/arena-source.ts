@@ -44,6 +44,25 @@ export interface PlayerView {
   readonly questProgress: number;
   readonly questGoal: number;
   readonly questsDone: number;
+  /**
+   * Where the active `visit` quest must be reached; both {@link NO_QUEST_TARGET}
+   * without one (no quest, or a `collect` / `defeat` quest).
+   */
+  readonly questTargetX: number;
+  readonly questTargetY: number;
+}
+
+/** `questTargetX` / `questTargetY` without a target (`server/rooms/arena-state.ts`). */
+export const NO_QUEST_TARGET = -1;
+
+/** The target of a player's active `visit` quest, or null. */
+export function questTargetOf(player: PlayerView | null | undefined): { x: number; y: number } | null {
+  if (!player || player.quest === '') return null;
+  const x = player.questTargetX;
+  const y = player.questTargetY;
+  // Older servers do not sync the fields (undefined); the sentinel means no target.
+  if (typeof x !== 'number' || typeof y !== 'number' || x === NO_QUEST_TARGET || y === NO_QUEST_TARGET) return null;
+  return { x, y };
 }
 
 export interface GuardView {

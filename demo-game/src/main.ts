@@ -9,7 +9,7 @@
  */
 import * as Phaser from 'phaser';
 import { ArenaScene } from './arena-scene.js';
-import type { ArenaSource, ArenaView, PlayerIntent, PlayerView, Recommendations } from './arena-source.js';
+import { questTargetOf, type ArenaSource, type ArenaView, type PlayerIntent, type PlayerView, type Recommendations } from './arena-source.js';
 import { OnlineSource, endpointFor } from './online-source.js';
 import { SidePanel } from './side-panel.js';
 import type { ConnectionStatus, PlaymindHook } from './test-hook.js';
@@ -110,6 +110,7 @@ class DemoGame {
       recommendations: this.recommendations?.items.map((i) => ({ ...i })) ?? [],
       recommendationsModel: this.recommendations?.model ?? '',
       activeQuest: me && me.quest ? { id: me.quest, title: questInfo?.title ?? me.quest, kind: questInfo?.kind ?? '', progress: me.questProgress, goal: me.questGoal } : null,
+      activeQuestTarget: questTargetOf(me),
       input: { ...this.intent },
       errors: this.errors.map((e) => ({ ...e })),
     };
@@ -133,6 +134,7 @@ function emptyHook(status: ConnectionStatus, errors: PlaymindHook['errors'] = []
     recommendations: [],
     recommendationsModel: '',
     activeQuest: null,
+    activeQuestTarget: null,
     input: { dx: 0, dy: 0, attack: false },
     errors,
   };

@@ -32,6 +32,8 @@ export const COLORS = Object.freeze({
   healthGood: 0x22c55e,
   healthLow: 0xef4444,
   dead: 0x4b5563,
+  /** The own `visit` quest's target ring, its label and the hint towards it. */
+  questTarget: 0x38bdf8,
 });
 
 /** `#rrggbb` for a colour number (DOM use). */

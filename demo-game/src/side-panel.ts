@@ -35,7 +35,7 @@ function formatScore(score: number): string {
 const KIND_HINT: Readonly<Record<string, string>> = {
   collect: 'pick up gold items',
   defeat: 'down guards (SPACE near one)',
-  visit: 'reach the quest shrine',
+  visit: 'reach the quest shrine (the pulsing blue ring on the map)',
 };
 
 /** See the module documentation. */
@@ -88,6 +88,7 @@ export class SidePanel {
     entry('round', COLORS.human, 'player');
     entry('round', COLORS.bot, 'bot');
     entry('diamond', COLORS.collectible, 'item');
+    entry('round', COLORS.questTarget, 'quest target');
     root.append(legend);
     root.append(el('p', { class: 'help' }, 'Guards (squares) by the action the model chose:'));
     const actions = el('ul', { class: 'legend' });

@@ -41,6 +41,8 @@ export interface PlaymindHook {
   recommendationsModel: string;
   /** The active quest, or null. */
   activeQuest: { id: string; title: string; kind: string; progress: number; goal: number } | null;
+  /** Where the active quest must be reached (a `visit` quest, arena units), or null. */
+  activeQuestTarget: { x: number; y: number } | null;
   /** The last input sent (`dx`, `dy` in [-1, 1]). */
   input: { dx: number; dy: number; attack: boolean };
   /** Errors the server sent (`error` messages) and connection failures, newest last. */

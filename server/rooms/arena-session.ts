@@ -33,7 +33,7 @@ import {
 } from '../sim/index.js';
 import { GuardBrain, type DecisionOutcome, type GuardDecision } from './arena-brain.js';
 import { DEFAULT_ARENA_QUESTS, recommendQuests, roomQuests, type ArenaQuest, type RecommendationsMessage } from './arena-quests.js';
-import { ArenaState, CollectibleState, GuardState, ObstacleState, PlayerState, QuestInfoState } from './arena-state.js';
+import { ArenaState, CollectibleState, GuardState, NO_QUEST_TARGET, ObstacleState, PlayerState, QuestInfoState } from './arena-state.js';
 import type { QuestTelemetry } from './arena-telemetry.js';
 
 /** What the session reports to metrics (the room adapts the server's Metrics object to it). */
@@ -500,7 +500,7 @@ export class ArenaSession {
       seen.add(p.id);
       let ps = this.playerStates.get(p.id);
       if (!ps) {
-        ps = new PlayerState({ id: p.id, kind: p.kind, x: 0, y: 0, health: 0, alive: true, score: 0, quest: '', questProgress: 0, questGoal: 0, questsDone: 0 });
+        ps = new PlayerState({ id: p.id, kind: p.kind, x: 0, y: 0, health: 0, alive: true, score: 0, quest: '', questProgress: 0, questGoal: 0, questsDone: 0, questTargetX: NO_QUEST_TARGET, questTargetY: NO_QUEST_TARGET });
         this.playerStates.set(p.id, ps);
         s.players.set(p.id, ps);
       }
@@ -513,6 +513,9 @@ export class ArenaSession {
       ps.questProgress = p.activeQuest?.progress ?? 0;
       ps.questGoal = p.activeQuest?.goal ?? 0;
       ps.questsDone = p.questsDone;
+      const target = p.activeQuest?.target ?? null;
+      ps.questTargetX = target?.x ?? NO_QUEST_TARGET;
+      ps.questTargetY = target?.y ?? NO_QUEST_TARGET;
     }
     if (seen.size !== this.playerStates.size) {
       for (const id of [...this.playerStates.keys()]) {

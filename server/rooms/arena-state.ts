@@ -29,6 +29,13 @@ export const ObstacleState = schema(
 );
 export type ObstacleState = SchemaType<typeof ObstacleState>;
 
+/**
+ * `PlayerState.questTargetX` / `questTargetY` when the player's active quest has
+ * no target (no quest, or a `collect` / `defeat` quest). Arena coordinates are
+ * never negative.
+ */
+export const NO_QUEST_TARGET = -1;
+
 /** A player (human client or scripted bot). */
 export const PlayerState = schema(
   {
@@ -45,6 +52,13 @@ export const PlayerState = schema(
     questProgress: t.uint16(),
     questGoal: t.uint16(),
     questsDone: t.uint16(),
+    /**
+     * Where the active `visit` quest must be reached (the sim's
+     * `QuestState.target`), or {@link NO_QUEST_TARGET} in both without an
+     * active quest or for `collect` / `defeat` quests.
+     */
+    questTargetX: t.float32(),
+    questTargetY: t.float32(),
   },
   'PlayerState',
 );

@@ -11,12 +11,15 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { matchMaker } from '@colyseus/core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from '../helpers/chai.js';
 import { REPO_ROOT, tempDir } from '../helpers/compat.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import type { PlaymindHook } from '../../demo-game/src/test-hook.js';
 import { DEFAULT_ARENA_CONFIG, GUARD_ACTIONS } from '../../server/sim/index.js';
+import { RoomName } from '../../sdk/protocol.js';
+import type { ArenaRoom } from '../../server/rooms/arena-room.js';
 
 const CHROMIUM = process.env.PLAYMIND_CHROMIUM ?? '/usr/bin/chromium';
 const DEMO_DIR = join(REPO_ROOT, 'demo-game', 'dist');
@@ -170,6 +173,58 @@ describe('demo game in headless Chromium (e2e)', function () {
     expect(after.activeQuest!.goal).to.be.greaterThan(0);
     await page.waitForFunction((id) => document.querySelector<HTMLElement>('#active-quest')?.dataset.questId === id, pick.id, { timeout: WAIT_MS });
     expect(await page.locator('#active-quest').textContent()).to.contain(pick.title);
+  });
+
+  it('marks the target of a visit quest on the map, and clears it when the quest ends', async () => {
+    const h = await waitForHook(page, 'a visit quest among the recommendations', `h.recommendations.some((r) => r.kind === 'visit' && r.id !== h.activeQuest?.id)`);
+    const pick = h.recommendations.find((r) => r.kind === 'visit' && r.id !== h.activeQuest?.id)!;
+    await page.locator(`#recommendations button[data-quest-id="${pick.id}"]`).click();
+    const taken = await waitForHook(page, `visit quest ${pick.id} to become active with a target`, `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)} && h.activeQuestTarget !== null`);
+    expect(taken.activeQuest!.kind).to.equal('visit');
+    const target = taken.activeQuestTarget!;
+
+    // The hook shows the simulation's own target for this player's quest.
+    const listings = await matchMaker.query({ name: RoomName.ARENA });
+    const rooms = listings.map((l) => matchMaker.getLocalRoomById(l.roomId) as ArenaRoom | undefined).filter((r): r is ArenaRoom => r !== undefined && r.session.arena.player(taken.me!.id) !== undefined);
+    expect(rooms, 'the arena room the page plays in').to.have.length(1);
+    const room = rooms[0]!;
+    const simQuest = room.session.arena.player(taken.me!.id)!.activeQuest;
+    expect(simQuest?.questId).to.equal(pick.id);
+    expect(simQuest!.target, 'the sim quest target').to.not.equal(null);
+    expect(target.x).to.be.closeTo(simQuest!.target!.x, 1e-3);
+    expect(target.y).to.be.closeTo(simQuest!.target!.y, 1e-3);
+    const { width, height } = DEFAULT_ARENA_CONFIG;
+    expect(target.x).to.be.within(0, width);
+    expect(target.y).to.be.within(0, height);
+
+    // The marker is drawn: pixels of its colour around the target on the canvas.
+    await page.waitForFunction(
+      ({ tx, ty, w, hgt }) => {
+        const c = document.querySelector<HTMLCanvasElement>('#game canvas');
+        const ctx = c?.getContext('2d');
+        if (!c || !ctx) return false;
+        const cx = Math.round((tx * c.width) / w);
+        const cy = Math.round((ty * c.height) / hgt);
+        const half = 40;
+        const x0 = Math.max(0, cx - half);
+        const y0 = Math.max(0, cy - half);
+        const { data } = ctx.getImageData(x0, y0, Math.min(c.width - x0, 2 * half), Math.min(c.height - y0, 2 * half));
+        let n = 0;
+        // COLORS.questTarget (demo-game/src/palette.ts) 0x38bdf8, drawn opaque at the centre cross.
+        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0x38) <= 10 && Math.abs(data[i + 1]! - 0xbd) <= 10 && Math.abs(data[i + 2]! - 0xf8) <= 10) n++;
+        return n >= 5;
+      },
+      { tx: target.x, ty: target.y, w: width, hgt: height },
+      { timeout: WAIT_MS, polling: 100 },
+    );
+    expect(await page.locator('#active-quest').textContent()).to.contain(pick.title);
+    const shot = process.env.PLAYMIND_E2E_SCREENSHOT;
+    if (shot) await page.screenshot({ path: shot.replace(/(\.png)?$/, '-quest.png') });
+
+    // Ending the quest (turned in as the `finish-quest` message would) clears the target.
+    room.session.finishQuest(taken.me!.id);
+    const ended = await waitForHook(page, 'the visit quest to end', 'h.activeQuest === null');
+    expect(ended.activeQuestTarget).to.equal(null);
   });
 
   it('raises no page errors, console errors or server errors, and fetches nothing from elsewhere', async () => {

@@ -15,6 +15,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { createBrain } from '../../sdk/index.js';
 import { ArenaMessage, ErrorCode, RoomName, type WireError } from '../../sdk/protocol.js';
 import type { ArenaRoom } from '../../server/rooms/arena-room.js';
+import { NO_QUEST_TARGET } from '../../server/rooms/arena-state.js';
 import type { RecommendationsMessage } from '../../server/rooms/arena-quests.js';
 import { GUARD_ACTIONS, GUARD_ACTION_COUNT, GUARD_FEATURES, GUARD_FEATURE_COUNT, DEFAULT_ARENA_CONFIG } from '../../server/sim/index.js';
 import { questCatalogue } from '../../models/train/recs/quests.js';
@@ -206,15 +207,37 @@ describe('arena room (real server, real clients)', function () {
     expect(latest().player).to.equal(a.sessionId);
     expect(latest().items[0]!.id).to.match(/^q-coast-/);
     await until('the quest in the synced state', () => (a.state as any).players.get(a.sessionId)?.quest === 'q-coast-2');
+    // q-coast-2 (escort, social) is a visit quest: its target (a seeded shrine) is synced.
+    const server = matchMaker.getLocalRoomById(a.roomId) as ArenaRoom;
+    const simQuest = server.session.arena.player(a.sessionId)!.activeQuest!;
+    expect(simQuest.kind).to.equal('visit');
+    expect(simQuest.target, 'the sim quest target').to.not.equal(null);
+    const mine = () => (a.state as any).players.get(a.sessionId);
+    expect(mine().questTargetX).to.be.closeTo(simQuest.target!.x, 1e-3);
+    expect(mine().questTargetY).to.be.closeTo(simQuest.target!.y, 1e-3);
+    expect(mine().questTargetX).to.not.equal(NO_QUEST_TARGET);
+    // Bob sees alice's target too (it is public state), and has none himself.
+    await until('alice\'s target in bob\'s state', () => (b.state as any).players.get(a.sessionId)?.quest === 'q-coast-2');
+    expect((b.state as any).players.get(a.sessionId).questTargetX).to.be.closeTo(simQuest.target!.x, 1e-3);
+    expect((b.state as any).players.get(b.sessionId).questTargetX).to.equal(NO_QUEST_TARGET);
+    expect((b.state as any).players.get(b.sessionId).questTargetY).to.equal(NO_QUEST_TARGET);
 
     const n = wa.recs.length;
     a.send(ArenaMessage.FINISH_QUEST);
     await until('recommendations after finishing', () => wa.recs.length > n);
+    await until('the quest gone from the synced state', () => mine()?.quest === '');
+    expect(mine().questTargetX, 'target x after finishing').to.equal(NO_QUEST_TARGET);
+    expect(mine().questTargetY, 'target y after finishing').to.equal(NO_QUEST_TARGET);
     expect(latest().items.map((i) => i.id)).to.not.include('q-coast-2');
     const m = wa.recs.length;
     a.send(ArenaMessage.TAKE_QUEST, { questId: 'q-forest-5' });
     a.send(ArenaMessage.TAKE_QUEST, { questId: 'q-city-1' }); // abandons q-forest-5
     await until('recommendations after the last take', () => wa.recs.length > m);
+    // q-forest-5 (collection) has no target; q-city-1 (social, story) does.
+    await until('q-city-1 in the synced state', () => mine()?.quest === 'q-city-1');
+    const cityTarget = server.session.arena.player(a.sessionId)!.activeQuest!.target!;
+    expect(mine().questTargetX).to.be.closeTo(cityTarget.x, 1e-3);
+    expect(mine().questTargetY).to.be.closeTo(cityTarget.y, 1e-3);
     // History now spans forest, coast and city: the region model ranks those regions first.
     expect(latest().items.every((i) => /^q-(forest|coast|city)-/.test(i.id) && i.id !== 'q-coast-2')).to.equal(true);
     expect(wb.recs.length, 'bob got nothing for alice').to.equal(bBefore);

@@ -37,4 +37,17 @@ describe('package exports', function () {
       await cleanup();
     }
   });
+
+  it('playmind/server resolves in plain Node, serves the shipped models and closes', async () => {
+    const script = `
+      import { createServer, serverConfig } from 'playmind/server';
+      const s = await createServer(serverConfig({ port: 0, host: '127.0.0.1', modelsDir: './models', logLevel: 'error', demoDir: '/nonexistent' }));
+      const ready = (await fetch(s.url + '/v2/health/ready')).status;
+      const meta = await (await fetch(s.url + '/v2/models/npc-guard')).json();
+      await s.close();
+      console.log(JSON.stringify({ ready, name: meta.name, served: meta.served }));`;
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out).to.deep.equal({ ready: 200, name: 'npc-guard', served: 1 });
+  });
 });

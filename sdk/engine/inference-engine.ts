@@ -6,6 +6,7 @@
  */
 import { ErrorCode, PlaymindError } from '../protocol.js';
 import type { BackendSession, Tensor, TensorData } from './backend.js';
+import { nextTurn, type Cancel } from '../util/next-turn.js';
 
 /** How the engine batches one model's requests. */
 export interface BatchingOptions {
@@ -147,7 +148,8 @@ interface Queue {
   items: Pending[];
   rows: number;
   running: boolean;
-  timer?: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate>;
+  /** Cancels the pending dispatch (a timer, or a next-turn callback). */
+  timer?: Cancel;
   timerIsImmediate: boolean;
 }
 
@@ -272,7 +274,7 @@ export class InferenceEngine {
       this.clearTimer(q);
       // Let the callers of this tick join the batch: dispatch on the next turn of the loop.
       q.timerIsImmediate = true;
-      q.timer = setImmediate(() => {
+      q.timer = nextTurn(() => {
         q.timer = undefined;
         void this.dispatch(q);
       });
@@ -280,16 +282,16 @@ export class InferenceEngine {
     }
     if (q.timer) return;
     q.timerIsImmediate = false;
-    q.timer = setTimeout(() => {
+    const handle = setTimeout(() => {
       q.timer = undefined;
       void this.dispatch(q);
     }, Math.max(0, q.options.maxQueueDelayMs - waited));
+    q.timer = () => clearTimeout(handle);
   }
 
   private clearTimer(q: Queue): void {
     if (!q.timer) return;
-    if (q.timerIsImmediate) clearImmediate(q.timer as ReturnType<typeof setImmediate>);
-    else clearTimeout(q.timer as ReturnType<typeof setTimeout>);
+    q.timer();
     q.timer = undefined;
   }
 

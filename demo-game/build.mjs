@@ -1,32 +1,54 @@
 #!/usr/bin/env node
 /**
- * Builds the demo game into demo-game/dist/ with esbuild: one ES module bundle
- * (Phaser, @colyseus/sdk and the demo), index.html and style.css. Nothing is
- * fetched: every input comes from this repository and node_modules.
+ * Builds the demo game into demo-game/dist/ with esbuild. Nothing is fetched:
+ * every input comes from this repository and node_modules.
  *
- *   node demo-game/build.mjs            minified, with a source map
+ * dist/
+ *   index.html, style.css
+ *   main.js               the game (Phaser, @colyseus/sdk, online mode)
+ *   chunks/*.js           code split off main.js; offline-source-*.js (the SDK and
+ *                         onnxruntime-web) is only loaded in offline mode
+ *   ort/                  onnxruntime-web's WASM and its .mjs loader (the files the
+ *                         bundled build loads with numThreads = 1: no SharedArrayBuffer)
+ *   offline-models/       the shipped models for offline mode, in the layout
+ *                         HttpModelSource reads: index.json, <name>/manifest.json,
+ *                         <name>/<version>/model.onnx
+ *
+ * The models live under offline-models/, not models/: the Playmind server serves
+ * its live repository at /models/, which would shadow a models/ folder here.
+ *
+ *   node demo-game/build.mjs            minified, with source maps
  *   node demo-game/build.mjs --dev      not minified
  */
 import { build } from 'esbuild';
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
 const out = join(here, 'dist');
 const dev = process.argv.includes('--dev');
+/** The models offline mode plays with (folders of the repository's models/). */
+const OFFLINE_MODELS = ['npc-guard', 'quest-recs'];
 
 const started = performance.now();
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 const result = await build({
   entryPoints: [join(here, 'src/main.ts')],
-  outfile: join(out, 'main.js'),
+  outdir: out,
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
+  splitting: true,
   format: 'esm',
   platform: 'browser',
   target: ['es2022'],
   conditions: ['browser'],
+  // onnxruntime-web's WASM-only build: its .wasm is half the size of the default
+  // build's (which adds WebGPU/JSEP), and the SDK only asks for the 'wasm' provider.
+  alias: { 'onnxruntime-web': 'onnxruntime-web/wasm' },
   minify: !dev,
   sourcemap: 'linked',
   sourcesContent: false,
@@ -37,10 +59,59 @@ const result = await build({
 });
 await Promise.all(['index.html', 'style.css'].map((f) => copyFile(join(here, f), join(out, f))));
 
+// onnxruntime-web: copy the files its bundled build loads at run time when
+// `env.wasm.wasmPaths` is set (the .mjs Emscripten loader and the .wasm it fetches).
+const ortInputs = Object.keys(result.metafile.inputs).filter((f) => /onnxruntime-web\/dist\/ort[^/]*\.mjs$/.test(f));
+if (ortInputs.length !== 1) throw new Error(`expected one onnxruntime-web bundle among the inputs, found: ${ortInputs.join(', ') || 'none'}`);
+const ortDist = dirname(join(process.cwd(), ortInputs[0]));
+const ortFiles = [...new Set((await readFile(join(process.cwd(), ortInputs[0]), 'utf8')).match(/ort-wasm-[a-z-]+(\.[a-z]+)*\.(wasm|mjs)/g) ?? [])];
+if (!ortFiles.some((f) => f.endsWith('.wasm')) || !ortFiles.some((f) => f.endsWith('.mjs'))) {
+  throw new Error(`cannot tell which files ${ortInputs[0]} loads (found: ${ortFiles.join(', ') || 'none'})`);
+}
+await mkdir(join(out, 'ort'), { recursive: true });
+await Promise.all(ortFiles.map((f) => copyFile(join(ortDist, f), join(out, 'ort', f))));
+
+// The shipped models, with the index.json HttpModelSource reads.
+const modelsOut = join(out, 'offline-models');
+const index = { models: [] };
+for (const name of OFFLINE_MODELS) {
+  const src = join(root, 'models', name);
+  const versions = [];
+  for (const entry of await readdir(src, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !/^[1-9]\d*$/.test(entry.name)) continue;
+    const file = join(src, entry.name, 'model.onnx');
+    if (!(await stat(file).catch(() => null))?.isFile()) continue;
+    await mkdir(join(modelsOut, name, entry.name), { recursive: true });
+    await copyFile(file, join(modelsOut, name, entry.name, 'model.onnx'));
+    versions.push(Number(entry.name));
+  }
+  if (versions.length === 0) throw new Error(`${relative(process.cwd(), src)}: no <version>/model.onnx to ship for offline mode`);
+  await copyFile(join(src, 'manifest.json'), join(modelsOut, name, 'manifest.json'));
+  index.models.push({ name, versions: versions.sort((a, b) => a - b) });
+}
+await writeFile(join(modelsOut, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+
+// Report sizes.
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
-const main = await stat(join(out, 'main.js'));
-const top = Object.entries(result.metafile.outputs[relative(process.cwd(), join(out, 'main.js'))]?.inputs ?? {})
-  .map(([file, v]) => [file.replace(/^.*node_modules\//, '').split('/').slice(0, file.includes('node_modules/@') ? 2 : 1).join('/'), v.bytesInOutput])
-  .reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map());
-const parts = [...top].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${kib(v)}`).join(', ');
-console.log(`demo-game: ${relative(process.cwd(), out)}/main.js ${kib(main.size)} (${parts}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+const mib = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+async function folderSize(dir) {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
+  return total;
+}
+const js = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
+const mainOut = js.find(([f]) => f.endsWith('/main.js'));
+const offlineOut = js.filter(([f]) => /\/offline-source-[^/]*\.js$/.test(f));
+const top = (inputs) => {
+  const sums = Object.entries(inputs)
+    .map(([file, v]) => [file.replace(/^.*node_modules\//, '').split('/').slice(0, file.includes('node_modules/@') ? 2 : 1).join('/'), v.bytesInOutput])
+    .reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map());
+  return [...sums].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${kib(v)}`).join(', ');
+};
+const dist = relative(process.cwd(), out);
+console.log(
+  `demo-game: ${dist}/main.js ${kib(mainOut?.[1].bytes ?? 0)} (${top(mainOut?.[1].inputs ?? {})}); ` +
+    `offline chunk ${kib(offlineOut.reduce((n, [, o]) => n + o.bytes, 0))} (${top(Object.assign({}, ...offlineOut.map(([, o]) => o.inputs)))}); ` +
+    `${dist}/ort ${mib(await folderSize(join(out, 'ort')))} (${ortFiles.join(', ')}); ${dist}/offline-models ${kib(await folderSize(modelsOut))}; ` +
+    `in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);

@@ -112,6 +112,23 @@ export interface Recommendations {
   coldStart: boolean;
 }
 
+/**
+ * How the guards' decisions and the recommendations are computed when the
+ * page computes them (offline mode: the SDK's browser build).
+ */
+export interface InferenceSummary {
+  /** Who served the last applied guard decision (`local`, `fallback`), '' before the first. */
+  readonly guardsServedBy: string;
+  /** Who served the last recommendations (`local`, `fallback`), '' before the first. */
+  readonly recommendationsServedBy: string;
+  /** Guard decisions applied (one batched decision per tick). */
+  readonly decisions: number;
+  /** Ticks whose decision was not back in time: the guards kept their last actions. */
+  readonly deadlineMisses: number;
+  /** What runs the models, e.g. `onnxruntime-web (wasm, in this page)`. */
+  readonly backend: string;
+}
+
 /** What the player wants to do (sticky until replaced). */
 export interface PlayerIntent {
   dx: number;
@@ -136,6 +153,8 @@ export interface ArenaSource {
   readonly status: ConnectionStatus;
   /** The current state, or null before the first one. */
   view(): ArenaView | null;
+  /** How the page computes decisions and recommendations; null when the server does (online). */
+  inference(): InferenceSummary | null;
   setIntent(intent: PlayerIntent): void;
   takeQuest(questId: string): void;
   requestRecommendations(): void;

@@ -5,17 +5,29 @@
  * renderer), with a DOM side panel for the HUD and the quests, and publishes a
  * summary on `window.__playmind` for tests.
  *
+ * Offline mode (`?offline=1`, or when the arena cannot be joined at start-up):
+ * the simulation runs in the page and the SDK's browser build serves the models
+ * (`offline-source.ts`, loaded by dynamic import: the SDK and onnxruntime-web
+ * are only fetched then). Its files come from the demo's own folder:
+ * `./offline-models/` (a copy of the shipped models made by `build.mjs`, not
+ * the server's live `/models/`) and `./ort/` (onnxruntime-web's WASM).
+ *
  * @module
  */
 import * as Phaser from 'phaser';
 import { ArenaScene } from './arena-scene.js';
-import { questTargetOf, type ArenaSource, type ArenaView, type PlayerIntent, type PlayerView, type Recommendations } from './arena-source.js';
+import { questTargetOf, type ArenaSource, type ArenaView, type InferenceSummary, type PlayerIntent, type PlayerView, type Recommendations } from './arena-source.js';
 import { OnlineSource, endpointFor } from './online-source.js';
 import { SidePanel } from './side-panel.js';
 import type { ConnectionStatus, PlaymindHook } from './test-hook.js';
 
 /** Errors kept for the panel and the hook. */
 const MAX_ERRORS = 20;
+/** How long joining the arena may take before the game goes offline, ms. */
+const JOIN_TIMEOUT_MS = 8000;
+/** Where offline mode finds the models and onnxruntime-web's files (copied by `build.mjs`). */
+const OFFLINE_MODELS = './offline-models/';
+const OFFLINE_WASM = './ort/';
 
 /** The most common `model` among the guards ('' before any decision). */
 function guardModelOf(view: ArenaView): string {
@@ -45,6 +57,7 @@ class DemoGame {
     private readonly source: ArenaSource,
     panelRoot: HTMLElement,
     gameParent: HTMLElement,
+    private readonly notice = '',
   ) {
     this.panel = new SidePanel(panelRoot, (questId) => source.takeQuest(questId));
     source.on('state', () => {
@@ -90,11 +103,12 @@ class DemoGame {
     const view = this.source.view();
     const me = this.me(view);
     const guardModel = view ? guardModelOf(view) : '';
-    this.panel.render({ mode: this.source.mode, status: this.source.status, view, me, guardModel, recommendations: this.recommendations, errors: this.errors });
-    publishHook(this.hook(view, me, guardModel));
+    const inference = this.source.inference();
+    this.panel.render({ mode: this.source.mode, status: this.source.status, view, me, guardModel, recommendations: this.recommendations, inference, notice: this.notice, errors: this.errors });
+    publishHook(this.hook(view, me, guardModel, inference));
   }
 
-  private hook(view: ArenaView | null, me: PlayerView | null, guardModel: string): PlaymindHook {
+  private hook(view: ArenaView | null, me: PlayerView | null, guardModel: string, inference: InferenceSummary | null): PlaymindHook {
     const guards: PlaymindHook['guards'] = [];
     view?.guards.forEach((g, id) => guards.push({ id, x: g.x, y: g.y, action: g.action, model: g.model, alive: g.alive }));
     const questInfo = me && me.quest ? view?.quests.get(me.quest) : undefined;
@@ -112,6 +126,8 @@ class DemoGame {
       activeQuest: me && me.quest ? { id: me.quest, title: questInfo?.title ?? me.quest, kind: questInfo?.kind ?? '', progress: me.questProgress, goal: me.questGoal } : null,
       activeQuestTarget: questTargetOf(me),
       input: { ...this.intent },
+      inference: inference ? { ...inference } : null,
+      notice: this.notice,
       errors: this.errors.map((e) => ({ ...e })),
     };
   }
@@ -121,9 +137,9 @@ function publishHook(hook: PlaymindHook): void {
   window.__playmind = hook;
 }
 
-function emptyHook(status: ConnectionStatus, errors: PlaymindHook['errors'] = []): PlaymindHook {
+function emptyHook(mode: PlaymindHook['mode'], status: ConnectionStatus, notice: string, errors: PlaymindHook['errors'] = []): PlaymindHook {
   return {
-    mode: 'online',
+    mode,
     status,
     connected: false,
     tick: 0,
@@ -136,30 +152,79 @@ function emptyHook(status: ConnectionStatus, errors: PlaymindHook['errors'] = []
     activeQuest: null,
     activeQuestTarget: null,
     input: { dx: 0, dy: 0, attack: false },
+    inference: null,
+    notice,
     errors,
   };
+}
+
+/** Whether the page asks for offline mode (`?offline=1`, `?offline=true`, `?offline`). */
+function offlineRequested(search: string): boolean {
+  const v = new URLSearchParams(search).get('offline');
+  return v !== null && v !== '0' && v !== 'false';
+}
+
+/** Joins the arena, or rejects after `ms` (a late join is left again). */
+async function joinWithin(endpoint: string, ms: number): Promise<ArenaSource> {
+  const joining = OnlineSource.join(endpoint);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([joining, timeout]);
+  } catch (err) {
+    joining.then((late) => late.close()).catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Starts offline mode: loads the SDK chunk, then the models. */
+async function startOffline(): Promise<ArenaSource> {
+  const { OfflineSource } = await import('./offline-source.js');
+  const base = document.baseURI;
+  return OfflineSource.start({ models: new URL(OFFLINE_MODELS, base).href, wasmPaths: new URL(OFFLINE_WASM, base).href });
+}
+
+function fatal(panelRoot: HTMLElement, message: string): void {
+  panelRoot.replaceChildren();
+  const p = document.createElement('p');
+  p.className = 'fatal';
+  p.textContent = message;
+  panelRoot.append(p);
 }
 
 async function boot(): Promise<void> {
   const panelRoot = document.getElementById('panel');
   const gameParent = document.getElementById('game');
   if (!panelRoot || !gameParent) throw new Error('index.html must have #panel and #game');
-  publishHook(emptyHook('connecting'));
-  panelRoot.textContent = `Joining the arena at ${location.host}…`;
-  let source: ArenaSource;
-  try {
-    source = await OnlineSource.join(endpointFor(location));
-  } catch (err) {
-    const message = `cannot join the arena at ${endpointFor(location)}: ${describeError(err)}`;
-    publishHook(emptyHook('disconnected', [{ code: 'unreachable', message }]));
-    panelRoot.replaceChildren();
-    const p = document.createElement('p');
-    p.className = 'fatal';
-    p.textContent = `${message}. Is the server running (npm start)? Reload to retry.`;
-    panelRoot.append(p);
-    return;
+  let source: ArenaSource | null = null;
+  let notice = '';
+  if (!offlineRequested(location.search)) {
+    publishHook(emptyHook('online', 'connecting', ''));
+    panelRoot.textContent = `Joining the arena at ${location.host}…`;
+    try {
+      source = await joinWithin(endpointFor(location), JOIN_TIMEOUT_MS);
+    } catch (err) {
+      notice = `Cannot join the arena at ${endpointFor(location)} (${describeError(err)}): playing offline — the simulation and the models run in this page.`;
+      console.warn(notice);
+    }
   }
-  new DemoGame(source, panelRoot, gameParent);
+  if (!source) {
+    publishHook(emptyHook('offline', 'connecting', notice));
+    panelRoot.textContent = `${notice ? `${notice} ` : ''}Loading the models…`;
+    try {
+      source = await startOffline();
+    } catch (err) {
+      const message = `cannot start offline mode: ${describeError(err)}`;
+      publishHook(emptyHook('offline', 'disconnected', notice, [{ code: 'offline_failed', message }]));
+      fatal(panelRoot, `${notice ? `${notice} ` : ''}${message}. Reload to retry.`);
+      return;
+    }
+  }
+  new DemoGame(source, panelRoot, gameParent, notice);
 }
 
 boot().catch((err: unknown) => {

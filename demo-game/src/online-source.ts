@@ -91,6 +91,10 @@ export class OnlineSource implements ArenaSource {
     return s?.players && s.guards && s.collectibles && s.quests && s.obstacles ? (s as ArenaView) : null;
   }
 
+  inference(): null {
+    return null;
+  }
+
   setIntent(intent: PlayerIntent): void {
     this.lastIntent = { ...intent };
     if (this.current === 'connected') this.room.send(Msg.INPUT, this.lastIntent);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ArenaView, PlayerView, Recommendations } from './arena-source.js';
+import type { ArenaView, InferenceSummary, PlayerView, Recommendations } from './arena-source.js';
 import { ACTION_COLORS, COLORS, css } from './palette.js';
 import type { ConnectionStatus } from './test-hook.js';
 
@@ -17,6 +17,10 @@ export interface PanelModel {
   me: PlayerView | null;
   guardModel: string;
   recommendations: Recommendations | null;
+  /** Offline: how the page computes decisions; null online (the server does). */
+  inference: InferenceSummary | null;
+  /** A status message shown above the HUD ('' for none), e.g. why the game went offline. */
+  notice: string;
   errors: readonly { code: string; message: string }[];
 }
 
@@ -40,7 +44,8 @@ const KIND_HINT: Readonly<Record<string, string>> = {
 
 /** See the module documentation. */
 export class SidePanel {
-  private readonly hud: Record<'status' | 'tick' | 'score' | 'health' | 'guards' | 'recs', HTMLElement>;
+  private readonly hud: Record<'mode' | 'status' | 'tick' | 'score' | 'health' | 'guards' | 'served-by' | 'recs', HTMLElement>;
+  private readonly notice: HTMLElement;
   private readonly quest: HTMLElement;
   private readonly recs: HTMLOListElement;
   private readonly errors: HTMLUListElement;
@@ -57,6 +62,9 @@ export class SidePanel {
   ) {
     root.replaceChildren();
     root.append(el('h1', {}, 'Playmind Arena'));
+    this.notice = el('p', { id: 'notice', class: 'notice', role: 'status' });
+    this.notice.hidden = true;
+    root.append(this.notice);
 
     const hud = el('dl', { class: 'hud' });
     const row = (name: string, label: string) => {
@@ -65,7 +73,16 @@ export class SidePanel {
       hud.append(dd);
       return dd;
     };
-    this.hud = { status: row('status', 'status'), tick: row('tick', 'tick'), score: row('score', 'score'), health: row('health', 'health'), guards: row('guards', 'guards'), recs: row('recs', 'quests by') };
+    this.hud = {
+      mode: row('mode', 'mode'),
+      status: row('status', 'status'),
+      tick: row('tick', 'tick'),
+      score: row('score', 'score'),
+      health: row('health', 'health'),
+      guards: row('guards', 'guards'),
+      'served-by': row('served-by', 'served by'),
+      recs: row('recs', 'quests by'),
+    };
     root.append(hud);
 
     root.append(el('h2', {}, 'Active quest'));
@@ -105,13 +122,20 @@ export class SidePanel {
 
   /** Shows the model. Cheap enough to call on every state update. */
   render(m: PanelModel): void {
-    const mode = m.mode === 'offline' ? ' (offline: simulation in this page)' : '';
-    this.hud.status.textContent = `${m.status}${mode}`;
+    if (this.notice.textContent !== m.notice) {
+      this.notice.textContent = m.notice;
+      this.notice.hidden = m.notice === '';
+    }
+    this.hud.mode.textContent = m.mode === 'offline' ? 'offline (simulation and models in this page)' : 'online (the server runs the arena)';
+    this.hud.status.textContent = m.status;
     this.hud.status.className = `status-${m.status}`;
     this.hud.tick.textContent = m.view ? String(m.view.tick) : '–';
     this.hud.score.textContent = m.me ? `${m.me.score} (${m.me.questsDone} quests done)` : '–';
     this.hud.health.textContent = m.me ? (m.me.alive ? String(Math.round(m.me.health)) : 'down, respawning…') : '–';
     this.hud.guards.textContent = m.guardModel || 'waiting for a decision';
+    this.hud['served-by'].textContent = m.inference
+      ? `${m.inference.guardsServedBy || '–'} · ${m.inference.backend} · ${m.inference.deadlineMisses} late`
+      : 'server';
     this.hud.recs.textContent = m.recommendations ? `${m.recommendations.model}${m.recommendations.coldStart ? ' (cold start)' : ''}` : '–';
     this.renderQuest(m);
     this.renderRecommendations(m);

@@ -45,6 +45,22 @@ export interface PlaymindHook {
   activeQuestTarget: { x: number; y: number } | null;
   /** The last input sent (`dx`, `dy` in [-1, 1]). */
   input: { dx: number; dy: number; attack: boolean };
+  /**
+   * Offline mode: how the page computes the guards' decisions and the
+   * recommendations (the SDK's browser build); null online (the server does).
+   */
+  inference: {
+    /** `local` (the model, in this page) or `fallback` (the heuristic); '' before the first decision. */
+    guardsServedBy: string;
+    recommendationsServedBy: string;
+    /** Guard decisions applied. */
+    decisions: number;
+    /** Ticks whose decision was not back in time (the guards kept their last actions). */
+    deadlineMisses: number;
+    backend: string;
+  } | null;
+  /** The status message shown above the HUD ('' without one), e.g. why the game went offline. */
+  notice: string;
   /** Errors the server sent (`error` messages) and connection failures, newest last. */
   errors: { code: string; message: string }[];
 }

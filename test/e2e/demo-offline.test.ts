@@ -1,0 +1,319 @@
+/**
+ * The demo game's offline mode end to end, which also proves the SDK's browser
+ * build: the built demo (`demo-game/dist`) served by a tiny static file server
+ * (no Playmind server, no Colyseus), played in headless Chromium. The
+ * simulation runs in the page; onnxruntime-web (WASM) runs npc-guard and
+ * quest-recs, fetched over HTTP from the demo's own folder (`./ort/`,
+ * `./offline-models/`).
+ *
+ * - `/?offline=1`: offline from the start.
+ * - `/`: tries to join the arena room, cannot (the static server has no
+ *   `/matchmake`), and falls back to offline mode with a visible notice.
+ *
+ * Needs `demo-game/dist` (`npm run build:demo`; `npm test` builds it) and
+ * `/usr/bin/chromium` (skipped, saying so, without it).
+ * `PLAYMIND_E2E_SCREENSHOT=<file.png>` saves screenshots (`-offline`, `-fallback` suffixes).
+ */
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from '../helpers/chai.js';
+import { REPO_ROOT, tempDir } from '../helpers/compat.js';
+import type { PlaymindHook } from '../../demo-game/src/test-hook.js';
+import { DEFAULT_ARENA_CONFIG, GUARD_ACTIONS } from '../../server/sim/index.js';
+
+const CHROMIUM = process.env.PLAYMIND_CHROMIUM ?? '/usr/bin/chromium';
+const DEMO_DIR = join(REPO_ROOT, 'demo-game', 'dist');
+/** Bound of every wait on the page, ms. */
+const WAIT_MS = Number(process.env.PLAYMIND_E2E_WAIT_MS ?? 15_000);
+/** Bound of the offline start (fetch and compile the WASM, load the models), ms. */
+const START_MS = Number(process.env.PLAYMIND_E2E_START_MS ?? 45_000);
+const MODEL = 'npc-guard@1';
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+};
+
+/** A static file server over a folder: GET and HEAD only, loopback, any free port; logs what it served. */
+interface StaticServer {
+  url: string;
+  /** `METHOD path -> status content-type`, in order. */
+  log: string[];
+  close(): Promise<void>;
+}
+
+async function startStaticServer(dir: string): Promise<StaticServer> {
+  const log: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const rel = normalize(path === '/' ? '/index.html' : path);
+    const file = join(dir, rel);
+    const send = (status: number, type: string, body?: Buffer) => {
+      log.push(`${req.method} ${path} -> ${status} ${type}`);
+      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...(body ? { 'Content-Length': body.length } : {}) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(404, 'text/plain');
+    if (!file.startsWith(dir + sep) || rel.split(sep).some((p) => p.startsWith('.'))) return send(404, 'text/plain');
+    stat(file)
+      .then(async (s) => (s.isFile() ? send(200, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', await readFile(file)) : send(404, 'text/plain')))
+      .catch(() => send(404, 'text/plain'));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A page with everything that may go wrong on it recorded. */
+interface Watched {
+  page: Page;
+  pageErrors: string[];
+  /** Console errors, with the URL they are about. */
+  consoleErrors: { text: string; url: string }[];
+  foreignRequests: string[];
+  failedRequests: string[];
+}
+
+async function watchedPage(browser: BrowserContext, origin: string): Promise<Watched> {
+  const page = await browser.newPage();
+  const w: Watched = { page, pageErrors: [], consoleErrors: [], foreignRequests: [], failedRequests: [] };
+  page.on('pageerror', (err) => w.pageErrors.push(String(err.stack ?? err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') w.consoleErrors.push({ text: msg.text(), url: msg.location().url });
+  });
+  page.on('request', (req) => {
+    const url = req.url();
+    if (!url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) w.foreignRequests.push(url);
+  });
+  page.on('requestfailed', (req) => w.failedRequests.push(`${req.url()}: ${req.failure()?.errorText ?? '?'}`));
+  return w;
+}
+
+function hook(page: Page): Promise<PlaymindHook | null> {
+  return page.evaluate(() => window.__playmind ?? null);
+}
+
+/** Polls the test hook in the page until `pred` holds (bounded). */
+async function waitForHook(page: Page, what: string, pred: string, timeout = WAIT_MS): Promise<PlaymindHook> {
+  try {
+    await page.waitForFunction(`(() => { const h = window.__playmind; return !!h && (${pred}); })()`, undefined, { timeout, polling: 50 });
+  } catch (err) {
+    const h = await hook(page);
+    throw new Error(`timed out after ${timeout} ms waiting for ${what}; hook: ${JSON.stringify(h)?.slice(0, 800)}`, { cause: err });
+  }
+  return (await hook(page))!;
+}
+
+/** Distinct colours on the game canvas (-1: not a 2d canvas). */
+function canvasColours(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const c = document.querySelector<HTMLCanvasElement>('#game canvas');
+    const ctx = c?.getContext('2d');
+    if (!c || !ctx) return -1;
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    const seen = new Set<number>();
+    for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    return seen.size;
+  });
+}
+
+const OFFLINE_READY = `h.mode === 'offline' && h.status === 'offline' && h.connected && h.tick > 0 && h.me !== null`;
+const GUARDS_ON_MODEL = `h.guards.length > 0 && h.guards.every((g) => g.model === ${JSON.stringify(MODEL)}) && h.inference !== null && h.inference.guardsServedBy === 'local' && h.inference.decisions > 0`;
+
+describe('demo game offline, from a static file server, in headless Chromium (e2e)', function () {
+  this.timeout(120_000);
+  let server: StaticServer;
+  let browser: BrowserContext;
+  let cleanupProfile: (() => Promise<void>) | undefined;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`    (skipped: no Chromium at ${CHROMIUM}; install it with apt-get install chromium, or set PLAYMIND_CHROMIUM)`);
+      this.skip();
+    }
+    if (!existsSync(join(DEMO_DIR, 'index.html'))) {
+      throw new Error(`the demo game is not built: ${join(DEMO_DIR, 'index.html')} is missing; run npm run build:demo (npm test builds it)`);
+    }
+    server = await startStaticServer(DEMO_DIR);
+    const profile = await tempDir('playmind-e2e-offline-chromium-');
+    cleanupProfile = profile.cleanup;
+    browser = await chromium.launchPersistentContext(profile.dir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+      viewport: { width: 1280, height: 720 },
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await cleanupProfile?.();
+  });
+
+  describe('with ?offline=1', () => {
+    let w: Watched;
+
+    before(async () => {
+      w = await watchedPage(browser, server.url);
+      const res = await w.page.goto(`${server.url}/?offline=1`);
+      expect(res?.status(), 'GET /?offline=1').to.equal(200);
+    });
+
+    after(async () => {
+      await w?.page.close();
+    });
+
+    it('runs the simulation in the page, with advancing ticks', async () => {
+      const first = await waitForHook(w.page, 'offline mode to start', OFFLINE_READY, START_MS);
+      expect(first.notice, 'no notice when offline mode was asked for').to.equal('');
+      const later = await waitForHook(w.page, 'ticks to advance', `h.tick >= ${first.tick + 10}`);
+      expect(later.updates).to.be.greaterThan(first.updates);
+      expect(await w.page.locator('[data-hud="mode"]').textContent()).to.contain('offline');
+      expect(await w.page.locator('[data-hud="status"]').textContent()).to.equal('offline');
+      // Never tried the server.
+      expect(server.log.filter((l) => l.includes('/matchmake')), 'matchmaking requests').to.deep.equal([]);
+    });
+
+    it(`drives the guards with ${MODEL} run by onnxruntime-web in the page, one decision per tick`, async () => {
+      const h = await waitForHook(w.page, `every guard to be driven by ${MODEL}, served locally`, GUARDS_ON_MODEL);
+      for (const g of h.guards) expect(GUARD_ACTIONS as readonly string[], `guard ${g.id}'s action`).to.include(g.action);
+      expect(h.guardModel).to.equal(MODEL);
+      expect(h.inference!.backend).to.contain('onnxruntime-web');
+      // Decisions keep coming: at most one batched decision per tick, and most ticks get theirs in time.
+      const later = await waitForHook(w.page, 'more decisions', `h.tick >= ${h.tick + 20}`);
+      const ticks = later.tick - h.tick;
+      const decided = later.inference!.decisions - h.inference!.decisions;
+      const missed = later.inference!.deadlineMisses - h.inference!.deadlineMisses;
+      expect(decided + missed, `decisions applied + missed over ${ticks} ticks`).to.be.at.most(ticks + 1);
+      expect(decided, `decisions applied over ${ticks} ticks`).to.be.greaterThan(ticks / 2);
+      expect(await w.page.locator('[data-hud="guards"]').textContent()).to.equal(MODEL);
+      expect(await w.page.locator('[data-hud="served-by"]').textContent()).to.match(/^local · onnxruntime-web/);
+      // The model files and the WASM came from the demo's own folder on this server, as WASM.
+      expect(server.log).to.include(`GET /offline-models/index.json -> 200 application/json`);
+      expect(server.log).to.include(`GET /offline-models/npc-guard/1/model.onnx -> 200 application/octet-stream`);
+      expect(server.log).to.include(`GET /offline-models/quest-recs/1/model.onnx -> 200 application/octet-stream`);
+      expect(server.log.filter((l) => /^GET \/ort\/[^ ]+\.wasm -> 200 application\/wasm$/.test(l)), 'WASM fetched').to.have.length(1);
+    });
+
+    it('recommends quests with quest-recs in the page, and takes one when it is clicked', async () => {
+      const h = await waitForHook(w.page, 'quest recommendations', 'h.recommendations.length > 0 && h.inference !== null && h.inference.recommendationsServedBy !== ""');
+      expect(h.recommendationsModel).to.match(/^quest-recs@(1|popularity)$/);
+      expect(h.inference!.recommendationsServedBy).to.equal('local');
+      expect(await w.page.locator('[data-hud="recs"]').textContent()).to.contain('quest-recs@');
+      const pick = h.recommendations[0]!;
+      await w.page.locator(`#recommendations button[data-quest-id="${pick.id}"]`).click();
+      const after = await waitForHook(w.page, `quest ${pick.id} to become active`, `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)}`);
+      expect(after.activeQuest!.title).to.equal(pick.title);
+      // The history now holds the quest: the model recommends again, without it at the top.
+      await waitForHook(w.page, 'recommendations after taking a quest', `h.recommendations.length > 0 && h.recommendationsModel === 'quest-recs@1'`);
+    });
+
+    it('moves the own player in the direction of the keys pressed', async () => {
+      const page = w.page;
+      const tryMove = async (key: string, axis: 'x' | 'y', sign: 1 | -1): Promise<boolean> => {
+        const before = (await waitForHook(page, 'the own player to be alive', 'h.me && h.me.alive', START_MS)).me!;
+        await page.keyboard.down(key);
+        try {
+          await waitForHook(page, `${key} to move the player`, `h.me && (h.me.${axis} - ${before[axis]}) * ${sign} > 20`);
+          return true;
+        } catch {
+          return false; // blocked by an obstacle or a wall, or downed: the caller tries the other way
+        } finally {
+          await page.keyboard.up(key);
+          await waitForHook(page, `${key}'s release to reach the hook`, 'h.input.dx === 0 && h.input.dy === 0');
+        }
+      };
+      const start = (await hook(page))!;
+      const { width, height } = DEFAULT_ARENA_CONFIG;
+      const horizontal: [string, 1 | -1][] = start.me!.x < width / 2 ? [['ArrowRight', 1], ['ArrowLeft', -1]] : [['ArrowLeft', -1], ['ArrowRight', 1]];
+      const vertical: [string, 1 | -1][] = start.me!.y < height / 2 ? [['s', 1], ['w', -1]] : [['w', -1], ['s', 1]];
+      const moved = { x: false, y: false };
+      for (const [key, sign] of horizontal) if (!moved.x) moved.x = await tryMove(key, 'x', sign);
+      for (const [key, sign] of vertical) if (!moved.y) moved.y = await tryMove(key, 'y', sign);
+      expect(moved, 'moved horizontally and vertically').to.deep.equal({ x: true, y: true });
+    });
+
+    it('draws the arena on a canvas that is not blank', async () => {
+      expect(await w.page.locator('#game canvas').count()).to.equal(1);
+      expect(await canvasColours(w.page), 'distinct colours on the canvas').to.be.greaterThan(8);
+      const shot = process.env.PLAYMIND_E2E_SCREENSHOT;
+      if (shot) await w.page.screenshot({ path: shot.replace(/(\.png)?$/, '-offline.png') });
+    });
+
+    it('raises no page or console errors, and fetches nothing from any other origin', async () => {
+      const h = (await hook(w.page))!;
+      expect(h.errors, 'errors the game reported').to.deep.equal([]);
+      expect(w.pageErrors, 'page errors').to.deep.equal([]);
+      expect(w.consoleErrors, 'console errors').to.deep.equal([]);
+      expect(w.foreignRequests, 'requests to other origins').to.deep.equal([]);
+      expect(w.failedRequests, 'failed requests').to.deep.equal([]);
+      expect(server.log.filter((l) => !/ -> 200 /.test(l)), 'requests the static server could not answer').to.deep.equal([]);
+    });
+  });
+
+  describe('without ?offline=1 and without an arena server', () => {
+    let w: Watched;
+    let logFrom: number;
+
+    before(async () => {
+      logFrom = server.log.length;
+      w = await watchedPage(browser, server.url);
+      const res = await w.page.goto(`${server.url}/`);
+      expect(res?.status(), 'GET /').to.equal(200);
+    });
+
+    after(async () => {
+      await w?.page.close();
+    });
+
+    it('falls back to offline mode and says so on the page', async () => {
+      const h = await waitForHook(w.page, 'the fallback to offline mode', `${OFFLINE_READY} && h.notice !== ''`, START_MS);
+      expect(h.notice).to.match(/^Cannot join the arena at ws:\/\/127\.0\.0\.1:\d+ \(.+\): playing offline/);
+      const notice = w.page.locator('#notice');
+      expect(await notice.isVisible(), '#notice visible').to.equal(true);
+      expect(await notice.textContent()).to.equal(h.notice);
+      expect(await w.page.locator('[data-hud="mode"]').textContent()).to.contain('offline');
+      // It did try the server first.
+      expect(server.log.slice(logFrom).some((l) => l.includes('/matchmake/')), 'a matchmaking request').to.equal(true);
+    });
+
+    it(`then plays offline: guards on ${MODEL} served locally, recommendations, the canvas drawn`, async () => {
+      const h = await waitForHook(w.page, `every guard to be driven by ${MODEL}, served locally`, GUARDS_ON_MODEL);
+      expect(h.guardModel).to.equal(MODEL);
+      await waitForHook(w.page, 'quest recommendations', `h.recommendations.length > 0 && h.inference.recommendationsServedBy === 'local'`);
+      expect(await canvasColours(w.page), 'distinct colours on the canvas').to.be.greaterThan(8);
+      const shot = process.env.PLAYMIND_E2E_SCREENSHOT;
+      if (shot) await w.page.screenshot({ path: shot.replace(/(\.png)?$/, '-fallback.png') });
+    });
+
+    it('raises no page errors, no console errors but the refused join, and fetches nothing from any other origin', async () => {
+      const h = (await hook(w.page))!;
+      expect(h.errors, 'errors the game reported').to.deep.equal([]);
+      expect(w.pageErrors, 'page errors').to.deep.equal([]);
+      // The browser logs the 404 of the matchmaking request itself; nothing else may fail.
+      expect(w.consoleErrors.filter((e) => !e.url.includes('/matchmake/')), 'console errors').to.deep.equal([]);
+      expect(w.foreignRequests, 'requests to other origins').to.deep.equal([]);
+      expect(w.failedRequests, 'failed requests').to.deep.equal([]);
+      expect(server.log.slice(logFrom).filter((l) => !/ -> 200 /.test(l) && !l.includes('/matchmake/')), 'other requests the static server could not answer').to.deep.equal([]);
+    });
+  });
+});

@@ -46,9 +46,6 @@ const result = await build({
   platform: 'browser',
   target: ['es2022'],
   conditions: ['browser'],
-  // onnxruntime-web's WASM-only build: its .wasm is half the size of the default
-  // build's (which adds WebGPU/JSEP), and the SDK only asks for the 'wasm' provider.
-  alias: { 'onnxruntime-web': 'onnxruntime-web/wasm' },
   minify: !dev,
   sourcemap: 'linked',
   sourcesContent: false,

@@ -1,5 +1,9 @@
-/** The onnxruntime-web backend (WASM). Works in browsers and in Node. */
-import * as ort from 'onnxruntime-web';
+/**
+ * The onnxruntime-web backend (WASM). Works in browsers and in Node. It imports
+ * onnxruntime-web's WASM-only build: its .wasm is half the size of the default build's
+ * (which adds WebGPU/JSEP), and the backend only asks for the 'wasm' provider.
+ */
+import * as ort from 'onnxruntime-web/wasm';
 import type { Backend } from './backend.js';
 import { ortBackend, type OrtModule } from './backend-ort.js';
 

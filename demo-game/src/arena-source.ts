@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { NO_QUEST_TARGET } from '../../server/rooms/arena-view.js';
 import type { ConnectionStatus, HookRecommendation } from './test-hook.js';
 
 /** A read-only keyed collection (a `MapSchema` or a `Map`). */
@@ -53,7 +54,7 @@ export interface PlayerView {
 }
 
 /** `questTargetX` / `questTargetY` without a target (`server/rooms/arena-state.ts`). */
-export const NO_QUEST_TARGET = -1;
+export { NO_QUEST_TARGET };
 
 /** The target of a player's active `visit` quest, or null. */
 export function questTargetOf(player: PlayerView | null | undefined): { x: number; y: number } | null {

@@ -35,8 +35,8 @@ import {
   type PlayerInput,
 } from '../../server/sim/index.js';
 import { DEFAULT_ARENA_QUESTS, questFromCatalogue, type ArenaQuest } from '../../server/rooms/arena-quests.js';
+import { initialPlayerFields, writeCollectible, writeGuard, writePlayer } from '../../server/rooms/arena-view.js';
 import {
-  NO_QUEST_TARGET,
   SourceEmitter,
   type ArenaSource,
   type ArenaView,
@@ -395,39 +395,18 @@ export class OfflineSource implements ArenaSource {
     const s = this.state;
     s.tick = a.tick;
     for (let i = 0; i < a.guards.length; i++) {
-      const g = a.guards[i]!;
       const gs = this.guardStates[i]!;
-      gs.x = g.pos.x;
-      gs.y = g.pos.y;
-      gs.health = g.health;
-      gs.alive = g.alive;
+      writeGuard(a.guards[i]!, gs);
       gs.action = GUARD_ACTIONS[this.actions[i]!]!;
     }
-    for (let i = 0; i < a.collectibles.length; i++) {
-      const c = a.collectibles[i]!;
-      const cs = this.collectibleStates[i]!;
-      cs.x = c.pos.x;
-      cs.y = c.pos.y;
-      cs.active = c.active;
-    }
+    for (let i = 0; i < a.collectibles.length; i++) writeCollectible(a.collectibles[i]!, this.collectibleStates[i]!);
     for (const p of a.players) {
       let ps = s.players.get(p.id);
       if (!ps) {
-        ps = { id: p.id, kind: p.kind, x: 0, y: 0, health: 0, alive: true, score: 0, quest: '', questProgress: 0, questGoal: 0, questsDone: 0, questTargetX: NO_QUEST_TARGET, questTargetY: NO_QUEST_TARGET };
+        ps = initialPlayerFields(p);
         s.players.set(p.id, ps);
       }
-      ps.x = p.pos.x;
-      ps.y = p.pos.y;
-      ps.health = p.health;
-      ps.alive = p.alive;
-      ps.score = p.score;
-      ps.quest = p.activeQuest?.questId ?? '';
-      ps.questProgress = p.activeQuest?.progress ?? 0;
-      ps.questGoal = p.activeQuest?.goal ?? 0;
-      ps.questsDone = p.questsDone;
-      const target = p.activeQuest?.target ?? null;
-      ps.questTargetX = target?.x ?? NO_QUEST_TARGET;
-      ps.questTargetY = target?.y ?? NO_QUEST_TARGET;
+      writePlayer(p, ps);
     }
   }
 }

@@ -33,7 +33,8 @@ import {
 } from '../sim/index.js';
 import { GuardBrain, type DecisionOutcome, type GuardDecision } from './arena-brain.js';
 import { DEFAULT_ARENA_QUESTS, recommendQuests, roomQuests, type ArenaQuest, type RecommendationsMessage } from './arena-quests.js';
-import { ArenaState, CollectibleState, GuardState, NO_QUEST_TARGET, ObstacleState, PlayerState, QuestInfoState } from './arena-state.js';
+import { ArenaState, CollectibleState, GuardState, ObstacleState, PlayerState, QuestInfoState } from './arena-state.js';
+import { initialPlayerFields, writeCollectible, writeGuard, writePlayer } from './arena-view.js';
 import type { QuestTelemetry } from './arena-telemetry.js';
 
 /** What the session reports to metrics (the room adapts the server's Metrics object to it). */
@@ -473,23 +474,13 @@ export class ArenaSession {
     const a = this.arena;
     s.tick = a.tick;
     for (let i = 0; i < a.guards.length; i++) {
-      const g = a.guards[i]!;
       const gs = this.guardStates[i]!;
-      gs.x = g.pos.x;
-      gs.y = g.pos.y;
-      gs.health = g.health;
-      gs.alive = g.alive;
+      writeGuard(a.guards[i]!, gs);
       gs.action = GUARD_ACTIONS[this.actions[i]!]!;
       gs.model = this.actionModel[i]!;
       gs.decisionTick = this.actionTick[i]!;
     }
-    for (let i = 0; i < a.collectibles.length; i++) {
-      const c = a.collectibles[i]!;
-      const cs = this.collectibleStates[i]!;
-      cs.x = c.pos.x;
-      cs.y = c.pos.y;
-      cs.active = c.active;
-    }
+    for (let i = 0; i < a.collectibles.length; i++) writeCollectible(a.collectibles[i]!, this.collectibleStates[i]!);
     this.syncPlayers();
   }
 
@@ -500,22 +491,11 @@ export class ArenaSession {
       seen.add(p.id);
       let ps = this.playerStates.get(p.id);
       if (!ps) {
-        ps = new PlayerState({ id: p.id, kind: p.kind, x: 0, y: 0, health: 0, alive: true, score: 0, quest: '', questProgress: 0, questGoal: 0, questsDone: 0, questTargetX: NO_QUEST_TARGET, questTargetY: NO_QUEST_TARGET });
+        ps = new PlayerState(initialPlayerFields(p));
         this.playerStates.set(p.id, ps);
         s.players.set(p.id, ps);
       }
-      ps.x = p.pos.x;
-      ps.y = p.pos.y;
-      ps.health = p.health;
-      ps.alive = p.alive;
-      ps.score = p.score;
-      ps.quest = p.activeQuest?.questId ?? '';
-      ps.questProgress = p.activeQuest?.progress ?? 0;
-      ps.questGoal = p.activeQuest?.goal ?? 0;
-      ps.questsDone = p.questsDone;
-      const target = p.activeQuest?.target ?? null;
-      ps.questTargetX = target?.x ?? NO_QUEST_TARGET;
-      ps.questTargetY = target?.y ?? NO_QUEST_TARGET;
+      writePlayer(p, ps);
     }
     if (seen.size !== this.playerStates.size) {
       for (const id of [...this.playerStates.keys()]) {

@@ -29,12 +29,7 @@ export const ObstacleState = schema(
 );
 export type ObstacleState = SchemaType<typeof ObstacleState>;
 
-/**
- * `PlayerState.questTargetX` / `questTargetY` when the player's active quest has
- * no target (no quest, or a `collect` / `defeat` quest). Arena coordinates are
- * never negative.
- */
-export const NO_QUEST_TARGET = -1;
+export { NO_QUEST_TARGET } from './arena-view.js';
 
 /** A player (human client or scripted bot). */
 export const PlayerState = schema(

@@ -19,16 +19,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from '../helpers/chai.js';
-import { REPO_ROOT, tempDir } from '../helpers/compat.js';
-import type { PlaymindHook } from '../../demo-game/src/test-hook.js';
-import { DEFAULT_ARENA_CONFIG, GUARD_ACTIONS } from '../../server/sim/index.js';
+import { tempDir } from '../helpers/compat.js';
+import { CHROMIUM, DEMO_DIR, hook, launchChromium, moveWithKeys, waitForHook } from '../helpers/demo-page.js';
+import { GUARD_ACTIONS } from '../../server/sim/index.js';
 
-const CHROMIUM = process.env.PLAYMIND_CHROMIUM ?? '/usr/bin/chromium';
-const DEMO_DIR = join(REPO_ROOT, 'demo-game', 'dist');
-/** Bound of every wait on the page, ms. */
-const WAIT_MS = Number(process.env.PLAYMIND_E2E_WAIT_MS ?? 15_000);
 /** Bound of the offline start (fetch and compile the WASM, load the models), ms. */
 const START_MS = Number(process.env.PLAYMIND_E2E_START_MS ?? 45_000);
 const MODEL = 'npc-guard@1';
@@ -107,21 +103,6 @@ async function watchedPage(browser: BrowserContext, origin: string): Promise<Wat
   return w;
 }
 
-function hook(page: Page): Promise<PlaymindHook | null> {
-  return page.evaluate(() => window.__playmind ?? null);
-}
-
-/** Polls the test hook in the page until `pred` holds (bounded). */
-async function waitForHook(page: Page, what: string, pred: string, timeout = WAIT_MS): Promise<PlaymindHook> {
-  try {
-    await page.waitForFunction(`(() => { const h = window.__playmind; return !!h && (${pred}); })()`, undefined, { timeout, polling: 50 });
-  } catch (err) {
-    const h = await hook(page);
-    throw new Error(`timed out after ${timeout} ms waiting for ${what}; hook: ${JSON.stringify(h)?.slice(0, 800)}`, { cause: err });
-  }
-  return (await hook(page))!;
-}
-
 /** Distinct colours on the game canvas (-1: not a 2d canvas). */
 function canvasColours(page: Page): Promise<number> {
   return page.evaluate(() => {
@@ -155,12 +136,7 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
     server = await startStaticServer(DEMO_DIR);
     const profile = await tempDir('playmind-e2e-offline-chromium-');
     cleanupProfile = profile.cleanup;
-    browser = await chromium.launchPersistentContext(profile.dir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
-      viewport: { width: 1280, height: 720 },
-    });
+    browser = await launchChromium(profile.dir);
   });
 
   after(async () => {
@@ -228,27 +204,7 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
     });
 
     it('moves the own player in the direction of the keys pressed', async () => {
-      const page = w.page;
-      const tryMove = async (key: string, axis: 'x' | 'y', sign: 1 | -1): Promise<boolean> => {
-        const before = (await waitForHook(page, 'the own player to be alive', 'h.me && h.me.alive', START_MS)).me!;
-        await page.keyboard.down(key);
-        try {
-          await waitForHook(page, `${key} to move the player`, `h.me && (h.me.${axis} - ${before[axis]}) * ${sign} > 20`);
-          return true;
-        } catch {
-          return false; // blocked by an obstacle or a wall, or downed: the caller tries the other way
-        } finally {
-          await page.keyboard.up(key);
-          await waitForHook(page, `${key}'s release to reach the hook`, 'h.input.dx === 0 && h.input.dy === 0');
-        }
-      };
-      const start = (await hook(page))!;
-      const { width, height } = DEFAULT_ARENA_CONFIG;
-      const horizontal: [string, 1 | -1][] = start.me!.x < width / 2 ? [['ArrowRight', 1], ['ArrowLeft', -1]] : [['ArrowLeft', -1], ['ArrowRight', 1]];
-      const vertical: [string, 1 | -1][] = start.me!.y < height / 2 ? [['s', 1], ['w', -1]] : [['w', -1], ['s', 1]];
-      const moved = { x: false, y: false };
-      for (const [key, sign] of horizontal) if (!moved.x) moved.x = await tryMove(key, 'x', sign);
-      for (const [key, sign] of vertical) if (!moved.y) moved.y = await tryMove(key, 'y', sign);
+      const moved = await moveWithKeys(w.page, START_MS);
       expect(moved, 'moved horizontally and vertically').to.deep.equal({ x: true, y: true });
     });
 

@@ -12,35 +12,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { matchMaker } from '@colyseus/core';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from '../helpers/chai.js';
 import { REPO_ROOT, tempDir } from '../helpers/compat.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import type { PlaymindHook } from '../../demo-game/src/test-hook.js';
+import { CHROMIUM, DEMO_DIR, WAIT_MS, hook, launchChromium, moveWithKeys, waitForHook } from '../helpers/demo-page.js';
 import { DEFAULT_ARENA_CONFIG, GUARD_ACTIONS } from '../../server/sim/index.js';
 import { RoomName } from '../../sdk/protocol.js';
 import type { ArenaRoom } from '../../server/rooms/arena-room.js';
-
-const CHROMIUM = process.env.PLAYMIND_CHROMIUM ?? '/usr/bin/chromium';
-const DEMO_DIR = join(REPO_ROOT, 'demo-game', 'dist');
-/** Bound of every wait on the page, ms. */
-const WAIT_MS = Number(process.env.PLAYMIND_E2E_WAIT_MS ?? 15_000);
-
-/** Reads the demo's test hook. */
-function hook(page: Page): Promise<PlaymindHook | null> {
-  return page.evaluate(() => window.__playmind ?? null);
-}
-
-/** Polls the test hook in the page until `pred` holds (bounded by {@link WAIT_MS}). */
-async function waitForHook(page: Page, what: string, pred: string): Promise<PlaymindHook> {
-  try {
-    await page.waitForFunction(`(() => { const h = window.__playmind; return !!h && (${pred}); })()`, undefined, { timeout: WAIT_MS, polling: 50 });
-  } catch (err) {
-    const h = await hook(page);
-    throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}; hook: ${JSON.stringify(h)?.slice(0, 600)}`, { cause: err });
-  }
-  return (await hook(page))!;
-}
 
 describe('demo game in headless Chromium (e2e)', function () {
   this.timeout(90_000);
@@ -68,12 +47,7 @@ describe('demo game in headless Chromium (e2e)', function () {
     const profile = await tempDir('playmind-e2e-chromium-');
     cleanupProfile = profile.cleanup;
     // A fresh profile (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(profile.dir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
-      viewport: { width: 1280, height: 720 },
-    });
+    browser = await launchChromium(profile.dir);
     page = browser.pages()[0] ?? (await browser.newPage());
     page.on('pageerror', (err) => pageErrors.push(String(err.stack ?? err)));
     page.on('console', (msg) => {
@@ -138,27 +112,7 @@ describe('demo game in headless Chromium (e2e)', function () {
   });
 
   it('moves the own player in the direction of the keys pressed (arrows and WASD)', async () => {
-    const tryMove = async (key: string, axis: 'x' | 'y', sign: 1 | -1): Promise<boolean> => {
-      const before = (await waitForHook(page, 'the own player to be alive', 'h.me && h.me.alive')).me!;
-      await page.keyboard.down(key);
-      try {
-        await waitForHook(page, `${key} to move the player`, `h.me && (h.me.${axis} - ${before[axis]}) * ${sign} > 20`);
-        return true;
-      } catch {
-        return false; // blocked by an obstacle or a wall, or downed: the caller tries the other way
-      } finally {
-        await page.keyboard.up(key);
-        await waitForHook(page, `${key}'s release to reach the hook`, 'h.input.dx === 0 && h.input.dy === 0');
-      }
-    };
-    const start = (await hook(page))!;
-    const { width, height } = DEFAULT_ARENA_CONFIG;
-    // Towards the middle first (away from the walls), else the other way.
-    const horizontal: [string, 1 | -1][] = start.me!.x < width / 2 ? [['ArrowRight', 1], ['ArrowLeft', -1]] : [['ArrowLeft', -1], ['ArrowRight', 1]];
-    const vertical: [string, 1 | -1][] = start.me!.y < height / 2 ? [['s', 1], ['w', -1]] : [['w', -1], ['s', 1]];
-    const moved = { x: false, y: false };
-    for (const [key, sign] of horizontal) if (!moved.x) moved.x = await tryMove(key, 'x', sign);
-    for (const [key, sign] of vertical) if (!moved.y) moved.y = await tryMove(key, 'y', sign);
+    const moved = await moveWithKeys(page);
     expect(moved, 'moved horizontally and vertically').to.deep.equal({ x: true, y: true });
   });
 

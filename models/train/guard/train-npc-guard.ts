@@ -175,6 +175,17 @@ export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGu
 
   const shapeText = `${GUARD_SHAPE.input} → ${GUARD_SHAPE.hidden.join(' → ')} → ${GUARD_SHAPE.output}, ${GUARD_SHAPE.activation}`;
   const histogram = actionHistogram(data);
+  // The evolution-strategies settings, as both the manifest's report and the README state them.
+  const esSettings = {
+    generations: spec.generations,
+    pairs: spec.pairs,
+    episodesPerEval: spec.episodesPerEval,
+    sigma: ES.sigma,
+    learningRate: ES.learningRate,
+    trainable: ES.trainable,
+    trainedParameters: es.trained,
+    winWeight: ES.winWeight,
+  };
   const baseReport = {
     trainer: 'models/train/guard/train-npc-guard.ts',
     command: options.command ?? `npx tsx models/train/guard/train-npc-guard.ts --budget ${budget} --seed ${seed}`,
@@ -191,14 +202,7 @@ export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGu
     },
     behaviourCloning: { epochs: spec.epochs, final: lastBc },
     evolutionStrategies: {
-      generations: spec.generations,
-      pairs: spec.pairs,
-      episodesPerEval: spec.episodesPerEval,
-      sigma: ES.sigma,
-      learningRate: ES.learningRate,
-      trainable: ES.trainable,
-      trainedParameters: es.trained,
-      winWeight: ES.winWeight,
+      ...esSettings,
       validationEpisodes: spec.esValidationEpisodes,
       bestGeneration: es.bestGeneration,
       validationReturn: es.validation,
@@ -248,14 +252,7 @@ export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGu
     data: { trainEpisodes: data.episodes, trainRows: data.size, validationRows: validation.size, actionCounts: baseReport.data.actionCounts },
     bc: { epochs: spec.epochs, curve: bc.curve },
     es: {
-      generations: spec.generations,
-      pairs: spec.pairs,
-      episodesPerEval: spec.episodesPerEval,
-      sigma: ES.sigma,
-      learningRate: ES.learningRate,
-      trainable: ES.trainable,
-      trainedParameters: es.trained,
-      winWeight: ES.winWeight,
+      ...esSettings,
       threads: es.threads,
       validationEpisodes: spec.esValidationEpisodes,
       curve: es.curve,

@@ -59,9 +59,14 @@ await Promise.all(['index.html', 'style.css'].map((f) => copyFile(join(here, f),
 // onnxruntime-web: copy the files its bundled build loads at run time when
 // `env.wasm.wasmPaths` is set (the .mjs Emscripten loader and the .wasm it fetches).
 const ortInputs = Object.keys(result.metafile.inputs).filter((f) => /onnxruntime-web\/dist\/ort[^/]*\.mjs$/.test(f));
-if (ortInputs.length !== 1) throw new Error(`expected one onnxruntime-web bundle among the inputs, found: ${ortInputs.join(', ') || 'none'}`);
+if (ortInputs.length !== 1)
+  throw new Error(`expected one onnxruntime-web bundle among the inputs, found: ${ortInputs.join(', ') || 'none'}`);
 const ortDist = dirname(join(process.cwd(), ortInputs[0]));
-const ortFiles = [...new Set((await readFile(join(process.cwd(), ortInputs[0]), 'utf8')).match(/ort-wasm-[a-z-]+(\.[a-z]+)*\.(wasm|mjs)/g) ?? [])];
+const ortFiles = [
+  ...new Set(
+    (await readFile(join(process.cwd(), ortInputs[0]), 'utf8')).match(/ort-wasm-[a-z-]+(\.[a-z]+)*\.(wasm|mjs)/g) ?? [],
+  ),
+];
 if (!ortFiles.some((f) => f.endsWith('.wasm')) || !ortFiles.some((f) => f.endsWith('.mjs'))) {
   throw new Error(`cannot tell which files ${ortInputs[0]} loads (found: ${ortFiles.join(', ') || 'none'})`);
 }
@@ -82,7 +87,8 @@ for (const name of OFFLINE_MODELS) {
     await copyFile(file, join(modelsOut, name, entry.name, 'model.onnx'));
     versions.push(Number(entry.name));
   }
-  if (versions.length === 0) throw new Error(`${relative(process.cwd(), src)}: no <version>/model.onnx to ship for offline mode`);
+  if (versions.length === 0)
+    throw new Error(`${relative(process.cwd(), src)}: no <version>/model.onnx to ship for offline mode`);
   await copyFile(join(src, 'manifest.json'), join(modelsOut, name, 'manifest.json'));
   index.models.push({ name, versions: versions.sort((a, b) => a - b) });
 }
@@ -93,7 +99,8 @@ const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 const mib = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 async function folderSize(dir) {
   let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
   return total;
 }
 const js = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
@@ -101,9 +108,20 @@ const mainOut = js.find(([f]) => f.endsWith('/main.js'));
 const offlineOut = js.filter(([f]) => /\/offline-source-[^/]*\.js$/.test(f));
 const top = (inputs) => {
   const sums = Object.entries(inputs)
-    .map(([file, v]) => [file.replace(/^.*node_modules\//, '').split('/').slice(0, file.includes('node_modules/@') ? 2 : 1).join('/'), v.bytesInOutput])
+    .map(([file, v]) => [
+      file
+        .replace(/^.*node_modules\//, '')
+        .split('/')
+        .slice(0, file.includes('node_modules/@') ? 2 : 1)
+        .join('/'),
+      v.bytesInOutput,
+    ])
     .reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map());
-  return [...sums].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${kib(v)}`).join(', ');
+  return [...sums]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([k, v]) => `${k} ${kib(v)}`)
+    .join(', ');
 };
 const dist = relative(process.cwd(), out);
 console.log(

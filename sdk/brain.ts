@@ -96,7 +96,10 @@ export interface Platform {
 
 /** Errors that mean "this route cannot answer now", which a fallback may cover; anything else is a bug or bad input and is thrown. */
 const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.MODEL_UNAVAILABLE, ErrorCode.OVERLOADED, ErrorCode.DEADLINE_EXCEEDED, ErrorCode.UNAVAILABLE,
+  ErrorCode.MODEL_UNAVAILABLE,
+  ErrorCode.OVERLOADED,
+  ErrorCode.DEADLINE_EXCEEDED,
+  ErrorCode.UNAVAILABLE,
 ]);
 
 /** A policy handle: `brain.policy('npc-guard')`. */
@@ -128,7 +131,10 @@ export interface RecommenderHandle {
 export interface ModelHandle {
   readonly name: string;
   /** Runs the model on named tensors, checked against its manifest. */
-  run(feeds: Record<string, Tensor>, options?: { deadlineMs?: number; fetches?: readonly string[] }): Promise<RunOutput>;
+  run(
+    feeds: Record<string, Tensor>,
+    options?: { deadlineMs?: number; fetches?: readonly string[] },
+  ): Promise<RunOutput>;
 }
 
 /** The SDK's entry object. Create it with `createBrain`. */
@@ -201,7 +207,11 @@ export class Brain extends Emitter<BrainEvents> {
     }
     this.seen.set(name, m);
     if (kind && m.kind !== kind) {
-      throw this.count(new PlaymindError(ErrorCode.WRONG_KIND, `model "${name}" is a ${m.kind}, not a ${kind}`, { details: { model: name, kind: m.kind } }));
+      throw this.count(
+        new PlaymindError(ErrorCode.WRONG_KIND, `model "${name}" is a ${m.kind}, not a ${kind}`, {
+          details: { model: name, kind: m.kind },
+        }),
+      );
     }
     return m;
   }
@@ -217,24 +227,45 @@ export class Brain extends Emitter<BrainEvents> {
         return Promise.reject(err);
       }
     }
-    return this.manifestOf(name, 'policy').then((m) => this.decideWith(name, m as PolicyManifest, observations, options));
+    return this.manifestOf(name, 'policy').then((m) =>
+      this.decideWith(name, m as PolicyManifest, observations, options),
+    );
   }
 
-  private decideWith(name: string, m: PolicyManifest, observations: readonly Observation[], options: DecideOptions): Promise<Decision[]> {
+  private decideWith(
+    name: string,
+    m: PolicyManifest,
+    observations: readonly Observation[],
+    options: DecideOptions,
+  ): Promise<Decision[]> {
     let rows: Float32Array;
     let masks: Float32Array | undefined;
     try {
       rows = encodeObservations(name, m.policy, observations);
       masks = options.masks ? encodeMasks(name, m.policy, options.masks, observations.length) : undefined;
       if (options.agentIds && (!Array.isArray(options.agentIds) || options.agentIds.length !== observations.length)) {
-        throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${name}: 'agentIds' must have one id per observation (${observations.length})`);
+        throw new PlaymindError(
+          ErrorCode.INVALID_ARGUMENT,
+          `${name}: 'agentIds' must have one id per observation (${observations.length})`,
+        );
       }
     } catch (err) {
       throw this.count(err);
     }
     if (observations.length === 0) return Promise.resolve([]);
-    const batch = { rows, n: observations.length, masks, agentIds: options.agentIds, deadlineMs: options.deadlineMs ?? this.options.deadlineMs };
-    return this.withFallback(name, () => this.primary.decide(name, batch), () => this.fallback!.decide(name, batch), (d) => d.length > 0 && d[0]!.servedBy);
+    const batch = {
+      rows,
+      n: observations.length,
+      masks,
+      agentIds: options.agentIds,
+      deadlineMs: options.deadlineMs ?? this.options.deadlineMs,
+    };
+    return this.withFallback(
+      name,
+      () => this.primary.decide(name, batch),
+      () => this.fallback!.decide(name, batch),
+      (d) => d.length > 0 && d[0]!.servedBy,
+    );
   }
 
   private async recommend(name: string, request: RecommendRequest): Promise<Recommendation> {
@@ -245,24 +276,51 @@ export class Brain extends Emitter<BrainEvents> {
       throw this.count(err);
     }
     const req = { ...request, deadlineMs: request.deadlineMs ?? this.options.deadlineMs };
-    return this.withFallback(name, () => this.primary.recommend(name, req), () => this.fallback!.recommend(name, req), (r) => r.servedBy);
+    return this.withFallback(
+      name,
+      () => this.primary.recommend(name, req),
+      () => this.fallback!.recommend(name, req),
+      (r) => r.servedBy,
+    );
   }
 
-  private async run(name: string, feeds: Record<string, Tensor>, options: { deadlineMs?: number; fetches?: readonly string[] }): Promise<RunOutput> {
+  private async run(
+    name: string,
+    feeds: Record<string, Tensor>,
+    options: { deadlineMs?: number; fetches?: readonly string[] },
+  ): Promise<RunOutput> {
     const m = await this.manifestOf(name, null);
     try {
       checkFeeds(name, m.inputs, feeds);
       for (const f of options.fetches ?? []) {
-        if (!m.outputs.some((o) => o.name === f)) throw new PlaymindError(ErrorCode.INVALID_TENSOR, `${name}: unknown output "${f}" (outputs: ${m.outputs.map((o) => o.name).join(', ')})`);
+        if (!m.outputs.some((o) => o.name === f))
+          throw new PlaymindError(
+            ErrorCode.INVALID_TENSOR,
+            `${name}: unknown output "${f}" (outputs: ${m.outputs.map((o) => o.name).join(', ')})`,
+          );
       }
     } catch (err) {
       throw this.count(err);
     }
-    return this.withFallback(name, () => this.primary.run(name, feeds, { deadlineMs: options.deadlineMs ?? this.options.deadlineMs, fetches: options.fetches }), null, (r) => r.servedBy);
+    return this.withFallback(
+      name,
+      () =>
+        this.primary.run(name, feeds, {
+          deadlineMs: options.deadlineMs ?? this.options.deadlineMs,
+          fetches: options.fetches,
+        }),
+      null,
+      (r) => r.servedBy,
+    );
   }
 
   /** Runs on the primary route; on an "unavailable" error, serves the fallback if it can, counting it. */
-  private withFallback<T>(name: string, primary: () => Promise<T>, fallback: (() => Promise<T>) | null, servedBy: (t: T) => RouteName | false): Promise<T> {
+  private withFallback<T>(
+    name: string,
+    primary: () => Promise<T>,
+    fallback: (() => Promise<T>) | null,
+    servedBy: (t: T) => RouteName | false,
+  ): Promise<T> {
     if (this.closed) return Promise.reject(new PlaymindError(ErrorCode.CLOSED, 'the brain is closed'));
     let call: Promise<T>;
     try {
@@ -282,7 +340,13 @@ export class Brain extends Emitter<BrainEvents> {
         this.counters.fallbacks.total++;
         this.counters.fallbacks.byModel[name] = (this.counters.fallbacks.byModel[name] ?? 0) + 1;
         this.counters.fallbacks.byReason[e.code] = (this.counters.fallbacks.byReason[e.code] ?? 0) + 1;
-        this.emit('route', { model: name, from: this.primary.name, to: 'fallback', reason: e.code, message: e.message });
+        this.emit('route', {
+          model: name,
+          from: this.primary.name,
+          to: 'fallback',
+          reason: e.code,
+          message: e.message,
+        });
         const r = await fallback();
         this.counters.servedBy.fallback++;
         return r;
@@ -307,7 +371,8 @@ export class Brain extends Emitter<BrainEvents> {
 }
 
 function checkName(name: unknown): void {
-  if (typeof name !== 'string' || name.length === 0) throw new TypeError(`'name' must be a non-empty string, got ${typeof name}`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new TypeError(`'name' must be a non-empty string, got ${typeof name}`);
 }
 
 /**
@@ -329,14 +394,24 @@ export async function createBrainOn(platform: Platform, options: BrainOptions = 
   const heuristics = { ...BUILTIN_HEURISTICS, ...(options.heuristics ?? {}) };
   const brainOptions = { deadlineMs: options.deadlineMs, heuristics, fallback: options.fallback ?? true };
   if (mode === 'remote') {
-    return new Brain(new RemoteRoute({ url: options.serverUrl!, ...(options.deadlineMs ? { timeoutMs: options.deadlineMs } : {}) }), brainOptions);
+    return new Brain(
+      new RemoteRoute({ url: options.serverUrl!, ...(options.deadlineMs ? { timeoutMs: options.deadlineMs } : {}) }),
+      brainOptions,
+    );
   }
   const models = options.models;
-  if (models === undefined) throw new TypeError(`'models' is required in ${mode} mode: a folder, a base URL or a ModelRepository${mode === 'auto' ? ' (the local route answers when the server cannot)' : ''}`);
+  if (models === undefined)
+    throw new TypeError(
+      `'models' is required in ${mode} mode: a folder, a base URL or a ModelRepository${mode === 'auto' ? ' (the local route answers when the server cannot)' : ''}`,
+    );
   const engine = new InferenceEngine({ batching: options.batching, observer: options.observer });
   let repository: ModelRepository;
   if (typeof models === 'string') {
-    repository = new ModelRepository({ source: platform.source(models), backend: options.backend ?? (await platform.backend()), logger: options.logger });
+    repository = new ModelRepository({
+      source: platform.source(models),
+      backend: options.backend ?? (await platform.backend()),
+      logger: options.logger,
+    });
     await repository.loadAll();
   } else if (models instanceof ModelRepository) {
     repository = models;

@@ -1,10 +1,27 @@
 /** The types and classes both builds of the SDK export. */
 export { Brain, createBrainOn } from './brain.js';
-export type { BrainOptions, BrainStats, BrainEvents, DecideOptions, RouteEvent, PolicyHandle, RecommenderHandle, ModelHandle, Platform } from './brain.js';
+export type {
+  BrainOptions,
+  BrainStats,
+  BrainEvents,
+  DecideOptions,
+  RouteEvent,
+  PolicyHandle,
+  RecommenderHandle,
+  ModelHandle,
+  Platform,
+} from './brain.js';
 export { PlaymindError, ErrorCode, isErrorCode, ArenaMessage, InferenceMessage, RoomName } from './protocol.js';
 export type { ErrorCodeValue, WireError } from './protocol.js';
 export { parseManifest, ManifestSchema } from './contract/manifest.js';
-export type { Manifest, PolicyManifest, RecommenderManifest, TensorSpec, DType, ModelKind } from './contract/manifest.js';
+export type {
+  Manifest,
+  PolicyManifest,
+  RecommenderManifest,
+  TensorSpec,
+  DType,
+  ModelKind,
+} from './contract/manifest.js';
 export type { Observation, ActionMask } from './contract/observation.js';
 export { tensor } from './engine/backend.js';
 export type { Tensor, TensorData, Backend, BackendSession } from './engine/backend.js';

@@ -75,8 +75,12 @@ let running: Promise<unknown> | null = null;
  * @throws Error when another server is running in this process, or the port is taken
  */
 export async function createServer(config: ServerConfig, options: CreateServerOptions = {}): Promise<PlaymindServer> {
-  if (!config || typeof config !== 'object') throw new TypeError("'config' must be a ServerConfig (see serverConfig())");
-  if (running) throw new Error('a Playmind server is already running in this process (Colyseus keeps one matchmaker per process); close it first');
+  if (!config || typeof config !== 'object')
+    throw new TypeError("'config' must be a ServerConfig (see serverConfig())");
+  if (running)
+    throw new Error(
+      'a Playmind server is already running in this process (Colyseus keeps one matchmaker per process); close it first',
+    );
   let release!: () => void;
   running = new Promise<void>((r) => (release = r)).then(() => {
     running = null;
@@ -95,10 +99,17 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   const engine = new InferenceEngine({ batching: config.batching, observer: metrics.engineObserver() });
   await mkdir(config.modelsDir, { recursive: true });
   await mkdir(dirname(config.telemetryFile), { recursive: true });
-  const repository = new ModelRepository({ source: new FsModelSource(config.modelsDir), backend: nodeBackend(), logger: logger.child({ component: 'repository' }) });
+  const repository = new ModelRepository({
+    source: new FsModelSource(config.modelsDir),
+    backend: nodeBackend(),
+    logger: logger.child({ component: 'repository' }),
+  });
   metrics.bind(repository, engine);
   const states = await repository.loadAll();
-  logger.info({ modelsDir: config.modelsDir, models: states.map((s) => ({ name: s.name, state: s.state, served: s.served })) }, 'model repository loaded');
+  logger.info(
+    { modelsDir: config.modelsDir, models: states.map((s) => ({ name: s.name, state: s.state, served: s.served })) },
+    'model repository loaded',
+  );
   if (config.watch) repository.watch();
 
   const services: ServerServices = { repository, engine, metrics, logger, config, telemetryFile: config.telemetryFile };
@@ -115,12 +126,20 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   let presence: Presence | undefined;
   let driver: matchMaker.MatchMakerDriver | undefined;
   if (config.redisUrl) {
-    const [{ RedisPresence }, { RedisDriver }] = await Promise.all([import('@colyseus/redis-presence'), import('@colyseus/redis-driver')]);
+    const [{ RedisPresence }, { RedisDriver }] = await Promise.all([
+      import('@colyseus/redis-presence'),
+      import('@colyseus/redis-driver'),
+    ]);
     presence = new RedisPresence(config.redisUrl);
     driver = new RedisDriver(config.redisUrl);
-    logger.info({ redis: redact(config.redisUrl), publicAddress: config.publicAddress }, 'matchmaking shared through Redis (RedisPresence + RedisDriver)');
+    logger.info(
+      { redis: redact(config.redisUrl), publicAddress: config.publicAddress },
+      'matchmaking shared through Redis (RedisPresence + RedisDriver)',
+    );
     if (!config.publicAddress) {
-      logger.warn('REDIS_URL is set without PUBLIC_ADDRESS: seat reservations will not name this process, so a client that matchmade through another process cannot reach rooms created here; give each process its own --public-address');
+      logger.warn(
+        'REDIS_URL is set without PUBLIC_ADDRESS: seat reservations will not name this process, so a client that matchmade through another process cannot reach rooms created here; give each process its own --public-address',
+      );
     }
   }
 
@@ -144,7 +163,18 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   const host = config.host;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${address.port}`;
-  logger.info({ url, port: address.port, host, admin: config.adminToken !== undefined, redis: config.redisUrl !== undefined, publicAddress: config.publicAddress, processId: matchMaker.processId }, 'playmind server listening');
+  logger.info(
+    {
+      url,
+      port: address.port,
+      host,
+      admin: config.adminToken !== undefined,
+      redis: config.redisUrl !== undefined,
+      publicAddress: config.publicAddress,
+      processId: matchMaker.processId,
+    },
+    'playmind server listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -152,18 +182,37 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
       draining = true;
       const deadline = Date.now() + config.drainTimeoutMs;
       const left = () => Math.max(0, deadline - Date.now());
-      logger.info({ timeoutMs: config.drainTimeoutMs }, 'draining: no new rooms; waiting for rooms and in-flight inference');
+      logger.info(
+        { timeoutMs: config.drainTimeoutMs },
+        'draining: no new rooms; waiting for rooms and in-flight inference',
+      );
       // Locks every room, lets it dispose (ticks finish), disconnects clients, closes the transport.
-      const shutdown = await within(gameServer.gracefullyShutdown(false).then(() => true), left(), false);
+      const shutdown = await within(
+        gameServer.gracefullyShutdown(false).then(() => true),
+        left(),
+        false,
+      );
       if (!shutdown) logger.warn('draining: rooms did not dispose in time');
-      const idle = await within(engine.idle().then(() => true), left(), false);
-      if (!idle) logger.warn({ pending: engine.pending }, 'draining: in-flight inference did not finish in time; cancelling it');
+      const idle = await within(
+        engine.idle().then(() => true),
+        left(),
+        false,
+      );
+      if (!idle)
+        logger.warn({ pending: engine.pending }, 'draining: in-flight inference did not finish in time; cancelling it');
       engine.close();
       await repository.close();
       metrics.close();
       if (httpServer.listening) httpServer.close();
       httpServer.closeIdleConnections();
-      if (!(await within(httpClosed.then(() => true), Math.min(2000, left() + 500), false))) httpServer.closeAllConnections();
+      if (
+        !(await within(
+          httpClosed.then(() => true),
+          Math.min(2000, left() + 500),
+          false,
+        ))
+      )
+        httpServer.closeAllConnections();
       await httpClosed;
       logger.info('server closed');
       release();
@@ -212,7 +261,11 @@ function mountHttp(app: Application, services: ServerServices, isDraining: () =>
     });
   }
   app.use((req, res) => {
-    sendError(res, new PlaymindError(ErrorCode.INVALID_ARGUMENT, `no route ${req.method} ${req.path.slice(0, 200)}`), 404);
+    sendError(
+      res,
+      new PlaymindError(ErrorCode.INVALID_ARGUMENT, `no route ${req.method} ${req.path.slice(0, 200)}`),
+      404,
+    );
   });
   app.use(errorHandler(logger));
 }

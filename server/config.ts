@@ -77,8 +77,13 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxDeadlineMs: 10_000,
   drainTimeoutMs: 30_000,
   inference: {
-    ratePerSec: 500, burst: 1000, floodRejectsPerSec: 1000, maxPending: 256,
-    maxMessageBytes: 1024 * 1024, maxAgentsPerClient: 10_000, maxClients: 500,
+    ratePerSec: 500,
+    burst: 1000,
+    floodRejectsPerSec: 1000,
+    maxPending: 256,
+    maxMessageBytes: 1024 * 1024,
+    maxAgentsPerClient: 10_000,
+    maxClients: 500,
   },
 });
 
@@ -138,10 +143,20 @@ export type ParsedArgs = { help: true } | { help: false; config: ServerConfig };
 type Env = Record<string, string | undefined>;
 
 const FLAG_ENV: Record<string, string> = {
-  port: 'PORT', host: 'HOST', models: 'MODELS_DIR', demo: 'DEMO_DIR', telemetry: 'TELEMETRY_FILE',
-  'log-level': 'LOG_LEVEL', 'batch-max-size': 'BATCH_MAX_SIZE', 'batch-delay-ms': 'BATCH_MAX_DELAY_MS',
-  'queue-max': 'BATCH_MAX_QUEUE', 'max-body': 'MAX_BODY_BYTES', 'max-deadline-ms': 'MAX_DEADLINE_MS',
-  'drain-timeout-ms': 'DRAIN_TIMEOUT_MS', rate: 'INFERENCE_RATE', burst: 'INFERENCE_BURST',
+  port: 'PORT',
+  host: 'HOST',
+  models: 'MODELS_DIR',
+  demo: 'DEMO_DIR',
+  telemetry: 'TELEMETRY_FILE',
+  'log-level': 'LOG_LEVEL',
+  'batch-max-size': 'BATCH_MAX_SIZE',
+  'batch-delay-ms': 'BATCH_MAX_DELAY_MS',
+  'queue-max': 'BATCH_MAX_QUEUE',
+  'max-body': 'MAX_BODY_BYTES',
+  'max-deadline-ms': 'MAX_DEADLINE_MS',
+  'drain-timeout-ms': 'DRAIN_TIMEOUT_MS',
+  rate: 'INFERENCE_RATE',
+  burst: 'INFERENCE_BURST',
   'public-address': 'PUBLIC_ADDRESS',
 };
 
@@ -220,7 +235,12 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
     maxBodyBytes: num('max-body', d.maxBodyBytes, 1024),
     maxDeadlineMs: num('max-deadline-ms', d.maxDeadlineMs, 1),
     drainTimeoutMs: num('drain-timeout-ms', d.drainTimeoutMs, 0),
-    inference: { ...d.inference, ratePerSec, burst, floodRejectsPerSec: Math.max(d.inference.floodRejectsPerSec, ratePerSec) },
+    inference: {
+      ...d.inference,
+      ratePerSec,
+      burst,
+      floodRejectsPerSec: Math.max(d.inference.floodRejectsPerSec, ratePerSec),
+    },
   };
   if (config.adminToken !== undefined && config.adminToken.length < 8) {
     throw new ConfigError('ADMIN_TOKEN must be at least 8 characters');
@@ -232,8 +252,13 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
 function publicAddressOf(r: { value: string; from: string } | undefined): string | undefined {
   if (!r) return undefined;
   const value = r.value.trim().replace(/\/+$/, '');
-  if (!/^[A-Za-z0-9.\-]+(:\d{1,5})?(\/[A-Za-z0-9._~\-/]*)?$/.test(value) && !/^\[[0-9A-Fa-f:.]+\](:\d{1,5})?(\/[A-Za-z0-9._~\-/]*)?$/.test(value)) {
-    throw new ConfigError(`${r.from} must be host[:port][/path] without a scheme (e.g. game.example.com/p1 or 10.0.0.5:2567), got "${r.value}"`);
+  if (
+    !/^[A-Za-z0-9.\-]+(:\d{1,5})?(\/[A-Za-z0-9._~\-/]*)?$/.test(value) &&
+    !/^\[[0-9A-Fa-f:.]+\](:\d{1,5})?(\/[A-Za-z0-9._~\-/]*)?$/.test(value)
+  ) {
+    throw new ConfigError(
+      `${r.from} must be host[:port][/path] without a scheme (e.g. game.example.com/p1 or 10.0.0.5:2567), got "${r.value}"`,
+    );
   }
   return value;
 }
@@ -243,7 +268,12 @@ function publicAddressOf(r: { value: string; from: string } | undefined): string
  * (nested `batching` and `inference` are merged).
  * @example createServer(serverConfig({ port: 0, host: '127.0.0.1', modelsDir: dir }))
  */
-export function serverConfig(overrides: Partial<Omit<ServerConfig, 'batching' | 'inference'>> & { batching?: Partial<BatchingOptions>; inference?: Partial<InferenceRoomLimits> } = {}): ServerConfig {
+export function serverConfig(
+  overrides: Partial<Omit<ServerConfig, 'batching' | 'inference'>> & {
+    batching?: Partial<BatchingOptions>;
+    inference?: Partial<InferenceRoomLimits>;
+  } = {},
+): ServerConfig {
   const d = DEFAULT_CONFIG;
   return {
     ...d,

@@ -128,7 +128,8 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     // process metrics, including event-loop lag (nodejs_eventloop_lag_p99_seconds, from monitorEventLoopDelay)
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1 });
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1 });
   }
 
   /** Hooks for the {@link InferenceEngine}'s `observer` option. */
@@ -173,7 +174,8 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const s of repository.list()) if (s.served !== null) this.set({ model: s.name, version: String(s.served) }, 1);
+        for (const s of repository.list())
+          if (s.served !== null) this.set({ model: s.name, version: String(s.served) }, 1);
       },
     });
     new Gauge({

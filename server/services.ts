@@ -42,7 +42,12 @@ export interface RoomServicesOptions {
  */
 export function servicesFrom(options: unknown): ServerServices {
   const s = (options as Partial<RoomServicesOptions> | undefined)?.services;
-  if (!s || typeof s !== 'object' || typeof (s as ServerServices).repository?.use !== 'function' || typeof (s as ServerServices).engine?.run !== 'function') {
+  if (
+    !s ||
+    typeof s !== 'object' ||
+    typeof (s as ServerServices).repository?.use !== 'function' ||
+    typeof (s as ServerServices).engine?.run !== 'function'
+  ) {
     throw new TypeError("room options must carry 'services' (define the room with { services })");
   }
   return s;

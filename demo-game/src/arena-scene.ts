@@ -56,11 +56,27 @@ export class ArenaScene extends Phaser.Scene {
 
   create(): void {
     this.graphics = this.add.graphics();
-    this.waiting = this.add.text(this.scale.width / 2, this.scale.height / 2, 'joining the arena…', { fontFamily: 'monospace', fontSize: '18px', color: '#e5e7eb' }).setOrigin(0.5);
+    this.waiting = this.add
+      .text(this.scale.width / 2, this.scale.height / 2, 'joining the arena…', {
+        fontFamily: 'monospace',
+        fontSize: '18px',
+        color: '#e5e7eb',
+      })
+      .setOrigin(0.5);
     const kb = this.input.keyboard;
     if (kb) {
       const K = Phaser.Input.Keyboard.KeyCodes;
-      this.keys = kb.addKeys({ up: K.UP, down: K.DOWN, left: K.LEFT, right: K.RIGHT, w: K.W, a: K.A, s: K.S, d: K.D, space: K.SPACE }) as Keys;
+      this.keys = kb.addKeys({
+        up: K.UP,
+        down: K.DOWN,
+        left: K.LEFT,
+        right: K.RIGHT,
+        w: K.W,
+        a: K.A,
+        s: K.S,
+        d: K.D,
+        space: K.SPACE,
+      }) as Keys;
     }
   }
 
@@ -159,7 +175,13 @@ export class ArenaScene extends Phaser.Scene {
         g.fillStyle(COLORS.me, 0.15).fillCircle(p.x, p.y, ATTACK_RANGE);
         g.lineStyle(1, COLORS.me, 0.6).strokeCircle(p.x, p.y, ATTACK_RANGE);
       }
-      const color = !player.alive ? COLORS.dead : mine ? COLORS.me : player.kind === 'human' ? COLORS.human : COLORS.bot;
+      const color = !player.alive
+        ? COLORS.dead
+        : mine
+          ? COLORS.me
+          : player.kind === 'human'
+            ? COLORS.human
+            : COLORS.bot;
       g.fillStyle(color, player.alive ? 1 : 0.4).fillCircle(p.x, p.y, PLAYER_RADIUS);
       if (mine) g.lineStyle(3, COLORS.meRing, 1).strokeCircle(p.x, p.y, PLAYER_RADIUS + 4);
       if (player.alive) this.healthBar(p.x, p.y - PLAYER_RADIUS - 7 - (mine ? 4 : 0), player.health);
@@ -194,7 +216,9 @@ export class ArenaScene extends Phaser.Scene {
     g.lineStyle(2, c, 0.9).strokeCircle(x, y, QUEST_REACH);
     g.lineStyle(2, c, 0.7 * (1 - phase)).strokeCircle(x, y, QUEST_REACH + PULSE_SPREAD * phase);
     // A small star-like cross marks the exact point.
-    g.lineStyle(2, c, 1).lineBetween(x - 5, y, x + 5, y).lineBetween(x, y - 5, x, y + 5);
+    g.lineStyle(2, c, 1)
+      .lineBetween(x - 5, y, x + 5, y)
+      .lineBetween(x, y - 5, x, y + 5);
     const label = this.label(QUEST_TARGET_LABEL);
     label.setText(title);
     label.setColor(css(c));
@@ -224,7 +248,14 @@ export class ArenaScene extends Phaser.Scene {
     const baseX = px + ux * ARROW_OFFSET;
     const baseY = py + uy * ARROW_OFFSET;
     const half = ARROW_SIZE * 0.6;
-    g.fillStyle(c, 0.95).fillTriangle(tipX, tipY, baseX - uy * half, baseY + ux * half, baseX + uy * half, baseY - ux * half);
+    g.fillStyle(c, 0.95).fillTriangle(
+      tipX,
+      tipY,
+      baseX - uy * half,
+      baseY + ux * half,
+      baseX + uy * half,
+      baseY - ux * half,
+    );
   }
 
   private healthBar(cx: number, y: number, health: number): void {
@@ -238,7 +269,15 @@ export class ArenaScene extends Phaser.Scene {
   private label(key: string): Phaser.GameObjects.Text {
     let t = this.labels.get(key);
     if (!t) {
-      t = this.add.text(0, 0, '', { fontFamily: 'monospace', fontSize: '11px', color: '#ffffff', stroke: '#000000', strokeThickness: 3 }).setOrigin(0.5, 1);
+      t = this.add
+        .text(0, 0, '', {
+          fontFamily: 'monospace',
+          fontSize: '11px',
+          color: '#ffffff',
+          stroke: '#000000',
+          strokeThickness: 3,
+        })
+        .setOrigin(0.5, 1);
       this.labels.set(key, t);
     }
     return t;

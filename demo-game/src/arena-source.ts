@@ -165,7 +165,12 @@ export interface ArenaSource {
 
 /** A tiny typed event emitter for sources. */
 export class SourceEmitter {
-  private readonly listeners: { [E in keyof SourceEvents]: SourceEvents[E][] } = { state: [], recommendations: [], status: [], error: [] };
+  private readonly listeners: { [E in keyof SourceEvents]: SourceEvents[E][] } = {
+    state: [],
+    recommendations: [],
+    status: [],
+    error: [],
+  };
 
   on<E extends keyof SourceEvents>(event: E, listener: SourceEvents[E]): void {
     this.listeners[event].push(listener);

@@ -16,7 +16,15 @@
  */
 import * as Phaser from 'phaser';
 import { ArenaScene } from './arena-scene.js';
-import { questTargetOf, type ArenaSource, type ArenaView, type InferenceSummary, type PlayerIntent, type PlayerView, type Recommendations } from './arena-source.js';
+import {
+  questTargetOf,
+  type ArenaSource,
+  type ArenaView,
+  type InferenceSummary,
+  type PlayerIntent,
+  type PlayerView,
+  type Recommendations,
+} from './arena-source.js';
 import { OnlineSource, endpointFor } from './online-source.js';
 import { SidePanel } from './side-panel.js';
 import type { ConnectionStatus, PlaymindHook } from './test-hook.js';
@@ -104,13 +112,30 @@ class DemoGame {
     const me = this.me(view);
     const guardModel = view ? guardModelOf(view) : '';
     const inference = this.source.inference();
-    this.panel.render({ mode: this.source.mode, status: this.source.status, view, me, guardModel, recommendations: this.recommendations, inference, notice: this.notice, errors: this.errors });
+    this.panel.render({
+      mode: this.source.mode,
+      status: this.source.status,
+      view,
+      me,
+      guardModel,
+      recommendations: this.recommendations,
+      inference,
+      notice: this.notice,
+      errors: this.errors,
+    });
     publishHook(this.hook(view, me, guardModel, inference));
   }
 
-  private hook(view: ArenaView | null, me: PlayerView | null, guardModel: string, inference: InferenceSummary | null): PlaymindHook {
+  private hook(
+    view: ArenaView | null,
+    me: PlayerView | null,
+    guardModel: string,
+    inference: InferenceSummary | null,
+  ): PlaymindHook {
     const guards: PlaymindHook['guards'] = [];
-    view?.guards.forEach((g, id) => guards.push({ id, x: g.x, y: g.y, action: g.action, model: g.model, alive: g.alive }));
+    view?.guards.forEach((g, id) =>
+      guards.push({ id, x: g.x, y: g.y, action: g.action, model: g.model, alive: g.alive }),
+    );
     const questInfo = me && me.quest ? view?.quests.get(me.quest) : undefined;
     return {
       mode: this.source.mode,
@@ -123,7 +148,16 @@ class DemoGame {
       guardModel,
       recommendations: this.recommendations?.items.map((i) => ({ ...i })) ?? [],
       recommendationsModel: this.recommendations?.model ?? '',
-      activeQuest: me && me.quest ? { id: me.quest, title: questInfo?.title ?? me.quest, kind: questInfo?.kind ?? '', progress: me.questProgress, goal: me.questGoal } : null,
+      activeQuest:
+        me && me.quest
+          ? {
+              id: me.quest,
+              title: questInfo?.title ?? me.quest,
+              kind: questInfo?.kind ?? '',
+              progress: me.questProgress,
+              goal: me.questGoal,
+            }
+          : null,
       activeQuestTarget: questTargetOf(me),
       input: { ...this.intent },
       inference: inference ? { ...inference } : null,
@@ -137,7 +171,12 @@ function publishHook(hook: PlaymindHook): void {
   window.__playmind = hook;
 }
 
-function emptyHook(mode: PlaymindHook['mode'], status: ConnectionStatus, notice: string, errors: PlaymindHook['errors'] = []): PlaymindHook {
+function emptyHook(
+  mode: PlaymindHook['mode'],
+  status: ConnectionStatus,
+  notice: string,
+  errors: PlaymindHook['errors'] = [],
+): PlaymindHook {
   return {
     mode,
     status,
@@ -185,7 +224,10 @@ async function joinWithin(endpoint: string, ms: number): Promise<ArenaSource> {
 async function startOffline(): Promise<ArenaSource> {
   const { OfflineSource } = await import('./offline-source.js');
   const base = document.baseURI;
-  return OfflineSource.start({ models: new URL(OFFLINE_MODELS, base).href, wasmPaths: new URL(OFFLINE_WASM, base).href });
+  return OfflineSource.start({
+    models: new URL(OFFLINE_MODELS, base).href,
+    wasmPaths: new URL(OFFLINE_WASM, base).href,
+  });
 }
 
 function fatal(panelRoot: HTMLElement, message: string): void {

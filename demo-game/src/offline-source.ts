@@ -16,7 +16,14 @@
  *
  * @module
  */
-import { createBrain, type Brain, type Decision, type Logger, type PolicyManifest, type Recommendation } from '../../sdk/index.browser.js';
+import {
+  createBrain,
+  type Brain,
+  type Decision,
+  type Logger,
+  type PolicyManifest,
+  type Recommendation,
+} from '../../sdk/index.browser.js';
 import {
   ACTION,
   BOT_STYLES,
@@ -99,7 +106,8 @@ interface Pending {
 /** The arena's action names as plain strings (for lookups by a model's names). */
 const ARENA_ACTIONS: readonly string[] = GUARD_ACTIONS;
 
-const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameList = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -140,7 +148,11 @@ export class OfflineSource implements ArenaSource {
   /** Whether a decide call is running (possibly a late one). */
   private busy = false;
   private readonly summary: Mutable<InferenceSummary> = {
-    guardsServedBy: '', recommendationsServedBy: '', decisions: 0, deadlineMisses: 0, backend: 'onnxruntime-web (wasm, in this page)',
+    guardsServedBy: '',
+    recommendationsServedBy: '',
+    decisions: 0,
+    deadlineMisses: 0,
+    backend: 'onnxruntime-web (wasm, in this page)',
   };
   private readonly history = { taken: [] as string[], finished: [] as string[] };
   private recsSeq = 0;
@@ -157,7 +169,10 @@ export class OfflineSource implements ArenaSource {
   ) {
     this.playerId = options.playerId;
     this.quests = new Map(quests.map((q) => [q.id, q]));
-    this.arena = createArena({ guardCount: options.guardCount, playerCount: 0, quests: [...this.quests.values()] }, options.seed);
+    this.arena = createArena(
+      { guardCount: options.guardCount, playerCount: 0, quests: [...this.quests.values()] },
+      options.seed,
+    );
     this.actions = new Uint8Array(this.arena.guards.length).fill(ACTION.patrol);
     this.arena.addPlayer(this.playerId, 'human');
     for (let i = 1; this.arena.players.length < options.minPlayers; i++) {
@@ -175,10 +190,23 @@ export class OfflineSource implements ArenaSource {
       players: new Map(),
       guards: new Map(),
       collectibles: new Map(),
-      quests: new Map([...this.quests.values()].map((q) => [q.id, { id: q.id, title: q.title, kind: q.kind, goal: q.kind === 'visit' ? 1 : q.goal, reward: q.reward }])),
+      quests: new Map(
+        [...this.quests.values()].map((q) => [
+          q.id,
+          { id: q.id, title: q.title, kind: q.kind, goal: q.kind === 'visit' ? 1 : q.goal, reward: q.reward },
+        ]),
+      ),
     };
     for (const g of a.guards) {
-      const gs: Mutable<GuardView> = { id: g.id, x: g.pos.x, y: g.pos.y, health: g.health, alive: g.alive, action: GUARD_ACTIONS[ACTION.patrol]!, model: 'initial' };
+      const gs: Mutable<GuardView> = {
+        id: g.id,
+        x: g.pos.x,
+        y: g.pos.y,
+        health: g.health,
+        alive: g.alive,
+        action: GUARD_ACTIONS[ACTION.patrol]!,
+        model: 'initial',
+      };
       this.guardStates.push(gs);
       this.state.guards.set(g.id, gs);
     }
@@ -203,7 +231,13 @@ export class OfflineSource implements ArenaSource {
     }
     const guardModel = options.guardModel ?? 'npc-guard';
     const recsModel = options.recsModel ?? 'quest-recs';
-    const brain = await createBrain({ mode: 'local', models: options.models, wasmPaths: options.wasmPaths, heuristics: GUARD_HEURISTICS, logger: pageLogger });
+    const brain = await createBrain({
+      mode: 'local',
+      models: options.models,
+      wasmPaths: options.wasmPaths,
+      heuristics: GUARD_HEURISTICS,
+      logger: pageLogger,
+    });
     let encoding: GuardEncoding = { identity: true, actions: GUARD_ACTIONS };
     try {
       const m: PolicyManifest = await brain.policy(guardModel).manifest();
@@ -215,7 +249,10 @@ export class OfflineSource implements ArenaSource {
       pageLogger.warn({ err: messageOf(err) }, `${guardModel}: no manifest; the fallback heuristic will decide`);
     }
     const catalogue = brain.repository?.manifest(recsModel);
-    const quests = catalogue?.kind === 'recommender' ? catalogue.recommender.catalogue.map(questFromCatalogue) : DEFAULT_ARENA_QUESTS;
+    const quests =
+      catalogue?.kind === 'recommender'
+        ? catalogue.recommender.catalogue.map(questFromCatalogue)
+        : DEFAULT_ARENA_QUESTS;
     return new OfflineSource(brain, encoding, quests, {
       tickRate: options.tickRate ?? 20,
       guardCount: options.guardCount ?? 6,
@@ -277,7 +314,11 @@ export class OfflineSource implements ArenaSource {
           this.events.emit('recommendations', recs);
         },
         (err: unknown) => {
-          if (!this.closed) this.events.emit('error', { code: codeOf(err, 'internal'), message: `quest recommendations failed: ${messageOf(err)}` });
+          if (!this.closed)
+            this.events.emit('error', {
+              code: codeOf(err, 'internal'),
+              message: `quest recommendations failed: ${messageOf(err)}`,
+            });
         },
       );
   }
@@ -349,7 +390,11 @@ export class OfflineSource implements ArenaSource {
       } else {
         // Another model's contract: feed features and masks by name.
         observations.push(Object.fromEntries(GUARD_FEATURES.map((f, j) => [f, row[j]!])));
-        maskRows.push(Object.fromEntries(names.filter((a) => ARENA_ACTIONS.includes(a)).map((a) => [a, mask[ARENA_ACTIONS.indexOf(a)]! > 0])));
+        maskRows.push(
+          Object.fromEntries(
+            names.filter((a) => ARENA_ACTIONS.includes(a)).map((a) => [a, mask[ARENA_ACTIONS.indexOf(a)]! > 0]),
+          ),
+        );
       }
     }
     const pending: Pending = { tick: arena.tick, late: false };
@@ -367,7 +412,10 @@ export class OfflineSource implements ArenaSource {
           const code = codeOf(err, 'internal');
           if (!this.closed && !this.reported.has(code)) {
             this.reported.add(code);
-            this.events.emit('error', { code, message: `guard decision failed (the guards keep their last actions): ${messageOf(err)}` });
+            this.events.emit('error', {
+              code,
+              message: `guard decision failed (the guards keep their last actions): ${messageOf(err)}`,
+            });
           }
         },
       )
@@ -377,7 +425,10 @@ export class OfflineSource implements ArenaSource {
   }
 
   /** Decisions to GUARD_ACTIONS indices; an action the arena forbids (a heuristic may pick one) becomes patrol, or idle. */
-  private toActions(decisions: readonly Decision[], masks: Float32Array): { actions: Uint8Array; model: string; servedBy: string } | null {
+  private toActions(
+    decisions: readonly Decision[],
+    masks: Float32Array,
+  ): { actions: Uint8Array; model: string; servedBy: string } | null {
     if (decisions.length !== this.actions.length) return null;
     const out = new Uint8Array(this.actions);
     for (let i = 0; i < decisions.length; i++) {

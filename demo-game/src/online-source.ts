@@ -6,7 +6,14 @@
  * @module
  */
 import { Client, type Room } from '@colyseus/sdk';
-import { SourceEmitter, type ArenaSource, type ArenaView, type PlayerIntent, type Recommendations, type SourceEvents } from './arena-source.js';
+import {
+  SourceEmitter,
+  type ArenaSource,
+  type ArenaView,
+  type PlayerIntent,
+  type Recommendations,
+  type SourceEvents,
+} from './arena-source.js';
 import type { ConnectionStatus } from './test-hook.js';
 import { ArenaMessage, RoomName } from '../../sdk/protocol.js';
 
@@ -48,10 +55,16 @@ export class OnlineSource implements ArenaSource {
   private constructor(private readonly room: Room<unknown, ArenaView>) {
     room.onStateChange((state) => this.events.emit('state', state));
     room.onMessage(Msg.RECOMMENDATIONS, (m: RecommendationsMessage) => {
-      const recs: Recommendations = { items: m.items.map((i) => ({ id: i.id, title: i.title, kind: i.kind, score: i.score })), model: m.model, coldStart: m.coldStart };
+      const recs: Recommendations = {
+        items: m.items.map((i) => ({ id: i.id, title: i.title, kind: i.kind, score: i.score })),
+        model: m.model,
+        coldStart: m.coldStart,
+      };
       this.events.emit('recommendations', recs);
     });
-    room.onMessage(Msg.ERROR, (m: ErrorMessage) => this.events.emit('error', { code: String(m.code), message: String(m.message) }));
+    room.onMessage(Msg.ERROR, (m: ErrorMessage) =>
+      this.events.emit('error', { code: String(m.code), message: String(m.message) }),
+    );
     room.onDrop(() => this.setStatus('reconnecting'));
     room.onReconnect(() => {
       this.setStatus('connected');
@@ -59,7 +72,9 @@ export class OnlineSource implements ArenaSource {
       this.room.send(Msg.INPUT, this.lastIntent);
     });
     room.onLeave(() => this.setStatus('disconnected'));
-    room.onError((code, message) => this.events.emit('error', { code: `ws_${code}`, message: message ?? 'room error' }));
+    room.onError((code, message) =>
+      this.events.emit('error', { code: `ws_${code}`, message: message ?? 'room error' }),
+    );
   }
 
   /**

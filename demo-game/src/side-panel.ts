@@ -24,7 +24,11 @@ export interface PanelModel {
   errors: readonly { code: string; message: string }[];
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;
@@ -44,7 +48,10 @@ const KIND_HINT: Readonly<Record<string, string>> = {
 
 /** See the module documentation. */
 export class SidePanel {
-  private readonly hud: Record<'mode' | 'status' | 'tick' | 'score' | 'health' | 'guards' | 'served-by' | 'recs', HTMLElement>;
+  private readonly hud: Record<
+    'mode' | 'status' | 'tick' | 'score' | 'health' | 'guards' | 'served-by' | 'recs',
+    HTMLElement
+  >;
   private readonly notice: HTMLElement;
   private readonly quest: HTMLElement;
   private readonly recs: HTMLOListElement;
@@ -98,7 +105,10 @@ export class SidePanel {
     const legend = el('ul', { class: 'legend' });
     const entry = (shape: string, color: number, text: string) => {
       const li = el('li');
-      li.append(el('span', { class: `swatch ${shape}`, style: `background:${css(color)}` }), document.createTextNode(text));
+      li.append(
+        el('span', { class: `swatch ${shape}`, style: `background:${css(color)}` }),
+        document.createTextNode(text),
+      );
       legend.append(li);
     };
     entry('round', COLORS.me, 'you');
@@ -126,7 +136,8 @@ export class SidePanel {
       this.notice.textContent = m.notice;
       this.notice.hidden = m.notice === '';
     }
-    this.hud.mode.textContent = m.mode === 'offline' ? 'offline (simulation and models in this page)' : 'online (the server runs the arena)';
+    this.hud.mode.textContent =
+      m.mode === 'offline' ? 'offline (simulation and models in this page)' : 'online (the server runs the arena)';
     this.hud.status.textContent = m.status;
     this.hud.status.className = `status-${m.status}`;
     this.hud.tick.textContent = m.view ? String(m.view.tick) : '–';
@@ -136,7 +147,9 @@ export class SidePanel {
     this.hud['served-by'].textContent = m.inference
       ? `${m.inference.guardsServedBy || '–'} · ${m.inference.backend} · ${m.inference.deadlineMisses} late`
       : 'server';
-    this.hud.recs.textContent = m.recommendations ? `${m.recommendations.model}${m.recommendations.coldStart ? ' (cold start)' : ''}` : '–';
+    this.hud.recs.textContent = m.recommendations
+      ? `${m.recommendations.model}${m.recommendations.coldStart ? ' (cold start)' : ''}`
+      : '–';
     this.renderQuest(m);
     this.renderRecommendations(m);
     this.renderErrors(m.errors);
@@ -153,7 +166,10 @@ export class SidePanel {
     const kind = info?.kind ?? '';
     const text = `${info?.title ?? id} — ${kind}: ${m.me.questProgress}/${m.me.questGoal}`;
     if (this.quest.dataset.questId !== id || this.quest.firstChild?.textContent !== text) {
-      this.quest.replaceChildren(el('strong', {}, text), el('div', { class: 'hint' }, `${KIND_HINT[kind] ?? ''}${info ? ` · reward ${info.reward}` : ''}`));
+      this.quest.replaceChildren(
+        el('strong', {}, text),
+        el('div', { class: 'hint' }, `${KIND_HINT[kind] ?? ''}${info ? ` · reward ${info.reward}` : ''}`),
+      );
       this.quest.dataset.questId = id;
     }
   }
@@ -172,7 +188,14 @@ export class SidePanel {
     for (const item of items) {
       const info = m.view?.quests.get(item.id);
       const button = el('button', { type: 'button', 'data-quest-id': item.id });
-      button.append(el('span', { class: 'title' }, item.title), el('span', { class: 'meta' }, `${item.kind}${info ? ` ×${info.goal} · +${info.reward}` : ''} · ${formatScore(item.score)}`));
+      button.append(
+        el('span', { class: 'title' }, item.title),
+        el(
+          'span',
+          { class: 'meta' },
+          `${item.kind}${info ? ` ×${info.goal} · +${info.reward}` : ''} · ${formatScore(item.score)}`,
+        ),
+      );
       if (item.id === active) button.classList.add('active');
       button.addEventListener('click', () => {
         this.onTakeQuest(item.id);

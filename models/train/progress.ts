@@ -28,13 +28,20 @@ export const silentProgress: ProgressFactory = () => ({ update() {}, stop() {} }
  * @param tty - draw a bar @default whether the stream is a terminal
  * @returns a progress factory
  */
-export function streamProgress(stream: NodeJS.WriteStream = process.stderr, tty = Boolean(stream.isTTY)): ProgressFactory {
+export function streamProgress(
+  stream: NodeJS.WriteStream = process.stderr,
+  tty = Boolean(stream.isTTY),
+): ProgressFactory {
   return (label, total) => {
     const started = Date.now();
     let size = Math.max(1, total);
     if (tty) {
       const bar = new cliProgress.SingleBar(
-        { stream, format: `${label.padEnd(26)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} {status}`, hideCursor: true },
+        {
+          stream,
+          format: `${label.padEnd(26)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} {status}`,
+          hideCursor: true,
+        },
         cliProgress.Presets.shades_classic,
       );
       bar.start(size, 0, { status: '' });

@@ -25,7 +25,11 @@ interface Pipeline {
 }
 
 const PIPELINES: readonly Pipeline[] = [
-  { name: 'npc-guard', module: './guard/train-npc-guard.js', args: (argv) => (argv.includes('--quick') ? ['--quick'] : []) },
+  {
+    name: 'npc-guard',
+    module: './guard/train-npc-guard.js',
+    args: (argv) => (argv.includes('--quick') ? ['--quick'] : []),
+  },
   { name: 'quest-recs', module: './recs/train-quest-recs.js' },
   { name: 'steam (train-recs benchmark)', module: './recs/steam.js' },
 ];
@@ -49,10 +53,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       process.stderr.write(`=== ${p.name}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s ===\n`);
     } catch (err) {
       failed.push(p.name);
-      process.stderr.write(`=== ${p.name}: FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)} ===\n`);
+      process.stderr.write(
+        `=== ${p.name}: FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)} ===\n`,
+      );
     }
   }
-  process.stderr.write(`\ntrain: ${PIPELINES.length - failed.length}/${PIPELINES.length} pipelines done in ${((Date.now() - started) / 1000).toFixed(1)} s${failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''}\n`);
+  process.stderr.write(
+    `\ntrain: ${PIPELINES.length - failed.length}/${PIPELINES.length} pipelines done in ${((Date.now() - started) / 1000).toFixed(1)} s${failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''}\n`,
+  );
   return failed;
 }
 

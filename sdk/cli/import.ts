@@ -39,13 +39,24 @@ export interface ImportResult {
  */
 export async function importModel(file: string, options: ImportOptions = {}): Promise<ImportResult> {
   const into = resolve(options.into ?? 'models');
-  const name = options.name ?? basename(file).replace(/\.onnx$/i, '').replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(name)) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `invalid model name "${name}": use letters, digits, ".", "_" and "-"`);
+  const name =
+    options.name ??
+    basename(file)
+      .replace(/\.onnx$/i, '')
+      .replace(/[^a-zA-Z0-9._-]+/g, '-')
+      .replace(/^[^a-zA-Z0-9]+/, '');
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(name))
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `invalid model name "${name}": use letters, digits, ".", "_" and "-"`,
+    );
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(file));
   } catch (err) {
-    throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: cannot read (${(err as Error).message})`, { cause: err });
+    throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: cannot read (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   if (bytes.byteLength === 0) throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: the file is empty`);
   const backend = nodeBackend();
@@ -53,7 +64,9 @@ export async function importModel(file: string, options: ImportOptions = {}): Pr
   try {
     session = await backend.createSession(bytes);
   } catch (err) {
-    throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: onnxruntime refused it: ${(err as Error).message}`, { cause: err });
+    throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: onnxruntime refused it: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let inspection;
   try {
@@ -64,7 +77,10 @@ export async function importModel(file: string, options: ImportOptions = {}): Pr
   const dir = join(into, name);
   const existing = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^[1-9]\d*$/.test(f)).map(Number);
   if (existing.length > 0 && !options.force) {
-    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${dir} already holds model "${name}" (versions ${existing.join(', ')}); pass --force to add a version`);
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${dir} already holds model "${name}" (versions ${existing.join(', ')}); pass --force to add a version`,
+    );
   }
   const version = existing.length > 0 ? Math.max(...existing) + 1 : 1;
   const sha = await sha256Hex(bytes);
@@ -76,7 +92,11 @@ export async function importModel(file: string, options: ImportOptions = {}): Pr
       previousSha = {};
     }
   }
-  const manifest = { ...inspection.manifest, sha256: { ...previousSha, [String(version)]: sha }, report: { importedFrom: basename(file), notes: inspection.notes } };
+  const manifest = {
+    ...inspection.manifest,
+    sha256: { ...previousSha, [String(version)]: sha },
+    report: { importedFrom: basename(file), notes: inspection.notes },
+  };
   parseManifest(manifest, `${dir}/manifest.json`);
   await mkdir(join(dir, String(version)), { recursive: true });
   await writeFile(join(dir, String(version), 'model.onnx'), bytes);

@@ -47,19 +47,35 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     switch (command) {
       case 'import': {
-        if (flags.help) { process.stdout.write(HELP); return 0; }
+        if (flags.help) {
+          process.stdout.write(HELP);
+          return 0;
+        }
         const file = positional[0];
-        if (!file) { process.stderr.write('playmind import: missing <file.onnx>\n'); return 2; }
-        const r = await importModel(file, { name: str(flags.name), into: str(flags.into), force: flags.force === true });
-        process.stdout.write(`imported ${file} as ${r.name} version ${r.version} (${r.format}, kind ${r.kind}) into ${r.dir}\n`);
+        if (!file) {
+          process.stderr.write('playmind import: missing <file.onnx>\n');
+          return 2;
+        }
+        const r = await importModel(file, {
+          name: str(flags.name),
+          into: str(flags.into),
+          force: flags.force === true,
+        });
+        process.stdout.write(
+          `imported ${file} as ${r.name} version ${r.version} (${r.format}, kind ${r.kind}) into ${r.dir}\n`,
+        );
         for (const n of r.notes) process.stdout.write(`  - ${n}\n`);
         return 0;
       }
       case 'validate': {
         const dir = positional[0];
-        if (!dir) { process.stderr.write('playmind validate: missing <model-dir>\n'); return 2; }
+        if (!dir) {
+          process.stderr.write('playmind validate: missing <model-dir>\n');
+          return 2;
+        }
         const r = await validateModelDir(dir);
-        for (const v of r.versions) process.stdout.write(`version ${v.version}: ${v.ok ? `ok (sha256 ${v.sha256})` : 'refused'}\n`);
+        for (const v of r.versions)
+          process.stdout.write(`version ${v.version}: ${v.ok ? `ok (sha256 ${v.sha256})` : 'refused'}\n`);
         if (r.problems.length === 0) {
           process.stdout.write(`${r.dir}: valid\n`);
           return 0;
@@ -86,10 +102,14 @@ function str(v: string | true | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-const invokedDirectly = typeof process !== 'undefined' && process.argv[1] && /cli[\\/]main\.(js|ts)$/.test(process.argv[1]);
+const invokedDirectly =
+  typeof process !== 'undefined' && process.argv[1] && /cli[\\/]main\.(js|ts)$/.test(process.argv[1]);
 if (invokedDirectly || process.argv[1]?.endsWith('/playmind')) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-    process.stderr.write(`${String(err)}\n`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

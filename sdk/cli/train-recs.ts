@@ -121,7 +121,11 @@ export async function trainRecsCommand(
       interactions: values.interactions!,
       columns: { userCol: values['user-col']!, itemCol: values['item-col']!, weightCol: values['weight-col'], format },
       titles: values.titles
-        ? { file: values.titles, itemCol: values['title-item-col'] ?? values['item-col']!, titleCol: values['title-col'] ?? 'title' }
+        ? {
+            file: values.titles,
+            itemCol: values['title-item-col'] ?? values['item-col']!,
+            titleCol: values['title-col'] ?? 'title',
+          }
         : undefined,
       out: values.out!,
       name: values.name,
@@ -140,10 +144,13 @@ export async function trainRecsCommand(
     stdout.write(
       `wrote ${result.written.dir} (${m.catalogue.length} items, ${m.kept.length} modelled, λ=${m.lambda.toPrecision(4)}, sha256 ${result.written.sha256.slice(0, 12)}…) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
     );
-    if (result.evaluation) stdout.write(`\nleave-one-out, ${result.evaluation.users} users:\n${formatTable(result.evaluation)}\n`);
+    if (result.evaluation)
+      stdout.write(`\nleave-one-out, ${result.evaluation.users} users:\n${formatTable(result.evaluation)}\n`);
     return 0;
   } catch (err) {
-    const usage = (err instanceof PlaymindError && err.details.usage === true) || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usage =
+      (err instanceof PlaymindError && err.details.usage === true) ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     stderr.write(`train-recs: ${(err as Error).message}\n`);
     if (usage) {
       stderr.write(`Run "playmind train-recs --help" for the options.\n`);

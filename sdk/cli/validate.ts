@@ -27,7 +27,8 @@ export async function validateModelDir(dirArg: string): Promise<ValidationReport
   let manifest: Manifest | null = null;
   try {
     manifest = parseManifest(await readFile(join(dir, 'manifest.json'), 'utf8'), join(dir, 'manifest.json'));
-    if (manifest.name !== name) problems.push(`${join(dir, 'manifest.json')}: name "${manifest.name}" does not match its folder "${name}"`);
+    if (manifest.name !== name)
+      problems.push(`${join(dir, 'manifest.json')}: name "${manifest.name}" does not match its folder "${name}"`);
   } catch (err) {
     if (err instanceof PlaymindError && Array.isArray(err.details.problems)) {
       for (const p of err.details.problems as string[]) problems.push(`${join(dir, 'manifest.json')}: ${p}`);
@@ -47,7 +48,10 @@ export async function validateModelDir(dirArg: string): Promise<ValidationReport
         location: fs.location,
         listModels: async () => [name],
         listVersions: async () => [v],
-        readManifest: async () => ({ data: JSON.stringify({ ...manifest, version: v }), location: join(dir, 'manifest.json') }),
+        readManifest: async () => ({
+          data: JSON.stringify({ ...manifest, version: v }),
+          location: join(dir, 'manifest.json'),
+        }),
         readModel: (n, ver) => fs.readModel(n, ver),
         modelLocation: (n, ver) => fs.modelLocation(n, ver),
       };

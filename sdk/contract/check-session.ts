@@ -9,7 +9,10 @@ import type { Manifest, TensorSpec } from './manifest.js';
 /**
  * @returns one line per problem; empty when the model fits its manifest
  */
-export function checkSessionAgainstManifest(manifest: Manifest, session: { inputs: readonly TensorMeta[]; outputs: readonly TensorMeta[] }): string[] {
+export function checkSessionAgainstManifest(
+  manifest: Manifest,
+  session: { inputs: readonly TensorMeta[]; outputs: readonly TensorMeta[] },
+): string[] {
   const problems: string[] = [];
   compare('input', manifest.inputs, session.inputs, problems);
   compare('output', manifest.outputs, session.outputs, problems);
@@ -20,7 +23,12 @@ export function checkSessionAgainstManifest(manifest: Manifest, session: { input
   return problems;
 }
 
-function compare(what: 'input' | 'output', specs: readonly TensorSpec[], metas: readonly TensorMeta[], problems: string[]): void {
+function compare(
+  what: 'input' | 'output',
+  specs: readonly TensorSpec[],
+  metas: readonly TensorMeta[],
+  problems: string[],
+): void {
   const byName = new Map(metas.map((m) => [m.name, m]));
   for (const spec of specs) {
     const meta = byName.get(spec.name);
@@ -34,7 +42,9 @@ function compare(what: 'input' | 'output', specs: readonly TensorSpec[], metas: 
     }
     if (meta.shape.length === 0 && meta.dtype === 'unknown') continue; // the runtime gave no shape information
     if (meta.shape.length !== spec.shape.length) {
-      problems.push(`${what} "${spec.name}": manifest says rank ${spec.shape.length} [${spec.shape.join(', ')}], the model says rank ${meta.shape.length} [${meta.shape.join(', ')}]`);
+      problems.push(
+        `${what} "${spec.name}": manifest says rank ${spec.shape.length} [${spec.shape.join(', ')}], the model says rank ${meta.shape.length} [${meta.shape.join(', ')}]`,
+      );
       continue;
     }
     spec.shape.forEach((d, i) => {

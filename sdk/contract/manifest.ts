@@ -9,8 +9,19 @@ import { ErrorCode, PlaymindError } from '../protocol.js';
 
 /** Tensor element types a manifest may declare (onnxruntime's names). */
 export const DTypeSchema = z.enum([
-  'float32', 'float64', 'float16', 'int8', 'uint8', 'int16', 'uint16',
-  'int32', 'uint32', 'int64', 'uint64', 'bool', 'string',
+  'float32',
+  'float64',
+  'float16',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+  'string',
 ]);
 export type DType = z.infer<typeof DTypeSchema>;
 
@@ -212,13 +223,18 @@ function crossCheck(m: Manifest): string[] {
     }
     if (p.actions.discrete) {
       needOut(p.actions.discrete.output, 'policy.actions.discrete.output');
-      if (p.actions.discrete.probabilitiesOutput) needOut(p.actions.discrete.probabilitiesOutput, 'policy.actions.discrete.probabilitiesOutput');
+      if (p.actions.discrete.probabilitiesOutput)
+        needOut(p.actions.discrete.probabilitiesOutput, 'policy.actions.discrete.probabilitiesOutput');
     }
     if (p.actions.continuous) {
       needOut(p.actions.continuous.output, 'policy.actions.continuous.output');
       const c = p.actions.continuous;
-      for (const [key, arr] of [['low', c.low], ['high', c.high]] as const) {
-        if (arr && arr.length !== c.names.length) problems.push(`policy.actions.continuous.${key}: ${arr.length} values for ${c.names.length} actions`);
+      for (const [key, arr] of [
+        ['low', c.low],
+        ['high', c.high],
+      ] as const) {
+        if (arr && arr.length !== c.names.length)
+          problems.push(`policy.actions.continuous.${key}: ${arr.length} values for ${c.names.length} actions`);
       }
     }
     if (p.mask) needIn(p.mask.input, 'policy.mask.input');
@@ -227,8 +243,15 @@ function crossCheck(m: Manifest): string[] {
       needOut(p.recurrent.output, 'policy.recurrent.output');
     }
     for (const name of Object.keys(p.constants ?? {})) needIn(name, 'policy.constants');
-    const fed = new Set([...p.observation.inputs, ...(p.mask ? [p.mask.input] : []), ...(p.recurrent ? [p.recurrent.input] : []), ...Object.keys(p.constants ?? {})]);
-    for (const t of m.inputs) if (!fed.has(t.name)) problems.push(`inputs: "${t.name}" is neither an observation, mask, recurrent nor constant input`);
+    const fed = new Set([
+      ...p.observation.inputs,
+      ...(p.mask ? [p.mask.input] : []),
+      ...(p.recurrent ? [p.recurrent.input] : []),
+      ...Object.keys(p.constants ?? {}),
+    ]);
+    for (const t of m.inputs)
+      if (!fed.has(t.name))
+        problems.push(`inputs: "${t.name}" is neither an observation, mask, recurrent nor constant input`);
   } else if (m.kind === 'recommender') {
     needIn(m.recommender.input, 'recommender.input');
     needOut(m.recommender.output, 'recommender.output');

@@ -16,9 +16,16 @@ export type ActionMask = ArrayLike<number> | Record<string, boolean>;
  * normalisation.
  * @throws PlaymindError `invalid_observation` naming the row and the feature
  */
-export function encodeObservations(model: string, policy: PolicyContract, observations: readonly Observation[]): Float32Array {
+export function encodeObservations(
+  model: string,
+  policy: PolicyContract,
+  observations: readonly Observation[],
+): Float32Array {
   if (!Array.isArray(observations)) {
-    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${model}: 'observations' must be an array (one entry per agent)`);
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${model}: 'observations' must be an array (one entry per agent)`,
+    );
   }
   const features = policy.observation.features;
   const width = features.length;
@@ -38,7 +45,12 @@ export function encodeObservations(model: string, policy: PolicyContract, observ
       for (let i = 0; i < width; i++) probe += obs[i]! * 0;
       if (probe !== 0) {
         const i = obs.findIndex((x) => !Number.isFinite(x));
-        throw invalid(model, r, `feature "${features[i]!.name}" (index ${i}) is ${String(obs[i])}, not a finite number`, features[i]!.name);
+        throw invalid(
+          model,
+          r,
+          `feature "${features[i]!.name}" (index ${i}) is ${String(obs[i])}, not a finite number`,
+          features[i]!.name,
+        );
       }
       continue;
     }
@@ -51,30 +63,52 @@ export function encodeObservations(model: string, policy: PolicyContract, observ
 const plainCache = new WeakMap<PolicyContract['observation']['features'], boolean>();
 
 function invalid(model: string, r: number, why: string, feature?: string): PlaymindError {
-  return new PlaymindError(ErrorCode.INVALID_OBSERVATION, `${model}: observation ${r}: ${why}`, { details: { model, row: r, feature } });
+  return new PlaymindError(ErrorCode.INVALID_OBSERVATION, `${model}: observation ${r}: ${why}`, {
+    details: { model, row: r, feature },
+  });
 }
 
 /** Encodes one observation in any accepted form, validating every value. */
-function encodeOne(model: string, features: PolicyContract['observation']['features'], obs: Observation | undefined, r: number, out: Float32Array): void {
+function encodeOne(
+  model: string,
+  features: PolicyContract['observation']['features'],
+  obs: Observation | undefined,
+  r: number,
+  out: Float32Array,
+): void {
   const width = features.length;
   const bad = (why: string, feature?: string) => invalid(model, r, why, feature);
   if (obs instanceof Float32Array || Array.isArray(obs)) {
     const row = obs as ArrayLike<number>;
-    if (row.length !== width) throw bad(`has ${row.length} values, the model takes ${width} (${features.slice(0, 4).map((f) => f.name).join(', ')}${width > 4 ? ', ...' : ''})`);
+    if (row.length !== width)
+      throw bad(
+        `has ${row.length} values, the model takes ${width} (${features
+          .slice(0, 4)
+          .map((f) => f.name)
+          .join(', ')}${width > 4 ? ', ...' : ''})`,
+      );
     for (let i = 0; i < width; i++) {
       const x = row[i]!;
-      if (typeof x !== 'number' || !Number.isFinite(x)) throw bad(`feature "${features[i]!.name}" (index ${i}) is ${String(x)}, not a finite number`, features[i]!.name);
+      if (typeof x !== 'number' || !Number.isFinite(x))
+        throw bad(
+          `feature "${features[i]!.name}" (index ${i}) is ${String(x)}, not a finite number`,
+          features[i]!.name,
+        );
       out[r * width + i] = normalise(x, features[i]!);
     }
     return;
   }
-  if (!obs || typeof obs !== 'object') throw bad(`must be an object keyed by feature name or a Float32Array row, got ${obs === null ? 'null' : typeof obs}`);
+  if (!obs || typeof obs !== 'object')
+    throw bad(
+      `must be an object keyed by feature name or a Float32Array row, got ${obs === null ? 'null' : typeof obs}`,
+    );
   const rec = obs as Record<string, unknown>;
   for (let i = 0; i < width; i++) {
     const f = features[i]!;
     const x = rec[f.name];
     if (x === undefined) throw bad(`feature "${f.name}" is missing`, f.name);
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw bad(`feature "${f.name}" is ${String(x)}, not a finite number`, f.name);
+    if (typeof x !== 'number' || !Number.isFinite(x))
+      throw bad(`feature "${f.name}" is ${String(x)}, not a finite number`, f.name);
     out[r * width + i] = normalise(x, f);
   }
   if (Object.keys(rec).length > width) {
@@ -97,11 +131,23 @@ export function allActionNames(policy: PolicyContract): string[] {
  * Encodes per-row action masks (1 = allowed) into one flat float32 batch.
  * @throws PlaymindError `unknown_action` or `invalid_argument`
  */
-export function encodeMasks(model: string, policy: PolicyContract, masks: readonly ActionMask[], rows: number): Float32Array {
+export function encodeMasks(
+  model: string,
+  policy: PolicyContract,
+  masks: readonly ActionMask[],
+  rows: number,
+): Float32Array {
   const names = allActionNames(policy);
-  if (names.length === 0) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${model}: action masks given but the model has no discrete actions`);
+  if (names.length === 0)
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${model}: action masks given but the model has no discrete actions`,
+    );
   if (!Array.isArray(masks) || masks.length !== rows) {
-    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${model}: 'masks' must have one entry per observation (${rows}), got ${Array.isArray(masks) ? masks.length : typeof masks}`);
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${model}: 'masks' must have one entry per observation (${rows}), got ${Array.isArray(masks) ? masks.length : typeof masks}`,
+    );
   }
   const w = names.length;
   const out = new Float32Array(rows * w);
@@ -110,13 +156,23 @@ export function encodeMasks(model: string, policy: PolicyContract, masks: readon
       out.fill(1, r * w, (r + 1) * w);
       for (const [name, allowed] of Object.entries(m as Record<string, boolean>)) {
         const i = names.indexOf(name);
-        if (i < 0) throw new PlaymindError(ErrorCode.UNKNOWN_ACTION, `${model}: mask ${r}: unknown action "${name}" (actions: ${names.join(', ')})`, { details: { model, row: r, action: name } });
+        if (i < 0)
+          throw new PlaymindError(
+            ErrorCode.UNKNOWN_ACTION,
+            `${model}: mask ${r}: unknown action "${name}" (actions: ${names.join(', ')})`,
+            { details: { model, row: r, action: name } },
+          );
         out[r * w + i] = allowed ? 1 : 0;
       }
       return;
     }
     const a = m as ArrayLike<number>;
-    if (!a || a.length !== w) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${model}: mask ${r} has ${a?.length ?? 0} values, the model has ${w} actions`, { details: { model, row: r } });
+    if (!a || a.length !== w)
+      throw new PlaymindError(
+        ErrorCode.INVALID_ARGUMENT,
+        `${model}: mask ${r} has ${a?.length ?? 0} values, the model has ${w} actions`,
+        { details: { model, row: r } },
+      );
     for (let i = 0; i < w; i++) out[r * w + i] = a[i] ? 1 : 0;
   });
   return out;

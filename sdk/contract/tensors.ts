@@ -8,9 +8,18 @@ import type { Tensor, TensorData } from '../engine/backend.js';
 
 type NumericArray = Exclude<TensorData, string[]>;
 const CTORS: Partial<Record<DType, new (n: number) => NumericArray>> = {
-  float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array,
-  uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
-  bool: Uint8Array, float16: Uint16Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+  float16: Uint16Array,
 };
 
 /** The typed array class that holds a dtype's elements. */
@@ -35,22 +44,31 @@ export function zeroTensor(spec: TensorSpec, rows: number): Tensor {
  * @throws PlaymindError `invalid_tensor` naming the input and what was wrong
  */
 export function checkFeeds(model: string, inputs: readonly TensorSpec[], feeds: Record<string, Tensor>): number {
-  if (!feeds || typeof feeds !== 'object') throw new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: 'feeds' must be an object of named tensors`);
+  if (!feeds || typeof feeds !== 'object')
+    throw new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: 'feeds' must be an object of named tensors`);
   const declared = new Map(inputs.map((s) => [s.name, s]));
   for (const name of Object.keys(feeds)) {
     if (!declared.has(name)) {
-      throw new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: unknown input "${name}" (inputs: ${inputs.map((s) => s.name).join(', ')})`, { details: { model, input: name } });
+      throw new PlaymindError(
+        ErrorCode.INVALID_TENSOR,
+        `${model}: unknown input "${name}" (inputs: ${inputs.map((s) => s.name).join(', ')})`,
+        { details: { model, input: name } },
+      );
     }
   }
   let rows: number | undefined;
   for (const spec of inputs) {
     const t = feeds[spec.name];
-    const bad = (why: string) => new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: input "${spec.name}" ${why}`, { details: { model, input: spec.name } });
+    const bad = (why: string) =>
+      new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: input "${spec.name}" ${why}`, {
+        details: { model, input: spec.name },
+      });
     if (!t) throw bad('is missing');
     if (t.type !== spec.dtype) throw bad(`must be ${spec.dtype}, got ${String(t.type)}`);
     if (!Array.isArray(t.dims) && !ArrayBuffer.isView(t.dims)) throw bad('has no dims');
     const dims = [...t.dims];
-    if (dims.length !== spec.shape.length) throw bad(`must have rank ${spec.shape.length} [${spec.shape.join(', ')}], got [${dims.join(', ')}]`);
+    if (dims.length !== spec.shape.length)
+      throw bad(`must have rank ${spec.shape.length} [${spec.shape.join(', ')}], got [${dims.join(', ')}]`);
     dims.forEach((d, i) => {
       if (!Number.isInteger(d) || d < 0) throw bad(`has an invalid dimension ${d}`);
       const want = spec.shape[i]!;
@@ -60,7 +78,8 @@ export function checkFeeds(model: string, inputs: readonly TensorSpec[], feeds: 
     const data = t.data as unknown;
     const okData = spec.dtype === 'string' ? Array.isArray(data) : data instanceof arrayTypeOf(spec.dtype);
     if (!okData) throw bad(`data must be a ${spec.dtype === 'string' ? 'string[]' : arrayTypeOf(spec.dtype).name}`);
-    if ((data as ArrayLike<unknown>).length !== size) throw bad(`has ${(data as ArrayLike<unknown>).length} values for shape [${dims.join(', ')}] (expected ${size})`);
+    if ((data as ArrayLike<unknown>).length !== size)
+      throw bad(`has ${(data as ArrayLike<unknown>).length} values for shape [${dims.join(', ')}] (expected ${size})`);
     const r = dims.length > 0 ? dims[0]! : 1;
     if (rows === undefined) rows = r;
     else if (dims.length > 0 && r !== rows) throw bad(`has ${r} rows but other inputs have ${rows}`);

@@ -8,5 +8,10 @@ import { ortBackend, type OrtModule } from './backend-ort.js';
  * @param intraOpNumThreads - threads per session; @default 1 (the engine batches instead)
  */
 export function nodeBackend(intraOpNumThreads = 1): Backend {
-  return ortBackend('onnxruntime-node', ort as unknown as OrtModule, { intraOpNumThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  return ortBackend('onnxruntime-node', ort as unknown as OrtModule, {
+    intraOpNumThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
 }

@@ -3,7 +3,14 @@
  * both expose the same `InferenceSession` / `Tensor` API from onnxruntime-common).
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
-import { metaFrom, type Backend, type BackendSession, type SessionOptions, type Tensor, type TensorMeta } from './backend.js';
+import {
+  metaFrom,
+  type Backend,
+  type BackendSession,
+  type SessionOptions,
+  type Tensor,
+  type TensorMeta,
+} from './backend.js';
 import type { DType } from '../contract/manifest.js';
 
 /** The part of an onnxruntime package the backend uses. */

@@ -27,7 +27,14 @@ if (!isMainThread && parentPort) {
           const session = await backend.createSession(req.model, req.options);
           const sid = nextSession++;
           sessions.set(sid, session);
-          reply({ id: req.id, ok: true, op: 'create', sid, inputs: [...session.inputs], outputs: [...session.outputs] });
+          reply({
+            id: req.id,
+            ok: true,
+            op: 'create',
+            sid,
+            inputs: [...session.inputs],
+            outputs: [...session.outputs],
+          });
           return;
         }
         case 'run': {
@@ -36,7 +43,8 @@ if (!isMainThread && parentPort) {
           const outputs = await session.run(req.feeds, req.fetches);
           const transfer: ArrayBuffer[] = [];
           const out: Record<string, Tensor> = {};
-          for (const [name, t] of Object.entries(outputs)) out[name] = { type: t.type, dims: t.dims, data: transferable(t.data, transfer) };
+          for (const [name, t] of Object.entries(outputs))
+            out[name] = { type: t.type, dims: t.dims, data: transferable(t.data, transfer) };
           reply({ id: req.id, ok: true, op: 'run', outputs: out }, transfer);
           return;
         }
@@ -74,7 +82,10 @@ if (!isMainThread && parentPort) {
  */
 function transferable(data: TensorData, transfer: ArrayBuffer[]): TensorData {
   if (Array.isArray(data)) return data;
-  const view = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? data : data.slice();
+  const view =
+    data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer
+      ? data
+      : data.slice();
   transfer.push(view.buffer as ArrayBuffer);
   return view;
 }

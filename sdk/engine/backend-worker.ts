@@ -43,7 +43,8 @@ type Ok = Extract<WorkerReply, { ok: true }>;
 export function workerBackend(options: WorkerBackendOptions = {}): Backend {
   if (!options || typeof options !== 'object') throw new TypeError("workerBackend: 'options' must be an object");
   const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`workerBackend: 'threads' must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new RangeError(`workerBackend: 'threads' must be a positive integer, got ${threads}`);
   return new WorkerPool(threads);
 }
 
@@ -57,11 +58,12 @@ class WorkerPool implements Backend {
   }
 
   async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<BackendSession> {
-    if (!(model instanceof Uint8Array)) throw new TypeError(`workerBackend.createSession: 'model' must be a Uint8Array, got ${typeof model}`);
+    if (!(model instanceof Uint8Array))
+      throw new TypeError(`workerBackend.createSession: 'model' must be a Uint8Array, got ${typeof model}`);
     if (this.disposed) throw disposedError();
     const worker = this.pick();
     // The caller keeps its bytes: structured clone copies them (the repository may reuse them).
-    const reply = await worker.call({ op: 'create', model, options }) as Extract<Ok, { op: 'create' }>;
+    const reply = (await worker.call({ op: 'create', model, options })) as Extract<Ok, { op: 'create' }>;
     worker.sessions++;
     return new WorkerSession(worker, reply.sid, reply.inputs, reply.outputs);
   }
@@ -104,8 +106,12 @@ class WorkerSession implements BackendSession {
     if (this.released) throw new Error('run: the session was released');
     const transfer: ArrayBuffer[] = [];
     const wire: Record<string, Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) wire[name] = { type: t.type, dims: [...t.dims], data: ownCopy(t.data, transfer) };
-    const reply = await this.worker.call({ op: 'run', sid: this.sid, feeds: wire, fetches: fetches ? [...fetches] : undefined }, transfer);
+    for (const [name, t] of Object.entries(feeds))
+      wire[name] = { type: t.type, dims: [...t.dims], data: ownCopy(t.data, transfer) };
+    const reply = await this.worker.call(
+      { op: 'run', sid: this.sid, feeds: wire, fetches: fetches ? [...fetches] : undefined },
+      transfer,
+    );
     return (reply as Extract<Ok, { op: 'run' }>).outputs;
   }
 
@@ -133,8 +139,12 @@ class WorkerHandle {
     // An idle worker does not keep the process alive; one with requests in flight does.
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
-    this.worker.on('error', (err: Error) => this.fail(new Error(`worker thread failed: ${err.message}`, { cause: err })));
-    this.worker.on('exit', (code: number) => this.fail(this.closing ? disposedError() : new Error(`worker thread exited unexpectedly (code ${code})`)));
+    this.worker.on('error', (err: Error) =>
+      this.fail(new Error(`worker thread failed: ${err.message}`, { cause: err })),
+    );
+    this.worker.on('exit', (code: number) =>
+      this.fail(this.closing ? disposedError() : new Error(`worker thread exited unexpectedly (code ${code})`)),
+    );
   }
 
   get dead(): boolean {

@@ -7,8 +7,17 @@ import type { DType } from '../contract/manifest.js';
 
 /** Element data of a tensor. */
 export type TensorData =
-  | Float32Array | Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array
-  | Int8Array | Uint8Array | BigInt64Array | BigUint64Array | string[];
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | BigInt64Array
+  | BigUint64Array
+  | string[];
 
 /** A plain tensor: dtype, flat data (row-major) and dims. Backends convert it. */
 export interface Tensor {
@@ -60,7 +69,16 @@ export function tensor(type: DType, data: TensorData, dims: readonly number[]): 
 }
 
 /** Converts onnxruntime's metadata (whatever its runtime) into {@link TensorMeta}. */
-export function metaFrom(m: { name: string; isTensor?: boolean; type?: string; shape?: readonly (number | string)[] }): TensorMeta {
+export function metaFrom(m: {
+  name: string;
+  isTensor?: boolean;
+  type?: string;
+  shape?: readonly (number | string)[];
+}): TensorMeta {
   const dtype = (m.type ?? 'unknown') as DType | 'unknown';
-  return { name: m.name, dtype, shape: (m.shape ?? []).map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? d : -1)) };
+  return {
+    name: m.name,
+    dtype,
+    shape: (m.shape ?? []).map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? d : -1)),
+  };
 }

@@ -23,7 +23,11 @@ export interface BatchingOptions {
 }
 
 /** The default batching options. */
-export const DEFAULT_BATCHING: Readonly<BatchingOptions> = { maxBatchSize: 256, maxQueueDelayMs: 0, maxQueueSize: 8192 };
+export const DEFAULT_BATCHING: Readonly<BatchingOptions> = {
+  maxBatchSize: 256,
+  maxQueueDelayMs: 0,
+  maxQueueSize: 8192,
+};
 
 /** What the engine needs of a loaded model version. */
 export interface RunnableVersion {
@@ -198,24 +202,45 @@ export class InferenceEngine {
     let q = byKey.get(key);
     if (!q) {
       q = {
-        key, version, fetches: options.fetches, items: [], rows: 0, running: false, timerIsImmediate: false,
+        key,
+        version,
+        fetches: options.fetches,
+        items: [],
+        rows: 0,
+        running: false,
+        timerIsImmediate: false,
         options: { ...this.defaults, ...stripUndefined(version.batching ?? {}) },
       };
       if (version.fixedBatchSize !== undefined) q.options.maxBatchSize = version.fixedBatchSize;
       byKey.set(key, q);
     }
     if (q.rows + rows > q.options.maxQueueSize && q.items.length > 0) {
-      const err = new PlaymindError(ErrorCode.OVERLOADED, `model ${version.id} is overloaded: ${q.rows} rows queued (limit ${q.options.maxQueueSize})`, {
-        details: { model: version.name, version: version.version, queued: q.rows, limit: q.options.maxQueueSize },
+      const err = new PlaymindError(
+        ErrorCode.OVERLOADED,
+        `model ${version.id} is overloaded: ${q.rows} rows queued (limit ${q.options.maxQueueSize})`,
+        {
+          details: { model: version.name, version: version.version, queued: q.rows, limit: q.options.maxQueueSize },
+        },
+      );
+      this.observer.onRequest?.({
+        model: version.name,
+        version: version.version,
+        outcome: err.code,
+        latencyMs: 0,
+        queueMs: 0,
       });
-      this.observer.onRequest?.({ model: version.name, version: version.version, outcome: err.code, latencyMs: 0, queueMs: 0 });
       return Promise.reject(err);
     }
     const queue = q;
     return new Promise<RunResult>((resolve, reject) => {
       const t = now();
       const p: Pending = {
-        feeds, rows, enqueuedAt: t, settled: false, resolve, reject,
+        feeds,
+        rows,
+        enqueuedAt: t,
+        settled: false,
+        resolve,
+        reject,
         deadlineAt: options.deadlineMs !== undefined ? t + options.deadlineMs : Infinity,
       };
       if (options.deadlineMs !== undefined) {
@@ -231,7 +256,8 @@ export class InferenceEngine {
   /** Rows waiting, per `name@version`. */
   queueDepth(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const byKey of this.queues.values()) for (const q of byKey.values()) out[q.version.id] = (out[q.version.id] ?? 0) + q.rows;
+    for (const byKey of this.queues.values())
+      for (const q of byKey.values()) out[q.version.id] = (out[q.version.id] ?? 0) + q.rows;
     return out;
   }
 
@@ -251,7 +277,8 @@ export class InferenceEngine {
     this.closed = true;
     for (const q of [...this.queues.values()].flatMap((m) => [...m.values()])) {
       this.clearTimer(q);
-      for (const p of q.items.splice(0)) this.fail(q, p, new PlaymindError(ErrorCode.CLOSED, 'the inference engine was closed'));
+      for (const p of q.items.splice(0))
+        this.fail(q, p, new PlaymindError(ErrorCode.CLOSED, 'the inference engine was closed'));
       q.rows = 0;
     }
   }
@@ -282,10 +309,13 @@ export class InferenceEngine {
     }
     if (q.timer) return;
     q.timerIsImmediate = false;
-    const handle = setTimeout(() => {
-      q.timer = undefined;
-      void this.dispatch(q);
-    }, Math.max(0, q.options.maxQueueDelayMs - waited));
+    const handle = setTimeout(
+      () => {
+        q.timer = undefined;
+        void this.dispatch(q);
+      },
+      Math.max(0, q.options.maxQueueDelayMs - waited),
+    );
     q.timer = () => clearTimeout(handle);
   }
 
@@ -338,11 +368,18 @@ export class InferenceEngine {
     let outputs: Record<string, Tensor>;
     const start = now();
     try {
-      const feeds = batch.length === 1 ? batch[0]!.feeds : concatFeeds(batch.map((p) => p.feeds), rows);
+      const feeds =
+        batch.length === 1
+          ? batch[0]!.feeds
+          : concatFeeds(
+              batch.map((p) => p.feeds),
+              rows,
+            );
       outputs = await v.session.run(feeds, q.fetches);
     } catch (err) {
       const e = new PlaymindError(ErrorCode.INTERNAL, `model ${v.id} failed to run: ${(err as Error).message}`, {
-        cause: err, details: { model: v.name, version: v.version },
+        cause: err,
+        details: { model: v.name, version: v.version },
       });
       for (const p of batch) this.fail(q, p, e);
       return;
@@ -357,7 +394,13 @@ export class InferenceEngine {
       p.settled = true;
       if (p.timer) clearTimeout(p.timer);
       const queueMs = start - p.enqueuedAt;
-      this.observer.onRequest?.({ model: v.name, version: v.version, outcome: 'ok', latencyMs: end - p.enqueuedAt, queueMs });
+      this.observer.onRequest?.({
+        model: v.name,
+        version: v.version,
+        outcome: 'ok',
+        latencyMs: end - p.enqueuedAt,
+        queueMs,
+      });
       this.done();
       p.resolve(new BatchShare(outputs, at, p.rows, rows, v.id, queueMs));
     }
@@ -378,7 +421,13 @@ export class InferenceEngine {
     p.settled = true;
     if (p.timer) clearTimeout(p.timer);
     const t = now();
-    this.observer.onRequest?.({ model: q.version.name, version: q.version.version, outcome: err.code, latencyMs: t - p.enqueuedAt, queueMs: t - p.enqueuedAt });
+    this.observer.onRequest?.({
+      model: q.version.name,
+      version: q.version.version,
+      outcome: err.code,
+      latencyMs: t - p.enqueuedAt,
+      queueMs: t - p.enqueuedAt,
+    });
     this.done();
     p.reject(err);
   }
@@ -391,9 +440,13 @@ export class InferenceEngine {
 
 function deadlineError(v: RunnableVersion, p: Pending, t: number): PlaymindError {
   const waited = Math.round(t - p.enqueuedAt);
-  return new PlaymindError(ErrorCode.DEADLINE_EXCEEDED, `model ${v.id}: deadline of ${Math.round(p.deadlineAt - p.enqueuedAt)} ms passed (waited ${waited} ms)`, {
-    details: { model: v.name, version: v.version, waitedMs: waited },
-  });
+  return new PlaymindError(
+    ErrorCode.DEADLINE_EXCEEDED,
+    `model ${v.id}: deadline of ${Math.round(p.deadlineAt - p.enqueuedAt)} ms passed (waited ${waited} ms)`,
+    {
+      details: { model: v.name, version: v.version, waitedMs: waited },
+    },
+  );
 }
 
 function feedSignature(feeds: Record<string, Tensor>, fetches: readonly string[] | undefined): string {
@@ -417,7 +470,9 @@ export function concatFeeds(list: Record<string, Tensor>[], rows: number): Recor
       continue;
     }
     const total = parts.reduce((s, p) => s + p.data.length, 0);
-    const Ctor = (first.data as Exclude<TensorData, string[]>).constructor as new (n: number) => Exclude<TensorData, string[]>;
+    const Ctor = (first.data as Exclude<TensorData, string[]>).constructor as new (
+      n: number,
+    ) => Exclude<TensorData, string[]>;
     const data = new Ctor(total);
     let o = 0;
     for (const p of parts) {

@@ -71,7 +71,12 @@ export interface PolicyBatch {
 /**
  * Runs a decide call on one version through the engine and decodes the decisions.
  */
-export async function runPolicy(engine: InferenceEngine, version: PolicyVersion, batch: PolicyBatch, memory?: AgentMemory): Promise<Decision[]> {
+export async function runPolicy(
+  engine: InferenceEngine,
+  version: PolicyVersion,
+  batch: PolicyBatch,
+  memory?: AgentMemory,
+): Promise<Decision[]> {
   const m = version.manifest;
   const p = m.policy;
   const plan = planOf(m);
@@ -119,7 +124,11 @@ export async function runPolicy(engine: InferenceEngine, version: PolicyVersion,
     if (value !== 0) (data as { fill(v: unknown): unknown }).fill(spec.dtype.includes('int64') ? BigInt(value) : value);
     feeds[name] = { type: spec.dtype, data, dims };
   }
-  const result = await engine.run(version, feeds, { deadlineMs: batch.deadlineMs, fetches: plan.fetches, batchKey: plan.batchKey });
+  const result = await engine.run(version, feeds, {
+    deadlineMs: batch.deadlineMs,
+    fetches: plan.fetches,
+    batchKey: plan.batchKey,
+  });
   // Decode straight from the batch's outputs (no per-request copies).
   const outputs = result.batchOutputs;
   const { rowOffset, batchRows } = result;
@@ -156,7 +165,11 @@ function planOf(m: PolicyManifest): PolicyPlan {
     const specs = new Map(m.inputs.map((s) => [s.name, s]));
     plan = {
       specs,
-      observation: m.policy.observation.inputs.map((name) => ({ name, spec: specs.get(name)!, width: perRow(specs.get(name)!) })),
+      observation: m.policy.observation.inputs.map((name) => ({
+        name,
+        spec: specs.get(name)!,
+        width: perRow(specs.get(name)!),
+      })),
       constants: Object.entries(m.policy.constants ?? {}),
       fetches,
       batchKey: `policy:${fetches.join(',')}`,
@@ -232,9 +245,13 @@ export function decodeDecisions(
           }
           indices.push(best < 0 ? 0 : best);
           if (base === 0) {
-            d.probabilities = disc.encoding === 'logits'
-              ? softmax(scores.subarray(row * total, row * total + branch.length), masks?.subarray(r * total, r * total + branch.length))
-              : scores.slice(row * total, row * total + branch.length);
+            d.probabilities =
+              disc.encoding === 'logits'
+                ? softmax(
+                    scores.subarray(row * total, row * total + branch.length),
+                    masks?.subarray(r * total, r * total + branch.length),
+                  )
+                : scores.slice(row * total, row * total + branch.length);
           }
           base += branch.length;
         }
@@ -248,7 +265,8 @@ export function decodeDecisions(
       const w = cont.names.length;
       const row = first(out) + r;
       const values = (out.data as Float32Array).slice(row * w, row * w + w);
-      if (cont.low && cont.high) for (let i = 0; i < w; i++) values[i] = Math.min(cont.high[i]!, Math.max(cont.low[i]!, values[i]!));
+      if (cont.low && cont.high)
+        for (let i = 0; i < w; i++) values[i] = Math.min(cont.high[i]!, Math.max(cont.low[i]!, values[i]!));
       d.values = values;
     }
     decisions.push(d);

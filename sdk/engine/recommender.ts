@@ -40,25 +40,54 @@ export interface RecommenderVersion extends RunnableVersion {
 
 /** Checks a request's arguments (the public API calls this before routing). */
 export function checkRecommendRequest(model: string, req: RecommendRequest): void {
-  const bad = (why: string) => new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${model}: ${why}`, { details: { model } });
-  if (!req || typeof req !== 'object') throw bad("the request must be an object { history, k?, exclude? }");
-  if (!Array.isArray(req.history) || req.history.some((h) => typeof h !== 'string')) throw bad("'history' must be an array of item ids");
-  if (req.weights !== undefined && (!Array.isArray(req.weights) || req.weights.length !== req.history.length || req.weights.some((w) => typeof w !== 'number' || !Number.isFinite(w)))) {
+  const bad = (why: string) =>
+    new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${model}: ${why}`, { details: { model } });
+  if (!req || typeof req !== 'object') throw bad('the request must be an object { history, k?, exclude? }');
+  if (!Array.isArray(req.history) || req.history.some((h) => typeof h !== 'string'))
+    throw bad("'history' must be an array of item ids");
+  if (
+    req.weights !== undefined &&
+    (!Array.isArray(req.weights) ||
+      req.weights.length !== req.history.length ||
+      req.weights.some((w) => typeof w !== 'number' || !Number.isFinite(w)))
+  ) {
     throw bad("'weights' must be finite numbers, one per history item");
   }
-  if (req.k !== undefined && (!Number.isInteger(req.k) || req.k < 1)) throw bad(`'k' must be a positive integer, got ${String(req.k)}`);
-  if (req.exclude !== undefined && (!Array.isArray(req.exclude) || req.exclude.some((h) => typeof h !== 'string'))) throw bad("'exclude' must be an array of item ids");
+  if (req.k !== undefined && (!Number.isInteger(req.k) || req.k < 1))
+    throw bad(`'k' must be a positive integer, got ${String(req.k)}`);
+  if (req.exclude !== undefined && (!Array.isArray(req.exclude) || req.exclude.some((h) => typeof h !== 'string')))
+    throw bad("'exclude' must be an array of item ids");
 }
 
 /** Answers from popularity alone (cold start, or the fallback route). */
-export function recommendByPopularity(m: RecommenderManifest, req: RecommendRequest, model: string, servedBy: Recommendation['servedBy']): Recommendation {
+export function recommendByPopularity(
+  m: RecommenderManifest,
+  req: RecommendRequest,
+  model: string,
+  servedBy: Recommendation['servedBy'],
+): Recommendation {
   const known = new Set(m.recommender.catalogue.map((c) => c.id));
-  const scores = Float32Array.from(m.recommender.catalogue, (c, i) => c.popularity ?? m.recommender.catalogue.length - i);
-  return topK(m, scores, req, model, servedBy, true, req.history.filter((h) => !known.has(h)));
+  const scores = Float32Array.from(
+    m.recommender.catalogue,
+    (c, i) => c.popularity ?? m.recommender.catalogue.length - i,
+  );
+  return topK(
+    m,
+    scores,
+    req,
+    model,
+    servedBy,
+    true,
+    req.history.filter((h) => !known.has(h)),
+  );
 }
 
 /** Runs a recommendation on one version. */
-export async function runRecommender(engine: InferenceEngine, version: RecommenderVersion, req: RecommendRequest): Promise<Recommendation> {
+export async function runRecommender(
+  engine: InferenceEngine,
+  version: RecommenderVersion,
+  req: RecommendRequest,
+): Promise<Recommendation> {
   const m = version.manifest;
   const cat = m.recommender.catalogue;
   const index = catalogueIndex(m);
@@ -69,7 +98,8 @@ export async function runRecommender(engine: InferenceEngine, version: Recommend
     if (j === undefined) unknown.push(id);
     else row[j] = m.recommender.history === 'weighted' ? (row[j] ?? 0) + (req.weights?.[i] ?? 1) : 1;
   });
-  if (unknown.length === req.history.length) return { ...recommendByPopularity(m, req, `${m.name}@popularity`, 'local'), unknownItems: unknown };
+  if (unknown.length === req.history.length)
+    return { ...recommendByPopularity(m, req, `${m.name}@popularity`, 'local'), unknownItems: unknown };
   const spec = m.inputs.find((s) => s.name === m.recommender.input)!;
   const { outputs, servedBy } = await engine.run(
     version,
@@ -90,7 +120,15 @@ function catalogueIndex(m: RecommenderManifest): Map<string, number> {
   return idx;
 }
 
-function topK(m: RecommenderManifest, scores: Float32Array, req: RecommendRequest, model: string, servedBy: Recommendation['servedBy'], coldStart: boolean, unknownItems: string[]): Recommendation {
+function topK(
+  m: RecommenderManifest,
+  scores: Float32Array,
+  req: RecommendRequest,
+  model: string,
+  servedBy: Recommendation['servedBy'],
+  coldStart: boolean,
+  unknownItems: string[],
+): Recommendation {
   const k = req.k ?? 10;
   const excluded = new Set([...(req.exclude ?? [])]);
   const cat = m.recommender.catalogue;

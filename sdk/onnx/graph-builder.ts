@@ -74,7 +74,14 @@ export class GraphBuilder {
    * Dense layer `y = x · Wᵀ + b` with W of shape [out, in] (row-major), as one Gemm.
    * @returns the output's name
    */
-  dense(x: string, weights: ArrayLike<number>, bias: ArrayLike<number>, inDim: number, outDim: number, out?: string): string {
+  dense(
+    x: string,
+    weights: ArrayLike<number>,
+    bias: ArrayLike<number>,
+    inDim: number,
+    outDim: number,
+    out?: string,
+  ): string {
     const id = this.counter++;
     const w = this.floats(`W${id}`, weights, [outDim, inDim]);
     const b = this.floats(`b${id}`, bias, [outDim]);

@@ -38,7 +38,10 @@ export class FsModelSource implements ModelSource {
 
   async listVersions(name: string): Promise<number[]> {
     const entries = await readdir(join(this.location, name), { withFileTypes: true }).catch(() => []);
-    return entries.filter((e) => e.isDirectory() && /^[1-9]\d*$/.test(e.name)).map((e) => Number(e.name)).sort((a, b) => a - b);
+    return entries
+      .filter((e) => e.isDirectory() && /^[1-9]\d*$/.test(e.name))
+      .map((e) => Number(e.name))
+      .sort((a, b) => a - b);
   }
 
   async readManifest(name: string): Promise<SourceFile<string>> {
@@ -67,7 +70,10 @@ export class FsModelSource implements ModelSource {
         if (fingerprints.get(name) !== fp) {
           // still changing (or first look): look again once it has had time to settle
           fingerprints.set(name, fp);
-          timers.set(name, setTimeout(() => check(name), this.settleMs));
+          timers.set(
+            name,
+            setTimeout(() => check(name), this.settleMs),
+          );
           return;
         }
         fingerprints.delete(name);
@@ -79,7 +85,10 @@ export class FsModelSource implements ModelSource {
       const t = timers.get(name);
       if (t) clearTimeout(t);
       fingerprints.delete(name);
-      timers.set(name, setTimeout(() => check(name), this.settleMs));
+      timers.set(
+        name,
+        setTimeout(() => check(name), this.settleMs),
+      );
     };
     let watcher: FSWatcher | undefined;
     try {
@@ -105,7 +114,13 @@ export class FsModelSource implements ModelSource {
     const parts: string[] = [];
     const dir = join(this.location, name);
     // Only model folders count: a file dropped at the top level (a temp file) is not a model.
-    if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) return null;
+    if (
+      !(await stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      return null;
     const files = ['manifest.json', ...(await this.listVersions(name)).map((v) => join(String(v), 'model.onnx'))];
     for (const f of files) {
       const s = await stat(join(dir, f)).catch(() => null);

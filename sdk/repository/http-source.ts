@@ -15,7 +15,10 @@ export class HttpModelSource implements ModelSource {
   private index?: Promise<ModelIndex>;
 
   /** @param baseUrl - e.g. `/models` or `https://game.example/models` */
-  constructor(baseUrl: string, private readonly fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)) {
+  constructor(
+    baseUrl: string,
+    private readonly fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis),
+  ) {
     this.location = baseUrl.replace(/\/+$/, '');
   }
 

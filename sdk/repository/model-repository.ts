@@ -68,8 +68,12 @@ export interface Logger {
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 const consoleLogger: Logger = {
   info() {},
-  warn(obj, msg) { console.warn(`[playmind] ${msg ?? ''}`, obj); },
-  error(obj, msg) { console.error(`[playmind] ${msg ?? ''}`, obj); },
+  warn(obj, msg) {
+    console.warn(`[playmind] ${msg ?? ''}`, obj);
+  },
+  error(obj, msg) {
+    console.error(`[playmind] ${msg ?? ''}`, obj);
+  },
 };
 
 /** Options of {@link ModelRepository}. */
@@ -157,7 +161,8 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
   /** Stops serving a model; its version is released once its requests finish. */
   async unload(name: string): Promise<void> {
     const entry = this.entries.get(name);
-    if (!entry) throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name}"`, { details: { model: name } });
+    if (!entry)
+      throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name}"`, { details: { model: name } });
     await entry.chain;
     entry.unloaded = true;
     const old = entry.served;
@@ -192,12 +197,24 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
   use<T>(name: string, fn: (v: ModelVersion) => Promise<T>): Promise<T> {
     const entry = this.entries.get(name);
     if (!entry) {
-      return Promise.reject(new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name}" in ${this.source.location}`, { details: { model: name } }));
+      return Promise.reject(
+        new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name}" in ${this.source.location}`, {
+          details: { model: name },
+        }),
+      );
     }
     const v = entry.served;
     if (!v) {
-      const why = entry.unloaded ? 'it was unloaded' : entry.lastError ? `its last load failed: ${entry.lastError.reason}` : 'no version is loaded';
-      return Promise.reject(new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${name}" cannot answer: ${why}`, { details: { model: name } }));
+      const why = entry.unloaded
+        ? 'it was unloaded'
+        : entry.lastError
+          ? `its last load failed: ${entry.lastError.reason}`
+          : 'no version is loaded';
+      return Promise.reject(
+        new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${name}" cannot answer: ${why}`, {
+          details: { model: name },
+        }),
+      );
     }
     this.active.set(v, (this.active.get(v) ?? 0) + 1);
     const release = () => {
@@ -266,7 +283,16 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
   private entry(name: string): Entry {
     let e = this.entries.get(name);
     if (!e) {
-      e = { name, manifest: null, served: null, versions: [], lastError: null, failures: [], unloaded: false, chain: Promise.resolve() };
+      e = {
+        name,
+        manifest: null,
+        served: null,
+        versions: [],
+        lastError: null,
+        failures: [],
+        unloaded: false,
+        chain: Promise.resolve(),
+      };
       this.entries.set(name, e);
     }
     return e;
@@ -294,19 +320,43 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
       manifestFile = m.location;
       manifest = parseManifest(m.data, m.location);
       if (manifest.name !== name) {
-        throw new PlaymindError(ErrorCode.MANIFEST_INVALID, `${m.location}: name "${manifest.name}" does not match its folder "${name}"`);
+        throw new PlaymindError(
+          ErrorCode.MANIFEST_INVALID,
+          `${m.location}: name "${manifest.name}" does not match its folder "${name}"`,
+        );
       }
     } catch (err) {
-      const e = err instanceof PlaymindError ? err : new PlaymindError(ErrorCode.MANIFEST_INVALID, `${manifestFile}: cannot read (${(err as Error).message})`, { cause: err });
+      const e =
+        err instanceof PlaymindError
+          ? err
+          : new PlaymindError(ErrorCode.MANIFEST_INVALID, `${manifestFile}: cannot read (${(err as Error).message})`, {
+              cause: err,
+            });
       throw this.fail(entry, null, manifestFile, e);
     }
     entry.versions = await this.source.listVersions(name);
     if (entry.versions.length === 0) {
-      throw this.fail(entry, null, `${this.source.location}/${name}`, new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `model "${name}" has no version folder (expected ${name}/1/model.onnx)`));
+      throw this.fail(
+        entry,
+        null,
+        `${this.source.location}/${name}`,
+        new PlaymindError(
+          ErrorCode.MODEL_LOAD_FAILED,
+          `model "${name}" has no version folder (expected ${name}/1/model.onnx)`,
+        ),
+      );
     }
     const target = manifest.version ?? entry.versions[entry.versions.length - 1]!;
     if (!entry.versions.includes(target)) {
-      throw this.fail(entry, target, this.source.modelLocation(name, target), new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `manifest pins version ${target} but there is no folder ${name}/${target}`));
+      throw this.fail(
+        entry,
+        target,
+        this.source.modelLocation(name, target),
+        new PlaymindError(
+          ErrorCode.MODEL_LOAD_FAILED,
+          `manifest pins version ${target} but there is no folder ${name}/${target}`,
+        ),
+      );
     }
     try {
       const v = await this.loadVersion(manifest, target);
@@ -314,7 +364,12 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
       this.swapIn(entry, v);
       return v;
     } catch (err) {
-      const failure = this.fail(entry, target, this.source.modelLocation(name, target), toPlaymindError(err, ErrorCode.MODEL_LOAD_FAILED));
+      const failure = this.fail(
+        entry,
+        target,
+        this.source.modelLocation(name, target),
+        toPlaymindError(err, ErrorCode.MODEL_LOAD_FAILED),
+      );
       // Nothing served yet (first start): fall back to the newest lower version that loads.
       if (!entry.served && manifest.version === undefined) {
         for (const lower of entry.versions.filter((x) => x < target).reverse()) {
@@ -325,7 +380,12 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
             entry.lastError = failure.details.failure as LoadFailure;
             break;
           } catch (e2) {
-            this.fail(entry, lower, this.source.modelLocation(name, lower), toPlaymindError(e2, ErrorCode.MODEL_LOAD_FAILED));
+            this.fail(
+              entry,
+              lower,
+              this.source.modelLocation(name, lower),
+              toPlaymindError(e2, ErrorCode.MODEL_LOAD_FAILED),
+            );
           }
         }
       }
@@ -344,36 +404,61 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
       file = f.location;
       bytes = f.data;
     } catch (err) {
-      throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: cannot read (${(err as Error).message})`, { cause: err });
+      throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: cannot read (${(err as Error).message})`, {
+        cause: err,
+      });
     }
     if (bytes.byteLength === 0) throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: the file is empty`);
     const sha256 = await sha256Hex(bytes);
     const expected = manifest.sha256?.[String(version)];
     if (expected && expected !== sha256) {
-      throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: sha256 is ${sha256}, the manifest expects ${expected}`);
+      throw new PlaymindError(
+        ErrorCode.MODEL_LOAD_FAILED,
+        `${file}: sha256 is ${sha256}, the manifest expects ${expected}`,
+      );
     }
     let session: BackendSession;
     try {
       session = await this.backend.createSession(bytes);
     } catch (err) {
-      throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: onnxruntime refused it: ${(err as Error).message}`, { cause: err });
+      throw new PlaymindError(
+        ErrorCode.MODEL_LOAD_FAILED,
+        `${file}: onnxruntime refused it: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     try {
       const problems = checkSessionAgainstManifest(manifest, session);
       if (problems.length > 0) {
-        throw new PlaymindError(ErrorCode.CONTRACT_MISMATCH, `${file}: does not match its manifest: ${problems.join('; ')}`, { details: { problems } });
+        throw new PlaymindError(
+          ErrorCode.CONTRACT_MISMATCH,
+          `${file}: does not match its manifest: ${problems.join('; ')}`,
+          { details: { problems } },
+        );
       }
       const fixed = fixedBatchSize(session);
       if (this.warmup) {
         try {
           await session.run(warmupFeeds(manifest.inputs, fixed ?? 1));
         } catch (err) {
-          throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: warm-up run failed: ${(err as Error).message}`, { cause: err });
+          throw new PlaymindError(
+            ErrorCode.MODEL_LOAD_FAILED,
+            `${file}: warm-up run failed: ${(err as Error).message}`,
+            { cause: err },
+          );
         }
       }
       return {
-        id: `${name}@${version}`, name, version, session, manifest, sha256, location: file,
-        loadedAt: new Date(), batching: manifest.batching, fixedBatchSize: fixed,
+        id: `${name}@${version}`,
+        name,
+        version,
+        session,
+        manifest,
+        sha256,
+        location: file,
+        loadedAt: new Date(),
+        batching: manifest.batching,
+        fixedBatchSize: fixed,
       };
     } catch (err) {
       await session.release().catch(() => undefined);
@@ -385,7 +470,10 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
     const old = entry.served;
     entry.served = v;
     entry.lastError = null;
-    this.log.info({ model: v.name, version: v.version, sha256: v.sha256, previous: old?.id ?? null }, 'model version serving');
+    this.log.info(
+      { model: v.name, version: v.version, sha256: v.sha256, previous: old?.id ?? null },
+      'model version serving',
+    );
     this.emit('loaded', { name: v.name, version: v.version, id: v.id, previous: old?.id ?? null });
     if (old && old !== v) void this.retire(old);
   }
@@ -403,13 +491,26 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
   }
 
   private fail(entry: Entry, version: number | null, file: string, err: PlaymindError): PlaymindError {
-    const failure: LoadFailure = { name: entry.name, version, file, code: err.code, reason: err.message, at: new Date().toISOString() };
+    const failure: LoadFailure = {
+      name: entry.name,
+      version,
+      file,
+      code: err.code,
+      reason: err.message,
+      at: new Date().toISOString(),
+    };
     entry.lastError = failure;
     entry.failures.push(failure);
     if (entry.failures.length > this.maxFailures) entry.failures.shift();
-    this.log.warn({ model: entry.name, version, file, code: err.code, reason: err.message }, `refused model file; ${entry.served ? `still serving ${entry.served.id}` : 'nothing served'}`);
+    this.log.warn(
+      { model: entry.name, version, file, code: err.code, reason: err.message },
+      `refused model file; ${entry.served ? `still serving ${entry.served.id}` : 'nothing served'}`,
+    );
     this.emit('load-failed', failure);
-    return new PlaymindError(err.code, err.message, { cause: err.cause ?? err, details: { ...err.details, model: entry.name, version, file, failure } });
+    return new PlaymindError(err.code, err.message, {
+      cause: err.cause ?? err,
+      details: { ...err.details, model: entry.name, version, file, failure },
+    });
   }
 }
 

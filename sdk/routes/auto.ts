@@ -11,7 +11,12 @@ import { ErrorCode, PlaymindError } from '../protocol.js';
 import type { Route, RouteName, RunOutput, TensorRunOptions } from './route.js';
 
 /** Errors after which the local route answers instead of the server. */
-const SERVER_UNAVAILABLE: ReadonlySet<string> = new Set([ErrorCode.UNAVAILABLE, ErrorCode.DEADLINE_EXCEEDED, ErrorCode.OVERLOADED, ErrorCode.RATE_LIMITED]);
+const SERVER_UNAVAILABLE: ReadonlySet<string> = new Set([
+  ErrorCode.UNAVAILABLE,
+  ErrorCode.DEADLINE_EXCEEDED,
+  ErrorCode.OVERLOADED,
+  ErrorCode.RATE_LIMITED,
+]);
 
 /** A switch between the remote and local routes. */
 export interface RouteSwitch {
@@ -97,7 +102,11 @@ export class AutoRoute implements Route {
     await Promise.all([this.options.remote.close(), this.options.local.close()]);
   }
 
-  private async route<T>(model: string, deadlineMs: number | undefined, call: (r: Route, deadlineMs: number | undefined) => Promise<T>): Promise<T> {
+  private async route<T>(
+    model: string,
+    deadlineMs: number | undefined,
+    call: (r: Route, deadlineMs: number | undefined) => Promise<T>,
+  ): Promise<T> {
     if (this.current === 'local') {
       this.maybeProbe(model);
       return call(this.options.local, deadlineMs);
@@ -125,7 +134,12 @@ export class AutoRoute implements Route {
         this.probing = false;
         if (!this.closed && this.current === 'local') {
           this.current = 'remote';
-          this.options.onSwitch?.({ from: 'local', to: 'remote', reason: 'recovered', message: 'the server answers again' });
+          this.options.onSwitch?.({
+            from: 'local',
+            to: 'remote',
+            reason: 'recovered',
+            message: 'the server answers again',
+          });
         }
       },
       () => {
@@ -147,7 +161,15 @@ export class AutoRoute implements Route {
 function withDeadline<T>(p: Promise<T>, ms: number, model: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PlaymindError(ErrorCode.DEADLINE_EXCEEDED, `${model}: the server did not answer within ${ms} ms`, { details: { model, deadlineMs: ms } })), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new PlaymindError(ErrorCode.DEADLINE_EXCEEDED, `${model}: the server did not answer within ${ms} ms`, {
+            details: { model, deadlineMs: ms },
+          }),
+        ),
+      ms,
+    );
   });
   p.catch(() => undefined); // a late failure of the abandoned call is not unhandled
   return Promise.race([p, late]).finally(() => clearTimeout(timer));

@@ -17,7 +17,13 @@ export type Heuristic = (row: Float32Array, mask?: Float32Array) => number;
 /** Heuristics every brain has. */
 export const BUILTIN_HEURISTICS: Readonly<Record<string, Heuristic>> = {
   /** Always the first allowed action (e.g. `idle`). */
-  'first-action': (_row, mask) => (mask ? Math.max(0, Array.prototype.findIndex.call(mask, (x: number) => x > 0)) : 0),
+  'first-action': (_row, mask) =>
+    mask
+      ? Math.max(
+          0,
+          Array.prototype.findIndex.call(mask, (x: number) => x > 0),
+        )
+      : 0,
 };
 
 /** Serves heuristics; needs the manifests the other routes saw. */
@@ -31,7 +37,12 @@ export class FallbackRoute implements Route {
 
   async manifest(model: string): Promise<Manifest> {
     const m = this.manifests(model);
-    if (!m) throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `no route has seen model "${model}"; the fallback cannot answer for it`, { details: { model } });
+    if (!m)
+      throw new PlaymindError(
+        ErrorCode.MODEL_UNAVAILABLE,
+        `no route has seen model "${model}"; the fallback cannot answer for it`,
+        { details: { model } },
+      );
     return m;
   }
 
@@ -40,7 +51,8 @@ export class FallbackRoute implements Route {
     const m = this.manifests(model);
     if (!m) return false;
     if (m.kind === 'recommender') return true;
-    if (m.kind === 'policy') return !!m.policy.fallback && !!this.heuristics[m.policy.fallback.heuristic] && !!m.policy.actions.discrete;
+    if (m.kind === 'policy')
+      return !!m.policy.fallback && !!this.heuristics[m.policy.fallback.heuristic] && !!m.policy.actions.discrete;
     return false;
   }
 
@@ -50,7 +62,11 @@ export class FallbackRoute implements Route {
     const h = name ? this.heuristics[name] : undefined;
     const disc = m.policy.actions.discrete;
     if (!h || !name || !disc) {
-      throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${model}" cannot answer and has no registered fallback heuristic${name ? ` ("${name}" is not registered)` : ''}`, { details: { model } });
+      throw new PlaymindError(
+        ErrorCode.MODEL_UNAVAILABLE,
+        `model "${model}" cannot answer and has no registered fallback heuristic${name ? ` ("${name}" is not registered)` : ''}`,
+        { details: { model } },
+      );
     }
     const width = m.policy.observation.features.length;
     const nActions = disc.branches.flat().length;
@@ -62,19 +78,30 @@ export class FallbackRoute implements Route {
       if (!Number.isInteger(index) || index < 0 || index >= disc.branches[0]!.length || (mask && !mask[index])) {
         index = BUILTIN_HEURISTICS['first-action']!(row, mask);
       }
-      out.push({ action: disc.branches[0]![index], index, indices: [index], model: `${model}@fallback:${name}`, servedBy: 'fallback' });
+      out.push({
+        action: disc.branches[0]![index],
+        index,
+        indices: [index],
+        model: `${model}@fallback:${name}`,
+        servedBy: 'fallback',
+      });
     }
     return out;
   }
 
   async recommend(model: string, request: RecommendRequest): Promise<Recommendation> {
     const m = await this.manifest(model);
-    if (m.kind !== 'recommender') throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${model}" is a ${m.kind}, not a recommender`);
+    if (m.kind !== 'recommender')
+      throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${model}" is a ${m.kind}, not a recommender`);
     return recommendByPopularity(m, request, `${model}@fallback:popularity`, 'fallback');
   }
 
   async run(model: string): Promise<RunOutput> {
-    throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${model}" cannot answer and tensor models have no fallback`, { details: { model } });
+    throw new PlaymindError(
+      ErrorCode.MODEL_UNAVAILABLE,
+      `model "${model}" cannot answer and tensor models have no fallback`,
+      { details: { model } },
+    );
   }
 
   async close(): Promise<void> {}

@@ -3,7 +3,12 @@ import type { Manifest, PolicyManifest, RecommenderManifest } from '../contract/
 import type { Tensor } from '../engine/backend.js';
 import type { InferenceEngine } from '../engine/inference-engine.js';
 import { AgentMemory, runPolicy, type Decision, type PolicyBatch, type PolicyVersion } from '../engine/policy.js';
-import { runRecommender, type Recommendation, type RecommendRequest, type RecommenderVersion } from '../engine/recommender.js';
+import {
+  runRecommender,
+  type Recommendation,
+  type RecommendRequest,
+  type RecommenderVersion,
+} from '../engine/recommender.js';
 import { ErrorCode, PlaymindError } from '../protocol.js';
 import type { ModelRepository, ModelVersion } from '../repository/model-repository.js';
 import type { Route, RunOutput, TensorRunOptions } from './route.js';
@@ -13,7 +18,10 @@ export class LocalRoute implements Route {
   readonly name = 'local' as const;
   private readonly memory = new AgentMemory();
 
-  constructor(readonly repository: ModelRepository, readonly engine: InferenceEngine) {}
+  constructor(
+    readonly repository: ModelRepository,
+    readonly engine: InferenceEngine,
+  ) {}
 
   async manifest(model: string): Promise<Manifest> {
     const v = this.repository.get(model);
@@ -21,9 +29,13 @@ export class LocalRoute implements Route {
     const m = this.repository.manifest(model);
     if (m) return m;
     if (!this.repository.has(model)) {
-      throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${model}" in ${this.repository.location}`, { details: { model } });
+      throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${model}" in ${this.repository.location}`, {
+        details: { model },
+      });
     }
-    throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${model}" has no valid manifest`, { details: { model } });
+    throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${model}" has no valid manifest`, {
+      details: { model },
+    });
   }
 
   cachedManifest(model: string): Manifest | undefined {
@@ -31,11 +43,15 @@ export class LocalRoute implements Route {
   }
 
   decide(model: string, batch: PolicyBatch): Promise<Decision[]> {
-    return this.repository.use(model, (v) => runPolicy(this.engine, expectKind(v, 'policy') as PolicyVersion, batch, this.memory));
+    return this.repository.use(model, (v) =>
+      runPolicy(this.engine, expectKind(v, 'policy') as PolicyVersion, batch, this.memory),
+    );
   }
 
   recommend(model: string, request: RecommendRequest): Promise<Recommendation> {
-    return this.repository.use(model, (v) => runRecommender(this.engine, expectKind(v, 'recommender') as RecommenderVersion, request));
+    return this.repository.use(model, (v) =>
+      runRecommender(this.engine, expectKind(v, 'recommender') as RecommenderVersion, request),
+    );
   }
 
   run(model: string, feeds: Record<string, Tensor>, options: TensorRunOptions = {}): Promise<RunOutput> {
@@ -61,9 +77,14 @@ export class LocalRoute implements Route {
   }
 }
 
-function expectKind(v: ModelVersion, kind: Manifest['kind']): ModelVersion & { manifest: PolicyManifest | RecommenderManifest } {
+function expectKind(
+  v: ModelVersion,
+  kind: Manifest['kind'],
+): ModelVersion & { manifest: PolicyManifest | RecommenderManifest } {
   if (v.manifest.kind !== kind) {
-    throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${v.name}" is a ${v.manifest.kind}, not a ${kind}`, { details: { model: v.name, kind: v.manifest.kind } });
+    throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${v.name}" is a ${v.manifest.kind}, not a ${kind}`, {
+      details: { model: v.name, kind: v.manifest.kind },
+    });
   }
   return v as ModelVersion & { manifest: PolicyManifest | RecommenderManifest };
 }

@@ -68,11 +68,23 @@ export function float32FromBytes(bytes: Uint8Array): Float32Array | null {
 }
 
 type NumericArray = Exclude<TensorData, string[]>;
-type NumericCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): NumericArray; BYTES_PER_ELEMENT: number };
+type NumericCtor = {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): NumericArray;
+  BYTES_PER_ELEMENT: number;
+};
 const WIRE_CTORS: Partial<Record<DType, NumericCtor>> = {
-  float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array,
-  uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
-  bool: Uint8Array, float16: Uint16Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+  float16: Uint16Array,
 };
 
 /** Encodes a tensor for the wire. */
@@ -95,8 +107,10 @@ export function decodeTensor(w: unknown): Tensor | string {
   let size = 1;
   for (const d of dims) size *= d;
   if (type === 'string') {
-    if (!Array.isArray(data) || !data.every((s) => typeof s === 'string')) return "'data' of a string tensor must be an array of strings";
-    if (data.length !== size) return `'data' has ${data.length} values for dims [${dims.join(', ')}] (expected ${size})`;
+    if (!Array.isArray(data) || !data.every((s) => typeof s === 'string'))
+      return "'data' of a string tensor must be an array of strings";
+    if (data.length !== size)
+      return `'data' has ${data.length} values for dims [${dims.join(', ')}] (expected ${size})`;
     return { type, dims, data };
   }
   const C = WIRE_CTORS[type as DType];

@@ -13,7 +13,15 @@ import type { Tensor } from '../engine/backend.js';
 import type { Decision, PolicyBatch } from '../engine/policy.js';
 import type { Recommendation, RecommendRequest } from '../engine/recommender.js';
 import { ErrorCode, InferenceMessage, PlaymindError, RoomName } from '../protocol.js';
-import { RemoteMessage, decodeDecision, decodeTensor, encodeTensor, toBytes, type WireErrorReply, type WireResult } from './remote-wire.js';
+import {
+  RemoteMessage,
+  decodeDecision,
+  decodeTensor,
+  encodeTensor,
+  toBytes,
+  type WireErrorReply,
+  type WireResult,
+} from './remote-wire.js';
 import type { Route, RunOutput, TensorRunOptions } from './route.js';
 
 /** Options of {@link RemoteRoute}. */
@@ -58,8 +66,10 @@ export class RemoteRoute implements Route {
    * @throws TypeError when `url` is not a string
    */
   constructor(options: RemoteRouteOptions) {
-    if (!options || typeof options.url !== 'string' || options.url.length === 0) throw new TypeError("'url' must be the server's URL, e.g. 'ws://localhost:2567'");
-    if (options.timeoutMs !== undefined && (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0)) throw new RangeError(`'timeoutMs' must be a positive number, got ${options.timeoutMs}`);
+    if (!options || typeof options.url !== 'string' || options.url.length === 0)
+      throw new TypeError("'url' must be the server's URL, e.g. 'ws://localhost:2567'");
+    if (options.timeoutMs !== undefined && (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0))
+      throw new RangeError(`'timeoutMs' must be a positive number, got ${options.timeoutMs}`);
     this.client = new Client(options.url.replace(/^http/, 'ws'));
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.manifestTtlMs = options.manifestTtlMs ?? 5000;
@@ -124,7 +134,8 @@ export class RemoteRoute implements Route {
     const outputs: Record<string, Tensor> = {};
     for (const [name, w] of Object.entries(r.outputs)) {
       const t = decodeTensor(w);
-      if (typeof t === 'string') throw new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `server sent a malformed output "${name}": ${t}`);
+      if (typeof t === 'string')
+        throw new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `server sent a malformed output "${name}": ${t}`);
       outputs[name] = t;
     }
     this.noteServed(model, r.model);
@@ -160,7 +171,11 @@ export class RemoteRoute implements Route {
     if (Number.isInteger(version) && version !== cached.served) this.manifests.delete(model);
   }
 
-  private async request(type: string, payload: Record<string, unknown>, deadlineMs: number | undefined): Promise<WireResult> {
+  private async request(
+    type: string,
+    payload: Record<string, unknown>,
+    deadlineMs: number | undefined,
+  ): Promise<WireResult> {
     if (this.closed) throw new PlaymindError(ErrorCode.CLOSED, 'the remote route is closed');
     const room = await this.ensureRoom();
     const id = this.nextId++;
@@ -168,13 +183,23 @@ export class RemoteRoute implements Route {
     return new Promise<WireResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (!this.pending.delete(id)) return;
-        reject(new PlaymindError(ErrorCode.DEADLINE_EXCEEDED, `${type} ${String(payload.model)}: no reply from the server within ${timeout} ms`, { details: { model: payload.model, timeoutMs: timeout } }));
+        reject(
+          new PlaymindError(
+            ErrorCode.DEADLINE_EXCEEDED,
+            `${type} ${String(payload.model)}: no reply from the server within ${timeout} ms`,
+            { details: { model: payload.model, timeoutMs: timeout } },
+          ),
+        );
       }, timeout);
       this.pending.set(id, { kind: type as WireResult['kind'], resolve, reject, timer });
       try {
         room.send(type, { id, ...payload });
       } catch (err) {
-        this.settle(id)?.reject(new PlaymindError(ErrorCode.UNAVAILABLE, `cannot send to the server: ${(err as Error).message}`, { cause: err }));
+        this.settle(id)?.reject(
+          new PlaymindError(ErrorCode.UNAVAILABLE, `cannot send to the server: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
       }
     });
   }
@@ -200,7 +225,11 @@ export class RemoteRoute implements Route {
     try {
       room = await this.client.joinOrCreate(RoomName.INFERENCE);
     } catch (err) {
-      throw new PlaymindError(ErrorCode.UNAVAILABLE, `cannot join the server's inference room: ${(err as Error).message}`, { cause: err });
+      throw new PlaymindError(
+        ErrorCode.UNAVAILABLE,
+        `cannot join the server's inference room: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     if (this.closed) {
       await room.leave(true).catch(() => undefined);
@@ -227,12 +256,20 @@ export class RemoteRoute implements Route {
     const lost = (code: number, reason?: string) => {
       if (this.room !== room) return;
       this.room = undefined;
-      this.failAll(new PlaymindError(ErrorCode.UNAVAILABLE, `lost the connection to the server (code ${code}${reason ? `: ${reason}` : ''})`, { details: { code } }));
+      this.failAll(
+        new PlaymindError(
+          ErrorCode.UNAVAILABLE,
+          `lost the connection to the server (code ${code}${reason ? `: ${reason}` : ''})`,
+          { details: { code } },
+        ),
+      );
     };
     room.onLeave(lost);
     room.onDrop(lost);
     room.onError((code: number, message?: string) => {
-      this.failAll(new PlaymindError(ErrorCode.UNAVAILABLE, `server error ${code}: ${message ?? ''}`, { details: { code } }));
+      this.failAll(
+        new PlaymindError(ErrorCode.UNAVAILABLE, `server error ${code}: ${message ?? ''}`, { details: { code } }),
+      );
     });
     this.room = room;
     return room;
@@ -244,6 +281,8 @@ export class RemoteRoute implements Route {
 }
 
 function unexpected(kind: string): PlaymindError {
-  return new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `the server answered with an unexpected '${kind.slice(0, 32)}' result`);
+  return new PlaymindError(
+    ErrorCode.MALFORMED_MESSAGE,
+    `the server answered with an unexpected '${kind.slice(0, 32)}' result`,
+  );
 }
-

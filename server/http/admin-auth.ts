@@ -18,14 +18,28 @@ export function requireAdmin(token: string | undefined): RequestHandler {
   const expected = token === undefined ? undefined : digest(token);
   return (req, res, next) => {
     if (!expected) {
-      sendError(res, new PlaymindError(ErrorCode.UNAUTHORIZED, 'admin endpoints are off: start the server with ADMIN_TOKEN set to enable model control'), 403);
+      sendError(
+        res,
+        new PlaymindError(
+          ErrorCode.UNAUTHORIZED,
+          'admin endpoints are off: start the server with ADMIN_TOKEN set to enable model control',
+        ),
+        403,
+      );
       return;
     }
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="playmind-admin"');
-      sendError(res, new PlaymindError(ErrorCode.UNAUTHORIZED, m ? 'the admin token is wrong' : "model control needs 'Authorization: Bearer <ADMIN_TOKEN>'"), 401);
+      sendError(
+        res,
+        new PlaymindError(
+          ErrorCode.UNAUTHORIZED,
+          m ? 'the admin token is wrong' : "model control needs 'Authorization: Bearer <ADMIN_TOKEN>'",
+        ),
+        401,
+      );
       return;
     }
     next();

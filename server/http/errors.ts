@@ -73,15 +73,33 @@ export function errorHandler(logger: pino.Logger): ErrorRequestHandler {
     }
     const e = err as { type?: string; status?: number; message?: string; limit?: number };
     if (e && e.type === 'entity.too.large') {
-      sendError(res, new PlaymindError(ErrorCode.PAYLOAD_TOO_LARGE, `request body is larger than ${e.limit ?? 'the limit'} bytes`, { details: { limit: e.limit ?? null } }), 413);
+      sendError(
+        res,
+        new PlaymindError(ErrorCode.PAYLOAD_TOO_LARGE, `request body is larger than ${e.limit ?? 'the limit'} bytes`, {
+          details: { limit: e.limit ?? null },
+        }),
+        413,
+      );
       return;
     }
-    if (e && typeof e.type === 'string' && e.type.startsWith('entity.') || (e && e.type === 'encoding.unsupported') || (e && e.type === 'charset.unsupported')) {
-      sendError(res, new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `request body cannot be read: ${e.message ?? 'bad body'}`), e.status ?? 400);
+    if (
+      (e && typeof e.type === 'string' && e.type.startsWith('entity.')) ||
+      (e && e.type === 'encoding.unsupported') ||
+      (e && e.type === 'charset.unsupported')
+    ) {
+      sendError(
+        res,
+        new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `request body cannot be read: ${e.message ?? 'bad body'}`),
+        e.status ?? 400,
+      );
       return;
     }
     if (err instanceof SyntaxError || (e && e.type === 'entity.parse.failed')) {
-      sendError(res, new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `request body is not valid JSON: ${e.message ?? ''}`), 400);
+      sendError(
+        res,
+        new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `request body is not valid JSON: ${e.message ?? ''}`),
+        400,
+      );
       return;
     }
     if (err instanceof PlaymindError) {

@@ -23,18 +23,43 @@ import { sendError } from './errors.js';
 
 /** KServe datatype names of each dtype. */
 export const KSERVE_DATATYPE: Record<DType, string> = {
-  float32: 'FP32', float64: 'FP64', float16: 'FP16', int8: 'INT8', uint8: 'UINT8', int16: 'INT16', uint16: 'UINT16',
-  int32: 'INT32', uint32: 'UINT32', int64: 'INT64', uint64: 'UINT64', bool: 'BOOL', string: 'BYTES',
+  float32: 'FP32',
+  float64: 'FP64',
+  float16: 'FP16',
+  int8: 'INT8',
+  uint8: 'UINT8',
+  int16: 'INT16',
+  uint16: 'UINT16',
+  int32: 'INT32',
+  uint32: 'UINT32',
+  int64: 'INT64',
+  uint64: 'UINT64',
+  bool: 'BOOL',
+  string: 'BYTES',
 };
-const DTYPE_OF: Record<string, DType> = Object.fromEntries(Object.entries(KSERVE_DATATYPE).map(([d, k]) => [k, d as DType]));
+const DTYPE_OF: Record<string, DType> = Object.fromEntries(
+  Object.entries(KSERVE_DATATYPE).map(([d, k]) => [k, d as DType]),
+);
 
 const INT_RANGE: Partial<Record<DType, [number, number]>> = {
-  int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535],
-  int32: [-2147483648, 2147483647], uint32: [0, 4294967295],
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
 };
-const NUMERIC_CTOR: Partial<Record<DType, new (n: number) => Exclude<TensorData, string[] | BigInt64Array | BigUint64Array>>> = {
-  float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array,
-  uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array,
+const NUMERIC_CTOR: Partial<
+  Record<DType, new (n: number) => Exclude<TensorData, string[] | BigInt64Array | BigUint64Array>>
+> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
 };
 const MODEL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 const MAX_ELEMENTS = 16 * 1024 * 1024;
@@ -84,7 +109,13 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
       return;
     }
     if (req.params.version !== undefined && !state.versions.includes(Number(req.params.version))) {
-      sendError(res, new PlaymindError(ErrorCode.UNKNOWN_MODEL, `model "${name}" has no version ${String(req.params.version).slice(0, 20)} (versions: ${state.versions.join(', ')})`));
+      sendError(
+        res,
+        new PlaymindError(
+          ErrorCode.UNKNOWN_MODEL,
+          `model "${name}" has no version ${String(req.params.version).slice(0, 20)} (versions: ${state.versions.join(', ')})`,
+        ),
+      );
       return;
     }
     const m = repository.get(name)?.manifest ?? repository.manifest(name);
@@ -112,7 +143,8 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
       sendError(res, unknownModel(name));
       return;
     }
-    const isReady = state.state === 'READY' && (req.params.version === undefined || String(state.served) === req.params.version);
+    const isReady =
+      state.state === 'READY' && (req.params.version === undefined || String(state.served) === req.params.version);
     res.status(isReady ? 200 : 503).json({ name, ready: isReady, state: state.state, served: state.served });
   };
   router.get('/v2/models/:name/ready', ready);
@@ -127,7 +159,11 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
       if (req.params.version !== undefined) {
         const served = repository.state(name)?.served;
         if (String(served) !== req.params.version) {
-          throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${name}" version ${String(req.params.version).slice(0, 20)} is not served (serving ${served ?? 'none'})`, { details: { model: name } });
+          throw new PlaymindError(
+            ErrorCode.MODEL_UNAVAILABLE,
+            `model "${name}" version ${String(req.params.version).slice(0, 20)} is not served (serving ${served ?? 'none'})`,
+            { details: { model: name } },
+          );
         }
       }
       const { feeds, fetches, id } = parseInferRequest(name, manifest, body);
@@ -138,7 +174,12 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
         model_name: name,
         model_version: version,
         ...(id !== undefined ? { id } : {}),
-        outputs: Object.entries(r.outputs).map(([n, t]) => ({ name: n, datatype: KSERVE_DATATYPE[t.type], shape: [...t.dims], data: jsonData(t) })),
+        outputs: Object.entries(r.outputs).map(([n, t]) => ({
+          name: n,
+          datatype: KSERVE_DATATYPE[t.type],
+          shape: [...t.dims],
+          data: jsonData(t),
+        })),
       });
     } catch (err) {
       metrics.request('kserve', label, err instanceof PlaymindError ? err.code : ErrorCode.INTERNAL);
@@ -151,14 +192,30 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
 
   // Model control (the model_repository extension), behind the admin token.
   router.post('/v2/repository/index', admin, (_req, res) => {
-    res.json(repository.list().map((s) => ({ name: s.name, version: s.served === null ? undefined : String(s.served), state: s.state, reason: s.lastError?.reason ?? '' })));
+    res.json(
+      repository
+        .list()
+        .map((s) => ({
+          name: s.name,
+          version: s.served === null ? undefined : String(s.served),
+          state: s.state,
+          reason: s.lastError?.reason ?? '',
+        })),
+    );
   });
   router.post('/v2/repository/models/:name/load', admin, async (req, res) => {
     const name = String(req.params.name);
     try {
-      if (!MODEL_NAME.test(name) || name.length > 128) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `invalid model name "${name.slice(0, 128)}": use letters, digits, ".", "_" and "-"`);
+      if (!MODEL_NAME.test(name) || name.length > 128)
+        throw new PlaymindError(
+          ErrorCode.INVALID_ARGUMENT,
+          `invalid model name "${name.slice(0, 128)}": use letters, digits, ".", "_" and "-"`,
+        );
       const dir = await stat(join(repository.location, name)).catch(() => null);
-      if (!dir?.isDirectory()) throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model folder "${name}" in ${repository.location}`, { details: { model: name } });
+      if (!dir?.isDirectory())
+        throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model folder "${name}" in ${repository.location}`, {
+          details: { model: name },
+        });
       const v = await repository.load(name);
       services.logger.info({ model: name, version: v.version }, 'model loaded by model control');
       res.json({ name, version: String(v.version), state: 'READY' });
@@ -181,7 +238,9 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
 }
 
 function unknownModel(name: string): PlaymindError {
-  return new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name.slice(0, 128)}"`, { details: { model: name.slice(0, 128) } });
+  return new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name.slice(0, 128)}"`, {
+    details: { model: name.slice(0, 128) },
+  });
 }
 
 function tensorMeta(t: TensorSpec): { name: string; datatype: string; shape: number[] } {
@@ -192,9 +251,15 @@ function tensorMeta(t: TensorSpec): { name: string; datatype: string; shape: num
  * Turns a KServe v2 JSON infer request into feeds checked against the manifest.
  * @throws PlaymindError `malformed_message` or `invalid_tensor` naming the input
  */
-export function parseInferRequest(model: string, manifest: Manifest, body: unknown): { feeds: Record<string, Tensor>; fetches?: string[]; id?: string } {
-  const malformed = (why: string) => new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `${model}: ${why}`, { details: { model } });
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw malformed('the body must be a JSON object { inputs: [...] }');
+export function parseInferRequest(
+  model: string,
+  manifest: Manifest,
+  body: unknown,
+): { feeds: Record<string, Tensor>; fetches?: string[]; id?: string } {
+  const malformed = (why: string) =>
+    new PlaymindError(ErrorCode.MALFORMED_MESSAGE, `${model}: ${why}`, { details: { model } });
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw malformed('the body must be a JSON object { inputs: [...] }');
   const b = body as { id?: unknown; inputs?: unknown; outputs?: unknown };
   if (b.id !== undefined && typeof b.id !== 'string') throw malformed("'id' must be a string");
   if (!Array.isArray(b.inputs) || b.inputs.length === 0) throw malformed("'inputs' must be a non-empty array");
@@ -202,7 +267,8 @@ export function parseInferRequest(model: string, manifest: Manifest, body: unkno
   const feeds: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
   for (const raw of b.inputs as unknown[]) {
     const t = parseInput(model, raw);
-    if (t.name in feeds) throw new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: input "${t.name}" is given twice`);
+    if (t.name in feeds)
+      throw new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: input "${t.name}" is given twice`);
     feeds[t.name] = t.tensor;
   }
   checkFeeds(model, manifest.inputs, feeds);
@@ -212,7 +278,11 @@ export function parseInferRequest(model: string, manifest: Manifest, body: unkno
     fetches = (b.outputs as unknown[]).map((o) => {
       const n = o && typeof o === 'object' ? (o as { name?: unknown }).name : undefined;
       if (typeof n !== 'string') throw malformed("each of 'outputs' must be { name: string }");
-      if (!manifest.outputs.some((x) => x.name === n)) throw new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: unknown output "${n.slice(0, 128)}" (outputs: ${manifest.outputs.map((x) => x.name).join(', ')})`);
+      if (!manifest.outputs.some((x) => x.name === n))
+        throw new PlaymindError(
+          ErrorCode.INVALID_TENSOR,
+          `${model}: unknown output "${n.slice(0, 128)}" (outputs: ${manifest.outputs.map((x) => x.name).join(', ')})`,
+        );
       return n;
     });
     if (fetches.length === 0) fetches = undefined;
@@ -222,18 +292,30 @@ export function parseInferRequest(model: string, manifest: Manifest, body: unkno
 
 function parseInput(model: string, raw: unknown): { name: string; tensor: Tensor } {
   const invalid = (why: string, input?: string) =>
-    new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: ${input !== undefined ? `input "${input.slice(0, 128)}" ` : ''}${why}`, { details: { model, ...(input !== undefined ? { input: input.slice(0, 128) } : {}) } });
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw invalid('each input must be an object { name, shape, datatype, data }');
+    new PlaymindError(
+      ErrorCode.INVALID_TENSOR,
+      `${model}: ${input !== undefined ? `input "${input.slice(0, 128)}" ` : ''}${why}`,
+      { details: { model, ...(input !== undefined ? { input: input.slice(0, 128) } : {}) } },
+    );
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw invalid('each input must be an object { name, shape, datatype, data }');
   const { name, shape, datatype, data } = raw as Partial<InferInput>;
   if (typeof name !== 'string' || name.length === 0) throw invalid("each input needs a 'name'");
-  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw invalid("'shape' must be an array of non-negative integers", name);
+  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw invalid("'shape' must be an array of non-negative integers", name);
   const size = shape.reduce((a: number, d: number) => a * d, 1);
   if (size > MAX_ELEMENTS) throw invalid(`has too many elements (${size})`, name);
-  if (typeof datatype !== 'string' || !(datatype in DTYPE_OF)) throw invalid(`has an unknown datatype ${JSON.stringify(String(datatype).slice(0, 16))} (use ${Object.values(KSERVE_DATATYPE).join(', ')})`, name);
+  if (typeof datatype !== 'string' || !(datatype in DTYPE_OF))
+    throw invalid(
+      `has an unknown datatype ${JSON.stringify(String(datatype).slice(0, 16))} (use ${Object.values(KSERVE_DATATYPE).join(', ')})`,
+      name,
+    );
   const dtype = DTYPE_OF[datatype]!;
   const flat = flatten(data, shape.length, size);
-  if (!flat) throw invalid(`'data' must be an array of ${size} values (flat or nested as shape [${shape.join(', ')}])`, name);
-  if (flat.length !== size) throw invalid(`has ${flat.length} values for shape [${shape.join(', ')}] (expected ${size})`, name);
+  if (!flat)
+    throw invalid(`'data' must be an array of ${size} values (flat or nested as shape [${shape.join(', ')}])`, name);
+  if (flat.length !== size)
+    throw invalid(`has ${flat.length} values for shape [${shape.join(', ')}] (expected ${size})`, name);
   return { name, tensor: { type: dtype, dims: shape, data: convert(flat, dtype, (why) => invalid(why, name)) } };
 }
 
@@ -272,7 +354,10 @@ function convert(values: unknown[], dtype: DType, invalid: (why: string) => Play
   if (dtype === 'int64' || dtype === 'uint64') {
     const out = dtype === 'int64' ? new BigInt64Array(values.length) : new BigUint64Array(values.length);
     values.forEach((v, i) => {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (dtype === 'uint64' && v < 0)) throw invalid(`${KSERVE_DATATYPE[dtype]} value ${i} must be a ${dtype === 'uint64' ? 'non-negative ' : ''}safe integer`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (dtype === 'uint64' && v < 0))
+        throw invalid(
+          `${KSERVE_DATATYPE[dtype]} value ${i} must be a ${dtype === 'uint64' ? 'non-negative ' : ''}safe integer`,
+        );
       out[i] = BigInt(v);
     });
     return out;
@@ -283,7 +368,8 @@ function convert(values: unknown[], dtype: DType, invalid: (why: string) => Play
   const range = INT_RANGE[dtype];
   values.forEach((v, i) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`value ${i} must be a finite number`);
-    if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) throw invalid(`${KSERVE_DATATYPE[dtype]} value ${i} must be an integer in [${range[0]}, ${range[1]}]`);
+    if (range && (!Number.isInteger(v) || v < range[0] || v > range[1]))
+      throw invalid(`${KSERVE_DATATYPE[dtype]} value ${i} must be an integer in [${range[0]}, ${range[1]}]`);
     out[i] = v;
   });
   return out;

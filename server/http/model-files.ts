@@ -31,11 +31,16 @@ export function modelFilesRouter(modelsDir: string): Router {
   router.get('/index.json', async (_req, res) => {
     try {
       const names = await source.listModels();
-      const index: ModelIndex = { models: await Promise.all(names.map(async (name) => ({ name, versions: await source.listVersions(name) }))) };
+      const index: ModelIndex = {
+        models: await Promise.all(names.map(async (name) => ({ name, versions: await source.listVersions(name) }))),
+      };
       res.setHeader('Cache-Control', 'no-cache');
       res.json(index);
     } catch (err) {
-      sendError(res, new PlaymindError(ErrorCode.UNAVAILABLE, `cannot list ${source.location}: ${(err as Error).message}`));
+      sendError(
+        res,
+        new PlaymindError(ErrorCode.UNAVAILABLE, `cannot list ${source.location}: ${(err as Error).message}`),
+      );
     }
   });
   router.get('/:name/manifest.json', (req, res) => {

@@ -13,7 +13,12 @@ const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeA
  * @returns an HTML page
  */
 export function statusPage(models: readonly ModelState[], demoDir: string, adminEnabled: boolean): string {
-  const rows = models.map((m) => `<tr><td>${esc(m.name)}</td><td>${esc(m.kind ?? '?')}</td><td>${esc(m.state)}</td><td>${m.served ?? '-'}</td><td>${esc(m.versions.join(', '))}</td><td>${esc(m.lastError?.reason ?? '')}</td></tr>`).join('\n');
+  const rows = models
+    .map(
+      (m) =>
+        `<tr><td>${esc(m.name)}</td><td>${esc(m.kind ?? '?')}</td><td>${esc(m.state)}</td><td>${m.served ?? '-'}</td><td>${esc(m.versions.join(', '))}</td><td>${esc(m.lastError?.reason ?? '')}</td></tr>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Playmind server</title>
 <style>body{font:15px/1.45 system-ui,sans-serif;margin:2rem;max-width:70rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}code{background:#f4f4f4;padding:0 .2rem}</style>

@@ -16,7 +16,13 @@ import type { InferenceEngine } from '../../sdk/engine/inference-engine.js';
 import { runPolicy, type PolicyVersion } from '../../sdk/engine/policy.js';
 import type { ModelRepository, ModelVersion } from '../../sdk/repository/model-repository.js';
 import { ErrorCode, PlaymindError, toPlaymindError } from '../../sdk/protocol.js';
-import { GUARD_ACTIONS, GUARD_ACTION_COUNT, GUARD_FEATURES, GUARD_FEATURE_COUNT, GUARD_HEURISTICS } from '../sim/index.js';
+import {
+  GUARD_ACTIONS,
+  GUARD_ACTION_COUNT,
+  GUARD_FEATURES,
+  GUARD_FEATURE_COUNT,
+  GUARD_HEURISTICS,
+} from '../sim/index.js';
 
 /** How a decision ended. */
 export type DecisionOutcome =
@@ -115,7 +121,8 @@ function computeEncoding(m: PolicyManifest): EncodingOrProblem {
   const actions = new Int32Array(branch.length);
   for (let j = 0; j < branch.length; j++) {
     const a = actionIndex.get(branch[j]!);
-    if (a === undefined) return { problem: `${m.name} has action "${branch[j]}", which guards cannot do (${GUARD_ACTIONS.join(', ')})` };
+    if (a === undefined)
+      return { problem: `${m.name} has action "${branch[j]}", which guards cannot do (${GUARD_ACTIONS.join(', ')})` };
     actions[j] = a;
     if (a !== j) identity = false;
   }
@@ -130,7 +137,12 @@ function computeEncoding(m: PolicyManifest): EncodingOrProblem {
  *
  * @returns the model's rows and masks (the same arrays when the contract is the arena's own)
  */
-export function encodeGuardBatch(e: Encoding, rows: Float32Array, masks: Float32Array, n: number): { rows: Float32Array; masks: Float32Array } {
+export function encodeGuardBatch(
+  e: Encoding,
+  rows: Float32Array,
+  masks: Float32Array,
+  n: number,
+): { rows: Float32Array; masks: Float32Array } {
   if (e.identity) return { rows, masks };
   const w = e.columns.length;
   const out = new Float32Array(n * w);
@@ -176,7 +188,8 @@ export class GuardBrain {
     if (!options.repository) throw new TypeError(`'options.repository' must be a ModelRepository`);
     if (!options.engine) throw new TypeError(`'options.engine' must be an InferenceEngine`);
     const deadline = options.deadlineMs ?? 25;
-    if (!Number.isFinite(deadline) || deadline <= 0) throw new RangeError(`'options.deadlineMs' must be > 0, got ${String(options.deadlineMs)}`);
+    if (!Number.isFinite(deadline) || deadline <= 0)
+      throw new RangeError(`'options.deadlineMs' must be > 0, got ${String(options.deadlineMs)}`);
     this.repository = options.repository;
     this.engine = options.engine;
     this.model = options.model ?? 'npc-guard';
@@ -199,13 +212,21 @@ export class GuardBrain {
     try {
       return await this.repository.use(this.model, async (v: ModelVersion) => {
         if (v.manifest.kind !== 'policy') {
-          throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${this.model}" is a ${v.manifest.kind}, not a policy`, { details: { model: this.model } });
+          throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${this.model}" is a ${v.manifest.kind}, not a policy`, {
+            details: { model: this.model },
+          });
         }
         const manifest = v.manifest;
         const enc = guardEncoding(manifest);
-        if ('problem' in enc) throw new PlaymindError(ErrorCode.CONTRACT_MISMATCH, enc.problem, { details: { model: this.model } });
+        if ('problem' in enc)
+          throw new PlaymindError(ErrorCode.CONTRACT_MISMATCH, enc.problem, { details: { model: this.model } });
         const batch = encodeGuardBatch(enc, rows, masks, n);
-        const decisions = await runPolicy(this.engine, v as PolicyVersion, { rows: batch.rows, masks: batch.masks, n, deadlineMs: this.deadlineMs });
+        const decisions = await runPolicy(this.engine, v as PolicyVersion, {
+          rows: batch.rows,
+          masks: batch.masks,
+          n,
+          deadlineMs: this.deadlineMs,
+        });
         const actions = new Uint8Array(n);
         for (let i = 0; i < n; i++) actions[i] = enc.actions[decisions[i]!.index ?? 0]!;
         return { tick, actions, model: v.id, outcome: 'model' as const, latencyMs: now() - t0 };
@@ -240,6 +261,13 @@ export class GuardBrain {
     const h = GUARD_HEURISTICS[name] ?? GUARD_HEURISTICS['expert-guard']!;
     const actions = new Uint8Array(n);
     for (let i = 0; i < n; i++) actions[i] = h(rows.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT));
-    return { tick, actions, model: `${this.model}@fallback:${name}`, outcome: 'fallback', latencyMs: now() - t0, error };
+    return {
+      tick,
+      actions,
+      model: `${this.model}@fallback:${name}`,
+      outcome: 'fallback',
+      latencyMs: now() - t0,
+      error,
+    };
   }
 }

@@ -40,11 +40,15 @@ function malformed(type: string, why: string): PlaymindError {
  * @throws PlaymindError `malformed_message` naming the field
  */
 export function parseInput(message: unknown): PlayerInput {
-  if (!isPlainObject(message)) throw malformed('input', `must be an object { dx, dy, attack }, got ${describe(message)}`);
+  if (!isPlainObject(message))
+    throw malformed('input', `must be an object { dx, dy, attack }, got ${describe(message)}`);
   const { dx, dy, attack } = message;
-  if (typeof dx !== 'number' || !Number.isFinite(dx)) throw malformed('input', `'dx' must be a finite number, got ${describe(dx)}`);
-  if (typeof dy !== 'number' || !Number.isFinite(dy)) throw malformed('input', `'dy' must be a finite number, got ${describe(dy)}`);
-  if (attack !== undefined && typeof attack !== 'boolean') throw malformed('input', `'attack' must be a boolean, got ${describe(attack)}`);
+  if (typeof dx !== 'number' || !Number.isFinite(dx))
+    throw malformed('input', `'dx' must be a finite number, got ${describe(dx)}`);
+  if (typeof dy !== 'number' || !Number.isFinite(dy))
+    throw malformed('input', `'dy' must be a finite number, got ${describe(dy)}`);
+  if (attack !== undefined && typeof attack !== 'boolean')
+    throw malformed('input', `'attack' must be a boolean, got ${describe(attack)}`);
   return { dx: clamp1(dx), dy: clamp1(dy), attack: attack === true };
 }
 
@@ -57,8 +61,10 @@ export function parseInput(message: unknown): PlayerInput {
 export function parseTakeQuest(message: unknown): string {
   if (!isPlainObject(message)) throw malformed('take-quest', `must be an object { questId }, got ${describe(message)}`);
   const { questId } = message;
-  if (typeof questId !== 'string' || questId.length === 0) throw malformed('take-quest', `'questId' must be a non-empty string, got ${describe(questId)}`);
-  if (questId.length > MAX_QUEST_ID_LENGTH) throw malformed('take-quest', `'questId' is longer than ${MAX_QUEST_ID_LENGTH} characters`);
+  if (typeof questId !== 'string' || questId.length === 0)
+    throw malformed('take-quest', `'questId' must be a non-empty string, got ${describe(questId)}`);
+  if (questId.length > MAX_QUEST_ID_LENGTH)
+    throw malformed('take-quest', `'questId' is longer than ${MAX_QUEST_ID_LENGTH} characters`);
   return questId;
 }
 
@@ -104,7 +110,11 @@ export interface RateLimitOptions {
 }
 
 /** The default limits: 20 Hz input plus quest messages, with room to spare. */
-export const DEFAULT_RATE_LIMITS: Readonly<RateLimitOptions> = Object.freeze({ ratePerSec: 60, burst: 120, floodDropsPerSec: 600 });
+export const DEFAULT_RATE_LIMITS: Readonly<RateLimitOptions> = Object.freeze({
+  ratePerSec: 60,
+  burst: 120,
+  floodDropsPerSec: 600,
+});
 
 /** What to do with one message. */
 export type RateVerdict =

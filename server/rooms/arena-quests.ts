@@ -105,7 +105,12 @@ export async function recommendQuests(
 ): Promise<{ message: RecommendationsMessage; fallback: boolean }> {
   const model = options.model ?? 'quest-recs';
   const k = options.k ?? 5;
-  const req = { history: [...history.taken], exclude: [...history.finished], k: k + history.finished.length, deadlineMs: options.deadlineMs ?? 250 };
+  const req = {
+    history: [...history.taken],
+    exclude: [...history.finished],
+    k: k + history.finished.length,
+    deadlineMs: options.deadlineMs ?? 250,
+  };
   const shape = (items: { id: string; score: number }[], name: string, coldStart: boolean): RecommendationsMessage => ({
     player,
     items: items
@@ -120,20 +125,26 @@ export async function recommendQuests(
   });
   try {
     const rec = await repository.use(model, (v) => {
-      if (v.manifest.kind !== 'recommender') throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${model}" is a ${v.manifest.kind}, not a recommender`, { details: { model } });
+      if (v.manifest.kind !== 'recommender')
+        throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${model}" is a ${v.manifest.kind}, not a recommender`, {
+          details: { model },
+        });
       return runRecommender(engine, v as RecommenderVersion, req);
     });
     return { message: shape(rec.items, rec.model, rec.coldStart), fallback: false };
   } catch (err) {
     const e = toPlaymindError(err);
-    if (e.code !== ErrorCode.UNKNOWN_MODEL && e.code !== ErrorCode.MODEL_UNAVAILABLE && e.code !== ErrorCode.WRONG_KIND) throw e;
+    if (e.code !== ErrorCode.UNKNOWN_MODEL && e.code !== ErrorCode.MODEL_UNAVAILABLE && e.code !== ErrorCode.WRONG_KIND)
+      throw e;
     const m = repository.manifest(model);
     if (m?.kind === 'recommender') {
       const rec = recommendByPopularity(m as RecommenderManifest, req, `${model}@popularity`, 'fallback');
       return { message: shape(rec.items, rec.model, true), fallback: true };
     }
     const done = new Set(history.finished);
-    const items = [...quests.values()].filter((q) => !done.has(q.id)).map((q, i, all) => ({ id: q.id, score: all.length - i }));
+    const items = [...quests.values()]
+      .filter((q) => !done.has(q.id))
+      .map((q, i, all) => ({ id: q.id, score: all.length - i }));
     return { message: shape(items, `${model}@unavailable`, true), fallback: true };
   }
 }

@@ -16,10 +16,24 @@
  * @module
  */
 import { Room, type Client } from '@colyseus/core';
-import { ArenaMessage, ErrorCode, PlaymindError, RoomName, toPlaymindError, type WireError } from '../../sdk/protocol.js';
+import {
+  ArenaMessage,
+  ErrorCode,
+  PlaymindError,
+  RoomName,
+  toPlaymindError,
+  type WireError,
+} from '../../sdk/protocol.js';
 import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
 import { servicesFrom, type RoomServicesOptions, type ServerServices } from '../services.js';
-import { parseFinishQuest, parseInput, parseRecommendationsRequest, parseTakeQuest, RateLimiter, type RateLimitOptions } from './arena-messages.js';
+import {
+  parseFinishQuest,
+  parseInput,
+  parseRecommendationsRequest,
+  parseTakeQuest,
+  RateLimiter,
+  type RateLimitOptions,
+} from './arena-messages.js';
 import type { RecommendationsMessage } from './arena-quests.js';
 import { ArenaSession, type ArenaMetricsSink } from './arena-session.js';
 import type { ArenaState } from './arena-state.js';
@@ -103,7 +117,9 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   override onCreate(options: ArenaRoomOptions): void {
     this.services = servicesFrom(options);
     const log = this.services.logger.child({ room: RoomName.ARENA });
-    this.telemetry = new QuestTelemetry(this.services.telemetryFile, (err) => log.error({ err, file: this.services.telemetryFile }, 'arena: quest telemetry write failed'));
+    this.telemetry = new QuestTelemetry(this.services.telemetryFile, (err) =>
+      log.error({ err, file: this.services.telemetryFile }, 'arena: quest telemetry write failed'),
+    );
     // Only server-side settings: anything else under 'arena' came from a client's join options.
     const settings = options.arena instanceof ArenaSettings ? options.arena.values : {};
     this.limiter = new RateLimiter(settings.rateLimits);
@@ -131,8 +147,14 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       this.broadcastPatch();
     }, 1000 / tickRate);
 
-    this.onMessage(ArenaMessage.INPUT, (client: Client, message: unknown) => this.handle(client, ArenaMessage.INPUT, () => this.game.setInput(client.sessionId, parseInput(message))));
-    this.onMessage(ArenaMessage.TAKE_QUEST, (client: Client, message: unknown) => this.handle(client, ArenaMessage.TAKE_QUEST, () => this.game.takeQuest(client.sessionId, parseTakeQuest(message))));
+    this.onMessage(ArenaMessage.INPUT, (client: Client, message: unknown) =>
+      this.handle(client, ArenaMessage.INPUT, () => this.game.setInput(client.sessionId, parseInput(message))),
+    );
+    this.onMessage(ArenaMessage.TAKE_QUEST, (client: Client, message: unknown) =>
+      this.handle(client, ArenaMessage.TAKE_QUEST, () =>
+        this.game.takeQuest(client.sessionId, parseTakeQuest(message)),
+      ),
+    );
     this.onMessage(ArenaMessage.FINISH_QUEST, (client: Client, message: unknown) =>
       this.handle(client, ArenaMessage.FINISH_QUEST, () => {
         parseFinishQuest(message);
@@ -189,21 +211,34 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     if (verdict !== 'ok') {
       if (verdict === 'flood') {
         this.services.metrics.rateLimit(RoomName.ARENA, 'disconnected');
-        this.services.logger.warn({ client: client.sessionId, room: this.roomId }, 'arena room: client flooded; disconnecting');
-        this.sendError(client, { code: ErrorCode.RATE_LIMITED, message: 'disconnected: sustained message flood', details: { type, disconnect: true } });
+        this.services.logger.warn(
+          { client: client.sessionId, room: this.roomId },
+          'arena room: client flooded; disconnecting',
+        );
+        this.sendError(client, {
+          code: ErrorCode.RATE_LIMITED,
+          message: 'disconnected: sustained message flood',
+          details: { type, disconnect: true },
+        });
         this.limiter.forget(client.sessionId);
         client.leave(ARENA_FLOOD_CLOSE_CODE, 'rate_limited');
         return;
       }
       this.services.metrics.rateLimit(RoomName.ARENA, 'rejected');
-      if (verdict === 'limited') this.sendError(client, { code: ErrorCode.RATE_LIMITED, message: `too many messages; further ones are dropped for now`, details: { type } });
+      if (verdict === 'limited')
+        this.sendError(client, {
+          code: ErrorCode.RATE_LIMITED,
+          message: `too many messages; further ones are dropped for now`,
+          details: { type },
+        });
       return;
     }
     try {
       fn();
     } catch (err) {
       const e = toPlaymindError(err);
-      if (e.code === ErrorCode.INTERNAL) this.services.logger.error({ err, type, room: this.roomId }, 'arena room: message failed');
+      if (e.code === ErrorCode.INTERNAL)
+        this.services.logger.error({ err, type, room: this.roomId }, 'arena room: message failed');
       this.services.metrics.malformedMessage(RoomName.ARENA, e.code);
       this.sendError(client, { code: e.code, message: e.message, details: { type } });
     }
@@ -224,13 +259,20 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     const m = this.services.metrics;
     const repo = this.services.repository;
     const label = (name: string) => (repo.has(name) ? name : UNKNOWN_MODEL_LABEL);
-    const outcomes = { model: 'ok', fallback: 'fallback', deadline: ErrorCode.DEADLINE_EXCEEDED, overloaded: ErrorCode.OVERLOADED, error: ErrorCode.INTERNAL } as const;
+    const outcomes = {
+      model: 'ok',
+      fallback: 'fallback',
+      deadline: ErrorCode.DEADLINE_EXCEEDED,
+      overloaded: ErrorCode.OVERLOADED,
+      error: ErrorCode.INTERNAL,
+    } as const;
     return {
       tick: (ms) => m.observeTick(RoomName.ARENA, ms),
       decision: (outcome, _latencyMs, guards) => {
         const model = label(this.game?.brain.model ?? 'npc-guard');
         m.request('arena', model, outcomes[outcome]);
-        if (outcome === 'deadline' || outcome === 'overloaded' || outcome === 'error') m.deadlineMiss(RoomName.ARENA, model, guards);
+        if (outcome === 'deadline' || outcome === 'overloaded' || outcome === 'error')
+          m.deadlineMiss(RoomName.ARENA, model, guards);
       },
       recommendation: (fallback) => m.request('arena', label('quest-recs'), fallback ? 'fallback' : 'ok'),
     };

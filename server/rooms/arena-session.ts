@@ -32,7 +32,13 @@ import {
   type SimEvent,
 } from '../sim/index.js';
 import { GuardBrain, type DecisionOutcome, type GuardDecision } from './arena-brain.js';
-import { DEFAULT_ARENA_QUESTS, recommendQuests, roomQuests, type ArenaQuest, type RecommendationsMessage } from './arena-quests.js';
+import {
+  DEFAULT_ARENA_QUESTS,
+  recommendQuests,
+  roomQuests,
+  type ArenaQuest,
+  type RecommendationsMessage,
+} from './arena-quests.js';
 import { ArenaState, CollectibleState, GuardState, ObstacleState, PlayerState, QuestInfoState } from './arena-state.js';
 import { initialPlayerFields, writeCollectible, writeGuard, writePlayer } from './arena-view.js';
 import type { QuestTelemetry } from './arena-telemetry.js';
@@ -176,14 +182,22 @@ export class ArenaSession {
   constructor(options: ArenaSessionOptions) {
     if (!options || typeof options !== 'object') throw new TypeError(`'options' must be an object`);
     const minPlayers = options.minPlayers ?? 4;
-    if (!Number.isInteger(minPlayers) || minPlayers < 0 || minPlayers > 64) throw new RangeError(`'minPlayers' must be an integer in 0..64, got ${String(minPlayers)}`);
+    if (!Number.isInteger(minPlayers) || minPlayers < 0 || minPlayers > 64)
+      throw new RangeError(`'minPlayers' must be an integer in 0..64, got ${String(minPlayers)}`);
     const guardCount = options.guardCount ?? options.arena?.guardCount ?? 6;
-    if (!Number.isInteger(guardCount) || guardCount < 1 || guardCount > 5000) throw new RangeError(`'guardCount' must be an integer in 1..5000, got ${String(guardCount)}`);
+    if (!Number.isInteger(guardCount) || guardCount < 1 || guardCount > 5000)
+      throw new RangeError(`'guardCount' must be an integer in 1..5000, got ${String(guardCount)}`);
     const traceLength = options.traceLength ?? 64;
-    if (!Number.isInteger(traceLength) || traceLength < 1) throw new RangeError(`'traceLength' must be a positive integer, got ${String(traceLength)}`);
+    if (!Number.isInteger(traceLength) || traceLength < 1)
+      throw new RangeError(`'traceLength' must be a positive integer, got ${String(traceLength)}`);
     this.repository = options.repository;
     this.engine = options.engine;
-    this.brain = new GuardBrain({ repository: options.repository, engine: options.engine, model: options.guardModel, deadlineMs: options.deadlineMs });
+    this.brain = new GuardBrain({
+      repository: options.repository,
+      engine: options.engine,
+      model: options.guardModel,
+      deadlineMs: options.deadlineMs,
+    });
     this.recsModel = options.recsModel ?? 'quest-recs';
     this.minPlayers = minPlayers;
     this.telemetry = options.telemetry ?? null;
@@ -226,7 +240,8 @@ export class ArenaSession {
    * @throws RangeError when the id is taken
    */
   addHuman(playerId: string, telemetryId: string = playerId): void {
-    if (this.humans.has(playerId) || this.arena.player(playerId)) throw new RangeError(`player '${playerId}' already exists`);
+    if (this.humans.has(playerId) || this.arena.player(playerId))
+      throw new RangeError(`player '${playerId}' already exists`);
     this.arena.addPlayer(playerId, 'human');
     this.humans.set(playerId, { id: playerId, telemetryId, taken: [], finished: [], recsSeq: 0 });
     this.trimBots();
@@ -290,7 +305,8 @@ export class ArenaSession {
    */
   finishQuest(playerId: string): void {
     if (!this.humans.has(playerId)) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `unknown player '${playerId}'`);
-    if (!this.arena.finishQuest(playerId)) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, 'no active quest to finish');
+    if (!this.arena.finishQuest(playerId))
+      throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, 'no active quest to finish');
   }
 
   /**
@@ -383,26 +399,44 @@ export class ArenaSession {
     const rows = observeAll(arena);
     const masks = guardActionMasks(arena);
     const trace: PendingTrace = {
-      tick: arena.tick, n, guardIds: arena.guards.map((g) => g.id), rows, masks, applied: false, issuedAt: now(), syncMs: 0, late: false,
+      tick: arena.tick,
+      n,
+      guardIds: arena.guards.map((g) => g.id),
+      rows,
+      masks,
+      applied: false,
+      issuedAt: now(),
+      syncMs: 0,
+      late: false,
     };
     this.traces[arena.tick % this.traces.length] = trace;
     this.inflight = trace;
-    this.inflightPromise = this.brain.decide(arena.tick, rows, masks, n).then((d) => {
-      const decision = d.actions ? { ...d, actions: maskedActions(d.actions, masks, d.outcome) } : d;
-      trace.decision = decision;
-      if (!trace.late) {
-        this.metrics.decision(decision.outcome, decision.latencyMs, n);
-        this.metrics.tick(trace.syncMs + decision.latencyMs, trace.syncMs);
-      }
-      if (decision.outcome === 'error') this.log.error({ err: decision.error, model: this.brain.model }, 'guard decision failed; guards keep their last actions');
-      else if (decision.outcome === 'fallback' && decision.error && !this.warnedFallback) {
-        this.warnedFallback = true;
-        this.log.warn({ reason: decision.error.message, model: this.brain.model }, 'guard model unavailable; the fallback heuristic decides');
-      }
-      if (decision.outcome === 'model') this.warnedFallback = false;
-    }).catch((err: unknown) => {
-      this.log.error({ err }, 'arena: handling a guard decision failed');
-    });
+    this.inflightPromise = this.brain
+      .decide(arena.tick, rows, masks, n)
+      .then((d) => {
+        const decision = d.actions ? { ...d, actions: maskedActions(d.actions, masks, d.outcome) } : d;
+        trace.decision = decision;
+        if (!trace.late) {
+          this.metrics.decision(decision.outcome, decision.latencyMs, n);
+          this.metrics.tick(trace.syncMs + decision.latencyMs, trace.syncMs);
+        }
+        if (decision.outcome === 'error')
+          this.log.error(
+            { err: decision.error, model: this.brain.model },
+            'guard decision failed; guards keep their last actions',
+          );
+        else if (decision.outcome === 'fallback' && decision.error && !this.warnedFallback) {
+          this.warnedFallback = true;
+          this.log.warn(
+            { reason: decision.error.message, model: this.brain.model },
+            'guard model unavailable; the fallback heuristic decides',
+          );
+        }
+        if (decision.outcome === 'model') this.warnedFallback = false;
+      })
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'arena: handling a guard decision failed');
+      });
     return trace;
   }
 
@@ -419,11 +453,19 @@ export class ArenaSession {
     const h = this.humans.get(playerId);
     if (!h) return;
     const seq = ++h.recsSeq;
-    recommendQuests(this.repository, this.engine, this.quests, playerId, { taken: h.taken, finished: h.finished }, { model: this.recsModel }).then(
+    recommendQuests(
+      this.repository,
+      this.engine,
+      this.quests,
+      playerId,
+      { taken: h.taken, finished: h.finished },
+      { model: this.recsModel },
+    ).then(
       ({ message, fallback }) => {
         this.metrics.recommendation(fallback);
         // Only the latest request of a player still here is delivered.
-        if (this.humans.get(playerId) === h && h.recsSeq === seq && !this.closed) this.onRecommendations(playerId, message);
+        if (this.humans.get(playerId) === h && h.recsSeq === seq && !this.closed)
+          this.onRecommendations(playerId, message);
       },
       (err: unknown) => {
         this.log.warn({ err, player: playerId }, 'quest recommendations failed');
@@ -455,7 +497,16 @@ export class ArenaSession {
     s.height = a.height;
     for (const o of a.obstacles) s.obstacles.push(new ObstacleState({ x: o.x, y: o.y, w: o.w, h: o.h }));
     for (const g of a.guards) {
-      const gs = new GuardState({ id: g.id, x: 0, y: 0, health: 0, alive: true, action: '', model: '', decisionTick: 0 });
+      const gs = new GuardState({
+        id: g.id,
+        x: 0,
+        y: 0,
+        health: 0,
+        alive: true,
+        action: '',
+        model: '',
+        decisionTick: 0,
+      });
       this.guardStates.push(gs);
       s.guards.set(g.id, gs);
     }
@@ -465,7 +516,16 @@ export class ArenaSession {
       s.collectibles.set(c.id, cs);
     }
     for (const q of this.quests.values()) {
-      s.quests.set(q.id, new QuestInfoState({ id: q.id, title: q.title, kind: q.kind, goal: q.kind === 'visit' ? 1 : q.goal, reward: q.reward }));
+      s.quests.set(
+        q.id,
+        new QuestInfoState({
+          id: q.id,
+          title: q.title,
+          kind: q.kind,
+          goal: q.kind === 'visit' ? 1 : q.goal,
+          reward: q.reward,
+        }),
+      );
     }
   }
 
@@ -515,7 +575,8 @@ function maskedActions(actions: Uint8Array, masks: Float32Array, outcome: Decisi
   if (outcome !== 'fallback') return actions;
   for (let i = 0; i < actions.length; i++) {
     const a = actions[i]!;
-    if (masks[i * GUARD_ACTION_COUNT + a] === 0) actions[i] = masks[i * GUARD_ACTION_COUNT + ACTION.patrol] ? ACTION.patrol : ACTION.idle;
+    if (masks[i * GUARD_ACTION_COUNT + a] === 0)
+      actions[i] = masks[i * GUARD_ACTION_COUNT + ACTION.patrol] ? ACTION.patrol : ACTION.idle;
   }
   return actions;
 }

@@ -32,7 +32,21 @@ export interface PlayerFields {
 
 /** The fields of a player that has not been synced yet. */
 export function initialPlayerFields(p: Player): PlayerFields {
-  return { id: p.id, kind: p.kind, x: 0, y: 0, health: 0, alive: true, score: 0, quest: '', questProgress: 0, questGoal: 0, questsDone: 0, questTargetX: NO_QUEST_TARGET, questTargetY: NO_QUEST_TARGET };
+  return {
+    id: p.id,
+    kind: p.kind,
+    x: 0,
+    y: 0,
+    health: 0,
+    alive: true,
+    score: 0,
+    quest: '',
+    questProgress: 0,
+    questGoal: 0,
+    questsDone: 0,
+    questTargetX: NO_QUEST_TARGET,
+    questTargetY: NO_QUEST_TARGET,
+  };
 }
 
 /** Copies a player's state into its view (a schema instance or a plain object). */

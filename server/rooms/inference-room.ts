@@ -13,11 +13,24 @@ import { allActionNames } from '../../sdk/contract/observation.js';
 import { checkFeeds } from '../../sdk/contract/tensors.js';
 import type { Tensor } from '../../sdk/engine/backend.js';
 import { checkRecommendRequest, type RecommendRequest } from '../../sdk/engine/recommender.js';
-import { ErrorCode, InferenceMessage, PlaymindError, RoomName, toPlaymindError, type ErrorCodeValue } from '../../sdk/protocol.js';
+import {
+  ErrorCode,
+  InferenceMessage,
+  PlaymindError,
+  RoomName,
+  toPlaymindError,
+  type ErrorCodeValue,
+} from '../../sdk/protocol.js';
 import { LocalRoute } from '../../sdk/routes/local.js';
 import {
-  RemoteMessage, decodeTensor, encodeDecision, encodeTensor, float32FromBytes, toBytes,
-  type WireErrorReply, type WireResult,
+  RemoteMessage,
+  decodeTensor,
+  encodeDecision,
+  encodeTensor,
+  float32FromBytes,
+  toBytes,
+  type WireErrorReply,
+  type WireResult,
 } from '../../sdk/routes/remote-wire.js';
 import type { InferenceRoomLimits } from '../config.js';
 import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
@@ -77,7 +90,11 @@ export class InferenceRoom extends Room {
     this.onMessage(RemoteMessage.RESET, (client: Client, message: unknown) => this.reset(client, message));
     this.onMessage('*', (client: Client, type: string | number, message: unknown) => {
       this.services.metrics.malformedMessage(RoomName.INFERENCE, ErrorCode.MALFORMED_MESSAGE);
-      this.reply(client, { id: readId(message), code: ErrorCode.MALFORMED_MESSAGE, message: `unknown message type ${JSON.stringify(String(type).slice(0, 64))} (types: ${[...Object.keys(this.handlers), RemoteMessage.RESET].join(', ')})` });
+      this.reply(client, {
+        id: readId(message),
+        code: ErrorCode.MALFORMED_MESSAGE,
+        message: `unknown message type ${JSON.stringify(String(type).slice(0, 64))} (types: ${[...Object.keys(this.handlers), RemoteMessage.RESET].join(', ')})`,
+      });
     });
     this.services.metrics.roomCreated(RoomName.INFERENCE);
   }
@@ -86,7 +103,13 @@ export class InferenceRoom extends Room {
     const now = performance.now();
     this.slots.set(client.sessionId, {
       route: new LocalRoute(this.services.repository, this.services.engine),
-      tokens: this.limits.burst, refilledAt: now, rejectedInWindow: 0, windowStart: now, pending: 0, agents: new Set(), dropped: false,
+      tokens: this.limits.burst,
+      refilledAt: now,
+      rejectedInWindow: 0,
+      windowStart: now,
+      pending: 0,
+      agents: new Set(),
+      dropped: false,
     });
     this.services.metrics.clientJoined(RoomName.INFERENCE);
   }
@@ -113,11 +136,22 @@ export class InferenceRoom extends Room {
     if (!this.admit(client, slot, id)) return;
     const size = approxSize(message, this.limits.maxMessageBytes);
     if (size > this.limits.maxMessageBytes) {
-      this.refuse(client, id, ErrorCode.PAYLOAD_TOO_LARGE, `${type}: message is larger than ${this.limits.maxMessageBytes} bytes`, { limit: this.limits.maxMessageBytes });
+      this.refuse(
+        client,
+        id,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        `${type}: message is larger than ${this.limits.maxMessageBytes} bytes`,
+        { limit: this.limits.maxMessageBytes },
+      );
       return;
     }
     if (!message || typeof message !== 'object' || Array.isArray(message) || ArrayBuffer.isView(message)) {
-      this.refuse(client, id, ErrorCode.MALFORMED_MESSAGE, `${type}: the payload must be an object with 'id' and 'model'`);
+      this.refuse(
+        client,
+        id,
+        ErrorCode.MALFORMED_MESSAGE,
+        `${type}: the payload must be an object with 'id' and 'model'`,
+      );
       return;
     }
     if (id === null) {
@@ -127,12 +161,22 @@ export class InferenceRoom extends Room {
     const msg = message as Record<string, unknown>;
     const model = msg.model;
     if (typeof model !== 'string' || model.length === 0 || model.length > MAX_NAME) {
-      this.refuse(client, id, ErrorCode.MALFORMED_MESSAGE, `${type}: 'model' must be a model name (1-${MAX_NAME} characters)`);
+      this.refuse(
+        client,
+        id,
+        ErrorCode.MALFORMED_MESSAGE,
+        `${type}: 'model' must be a model name (1-${MAX_NAME} characters)`,
+      );
       return;
     }
     if (slot.pending >= this.limits.maxPending) {
       this.services.metrics.rateLimit(RoomName.INFERENCE, 'rejected');
-      this.reply(client, { id, code: ErrorCode.RATE_LIMITED, message: `too many requests in flight (limit ${this.limits.maxPending}); wait for answers`, details: { limit: this.limits.maxPending } });
+      this.reply(client, {
+        id,
+        code: ErrorCode.RATE_LIMITED,
+        message: `too many requests in flight (limit ${this.limits.maxPending}); wait for answers`,
+        details: { limit: this.limits.maxPending },
+      });
       return;
     }
     slot.pending++;
@@ -143,20 +187,23 @@ export class InferenceRoom extends Room {
     } catch (err) {
       answer = Promise.reject(err);
     }
-    answer.then(
-      (result) => {
-        this.services.metrics.request('remote', label, 'ok');
-        this.sendTo(client, InferenceMessage.RESULT, result);
-      },
-      (err: unknown) => {
-        const e = toPlaymindError(err);
-        if (e.code === ErrorCode.INTERNAL) this.services.logger.error({ err, model, type }, 'inference room: request failed');
-        this.services.metrics.request('remote', label, e.code);
-        this.reply(client, { id, code: e.code, message: e.message, details: publicDetails(e.details) });
-      },
-    ).finally(() => {
-      slot.pending--;
-    });
+    answer
+      .then(
+        (result) => {
+          this.services.metrics.request('remote', label, 'ok');
+          this.sendTo(client, InferenceMessage.RESULT, result);
+        },
+        (err: unknown) => {
+          const e = toPlaymindError(err);
+          if (e.code === ErrorCode.INTERNAL)
+            this.services.logger.error({ err, model, type }, 'inference room: request failed');
+          this.services.metrics.request('remote', label, e.code);
+          this.reply(client, { id, code: e.code, message: e.message, details: publicDetails(e.details) });
+        },
+      )
+      .finally(() => {
+        slot.pending--;
+      });
   }
 
   /** Token bucket; a client rejected too often within a second is disconnected. */
@@ -176,17 +223,36 @@ export class InferenceRoom extends Room {
     if (slot.rejectedInWindow > this.limits.floodRejectsPerSec) {
       slot.dropped = true;
       this.services.metrics.rateLimit(RoomName.INFERENCE, 'disconnected');
-      this.services.logger.warn({ client: client.sessionId, room: this.roomId }, 'inference room: client flooded; disconnecting');
-      this.reply(client, { id, code: ErrorCode.RATE_LIMITED, message: 'disconnected: sustained request flood', details: { disconnect: true } });
+      this.services.logger.warn(
+        { client: client.sessionId, room: this.roomId },
+        'inference room: client flooded; disconnecting',
+      );
+      this.reply(client, {
+        id,
+        code: ErrorCode.RATE_LIMITED,
+        message: 'disconnected: sustained request flood',
+        details: { disconnect: true },
+      });
       client.leave(FLOOD_CLOSE_CODE, 'rate_limited');
       return false;
     }
     this.services.metrics.rateLimit(RoomName.INFERENCE, 'rejected');
-    this.reply(client, { id, code: ErrorCode.RATE_LIMITED, message: `rate limit: at most ${this.limits.ratePerSec} requests/s (burst ${this.limits.burst})`, details: { ratePerSec: this.limits.ratePerSec } });
+    this.reply(client, {
+      id,
+      code: ErrorCode.RATE_LIMITED,
+      message: `rate limit: at most ${this.limits.ratePerSec} requests/s (burst ${this.limits.burst})`,
+      details: { ratePerSec: this.limits.ratePerSec },
+    });
     return false;
   }
 
-  private refuse(client: Client, id: number | null, code: ErrorCodeValue, message: string, details?: Record<string, unknown>): void {
+  private refuse(
+    client: Client,
+    id: number | null,
+    code: ErrorCodeValue,
+    message: string,
+    details?: Record<string, unknown>,
+  ): void {
     this.services.metrics.malformedMessage(RoomName.INFERENCE, code);
     this.reply(client, { id, code, message, ...(details ? { details } : {}) });
   }
@@ -207,13 +273,15 @@ export class InferenceRoom extends Room {
   private deadline(msg: Record<string, unknown>): number {
     const d = msg.deadlineMs;
     if (d === undefined || d === null) return this.services.config.maxDeadlineMs;
-    if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0) throw bad(ErrorCode.INVALID_ARGUMENT, "'deadlineMs' must be a positive number");
+    if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0)
+      throw bad(ErrorCode.INVALID_ARGUMENT, "'deadlineMs' must be a positive number");
     return Math.min(d, this.services.config.maxDeadlineMs);
   }
 
   private async manifestOf(slot: ClientSlot, model: string, kind: Manifest['kind'] | null): Promise<Manifest> {
     const m = await slot.route.manifest(model);
-    if (kind && m.kind !== kind) throw bad(ErrorCode.WRONG_KIND, `model "${model}" is a ${m.kind}, not a ${kind}`, { model, kind: m.kind });
+    if (kind && m.kind !== kind)
+      throw bad(ErrorCode.WRONG_KIND, `model "${model}" is a ${m.kind}, not a ${kind}`, { model, kind: m.kind });
     return m;
   }
 
@@ -223,37 +291,60 @@ export class InferenceRoom extends Room {
     const m = await this.manifestOf(slot, model, 'policy');
     if (m.kind !== 'policy') throw bad(ErrorCode.WRONG_KIND, `model "${model}" is not a policy`);
     const n = msg.n;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_ROWS) throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'n' must be an integer from 1 to ${MAX_ROWS}`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_ROWS)
+      throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'n' must be an integer from 1 to ${MAX_ROWS}`);
     const width = m.policy.observation.features.length;
     if (!ArrayBuffer.isView(msg.rows)) throw bad(ErrorCode.MALFORMED_MESSAGE, `${model}: 'rows' must be float32 bytes`);
     const rows = float32FromBytes(toBytes(msg.rows));
     if (!rows || rows.length !== n * width) {
-      throw bad(ErrorCode.INVALID_OBSERVATION, `${model}: 'rows' has ${msg.rows.byteLength} bytes; ${n} rows of ${width} features need ${n * width * 4}`, { model });
+      throw bad(
+        ErrorCode.INVALID_OBSERVATION,
+        `${model}: 'rows' has ${msg.rows.byteLength} bytes; ${n} rows of ${width} features need ${n * width * 4}`,
+        { model },
+      );
     }
     for (let i = 0; i < rows.length; i++) {
       if (!Number.isFinite(rows[i]!)) {
         const f = m.policy.observation.features[i % width]!;
-        throw bad(ErrorCode.INVALID_OBSERVATION, `${model}: observation ${Math.floor(i / width)}: feature "${f.name}" is ${rows[i]}, not a finite number`, { model, row: Math.floor(i / width), feature: f.name });
+        throw bad(
+          ErrorCode.INVALID_OBSERVATION,
+          `${model}: observation ${Math.floor(i / width)}: feature "${f.name}" is ${rows[i]}, not a finite number`,
+          { model, row: Math.floor(i / width), feature: f.name },
+        );
       }
     }
     let masks: Float32Array | undefined;
     if (msg.masks !== undefined && msg.masks !== null) {
       const actions = allActionNames(m.policy).length;
-      if (actions === 0) throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: action masks given but the model has no discrete actions`);
-      if (!ArrayBuffer.isView(msg.masks)) throw bad(ErrorCode.MALFORMED_MESSAGE, `${model}: 'masks' must be float32 bytes`);
+      if (actions === 0)
+        throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: action masks given but the model has no discrete actions`);
+      if (!ArrayBuffer.isView(msg.masks))
+        throw bad(ErrorCode.MALFORMED_MESSAGE, `${model}: 'masks' must be float32 bytes`);
       masks = float32FromBytes(toBytes(msg.masks)) ?? undefined;
-      if (!masks || masks.length !== n * actions) throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'masks' must hold ${n} × ${actions} float32 values`);
+      if (!masks || masks.length !== n * actions)
+        throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'masks' must hold ${n} × ${actions} float32 values`);
     }
     let agentIds: string[] | undefined;
     if (msg.agentIds !== undefined && msg.agentIds !== null) {
       const ids = msg.agentIds;
-      if (!Array.isArray(ids) || ids.length !== n || !ids.every((a) => typeof a === 'string' && a.length > 0 && a.length <= MAX_NAME)) {
-        throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'agentIds' must be ${n} non-empty strings of at most ${MAX_NAME} characters`);
+      if (
+        !Array.isArray(ids) ||
+        ids.length !== n ||
+        !ids.every((a) => typeof a === 'string' && a.length > 0 && a.length <= MAX_NAME)
+      ) {
+        throw bad(
+          ErrorCode.INVALID_ARGUMENT,
+          `${model}: 'agentIds' must be ${n} non-empty strings of at most ${MAX_NAME} characters`,
+        );
       }
       if (m.policy.recurrent) {
         const fresh = ids.filter((a) => !slot.agents.has(a as string)).length;
         if (slot.agents.size + fresh > this.limits.maxAgentsPerClient) {
-          throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: at most ${this.limits.maxAgentsPerClient} agents with memory per client; reset agents you no longer use`, { limit: this.limits.maxAgentsPerClient });
+          throw bad(
+            ErrorCode.INVALID_ARGUMENT,
+            `${model}: at most ${this.limits.maxAgentsPerClient} agents with memory per client; reset agents you no longer use`,
+            { limit: this.limits.maxAgentsPerClient },
+          );
         }
         for (const a of ids) slot.agents.add(a as string);
       }
@@ -268,13 +359,24 @@ export class InferenceRoom extends Room {
     const deadlineMs = this.deadline(msg);
     await this.manifestOf(slot, model, 'recommender');
     const req = {
-      history: msg.history, weights: msg.weights ?? undefined, k: msg.k ?? undefined, exclude: msg.exclude ?? undefined,
+      history: msg.history,
+      weights: msg.weights ?? undefined,
+      k: msg.k ?? undefined,
+      exclude: msg.exclude ?? undefined,
     } as unknown as RecommendRequest;
     checkRecommendRequest(model, req);
-    if (req.history.length > MAX_LIST || (req.exclude?.length ?? 0) > MAX_LIST || [...req.history, ...(req.exclude ?? [])].some((h) => h.length > MAX_NAME)) {
-      throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'history' and 'exclude' take at most ${MAX_LIST} ids of at most ${MAX_NAME} characters`);
+    if (
+      req.history.length > MAX_LIST ||
+      (req.exclude?.length ?? 0) > MAX_LIST ||
+      [...req.history, ...(req.exclude ?? [])].some((h) => h.length > MAX_NAME)
+    ) {
+      throw bad(
+        ErrorCode.INVALID_ARGUMENT,
+        `${model}: 'history' and 'exclude' take at most ${MAX_LIST} ids of at most ${MAX_NAME} characters`,
+      );
     }
-    if (req.k !== undefined && req.k > MAX_LIST) throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'k' must be at most ${MAX_LIST}`);
+    if (req.k !== undefined && req.k > MAX_LIST)
+      throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'k' must be at most ${MAX_LIST}`);
     const { servedBy: _servedBy, ...recommendation } = await slot.route.recommend(model, { ...req, deadlineMs });
     return { id, kind: 'recommend', recommendation };
   }
@@ -284,22 +386,32 @@ export class InferenceRoom extends Room {
     const deadlineMs = this.deadline(msg);
     const m = await this.manifestOf(slot, model, null);
     const wire = msg.feeds;
-    if (!wire || typeof wire !== 'object' || Array.isArray(wire) || ArrayBuffer.isView(wire)) throw bad(ErrorCode.MALFORMED_MESSAGE, `${model}: 'feeds' must be an object of named tensors`);
+    if (!wire || typeof wire !== 'object' || Array.isArray(wire) || ArrayBuffer.isView(wire))
+      throw bad(ErrorCode.MALFORMED_MESSAGE, `${model}: 'feeds' must be an object of named tensors`);
     const entries = Object.entries(wire as Record<string, unknown>);
     if (entries.length > 64) throw bad(ErrorCode.INVALID_TENSOR, `${model}: too many feeds (${entries.length})`);
     const feeds: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
     for (const [name, w] of entries) {
       const t = decodeTensor(w);
-      if (typeof t === 'string') throw bad(ErrorCode.INVALID_TENSOR, `${model}: input "${name.slice(0, MAX_NAME)}": ${t}`, { model, input: name.slice(0, MAX_NAME) });
+      if (typeof t === 'string')
+        throw bad(ErrorCode.INVALID_TENSOR, `${model}: input "${name.slice(0, MAX_NAME)}": ${t}`, {
+          model,
+          input: name.slice(0, MAX_NAME),
+        });
       feeds[name] = t;
     }
     checkFeeds(model, m.inputs, feeds);
     let fetches: string[] | undefined;
     if (msg.fetches !== undefined && msg.fetches !== null) {
       const f = msg.fetches;
-      if (!Array.isArray(f) || f.length === 0 || f.length > 64 || !f.every((x) => typeof x === 'string')) throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'fetches' must be a non-empty array of output names`);
+      if (!Array.isArray(f) || f.length === 0 || f.length > 64 || !f.every((x) => typeof x === 'string'))
+        throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'fetches' must be a non-empty array of output names`);
       for (const name of f as string[]) {
-        if (!m.outputs.some((o) => o.name === name)) throw bad(ErrorCode.INVALID_TENSOR, `${model}: unknown output "${name.slice(0, MAX_NAME)}" (outputs: ${m.outputs.map((o) => o.name).join(', ')})`);
+        if (!m.outputs.some((o) => o.name === name))
+          throw bad(
+            ErrorCode.INVALID_TENSOR,
+            `${model}: unknown output "${name.slice(0, MAX_NAME)}" (outputs: ${m.outputs.map((o) => o.name).join(', ')})`,
+          );
       }
       fetches = f as string[];
     }
@@ -322,8 +434,17 @@ export class InferenceRoom extends Room {
     if (!this.admit(client, slot, id)) return;
     const msg = message as Record<string, unknown> | null;
     const agent = msg && typeof msg === 'object' ? msg.agent : undefined;
-    if (!msg || typeof msg !== 'object' || (agent !== undefined && agent !== null && (typeof agent !== 'string' || agent.length > MAX_NAME))) {
-      this.refuse(client, id, ErrorCode.MALFORMED_MESSAGE, "reset: the payload must be { model, agent? } with 'agent' a string");
+    if (
+      !msg ||
+      typeof msg !== 'object' ||
+      (agent !== undefined && agent !== null && (typeof agent !== 'string' || agent.length > MAX_NAME))
+    ) {
+      this.refuse(
+        client,
+        id,
+        ErrorCode.MALFORMED_MESSAGE,
+        "reset: the payload must be { model, agent? } with 'agent' a string",
+      );
       return;
     }
     const a = typeof agent === 'string' ? agent : undefined;
@@ -379,4 +500,3 @@ export function approxSize(value: unknown, cap: number): number {
   }
   return total;
 }
-

@@ -5,7 +5,15 @@
  */
 import { type ArenaConfig, type ArenaConfigInput, resolveArenaConfig } from './config.js';
 import { dist, lineOfSightIndexed, moveCircle } from './geometry.js';
-import { ACTION, type EngagedGroups, GUARD_ACTION_COUNT, engagedGroupsOf, guardCanAttack, guardSteer, visibleTarget } from './guard-actions.js';
+import {
+  ACTION,
+  type EngagedGroups,
+  GUARD_ACTION_COUNT,
+  engagedGroupsOf,
+  guardCanAttack,
+  guardSteer,
+  visibleTarget,
+} from './guard-actions.js';
 import { guardRewards } from './guard-reward.js';
 import { type ArenaLayout, freePoint, generateLayout } from './layout.js';
 import { Rng, deriveSeed } from './rng.js';
@@ -133,7 +141,13 @@ export class Arena {
     this.guardReturns = new Float64Array(this.guards.length);
     const cs: Collectible[] = [];
     for (let i = 0; i < this.config.collectibleCount; i++) {
-      cs.push({ id: `c${i}`, pos: this.collectibleSpot(), active: true, respawnIn: 0, value: this.config.collectible.value });
+      cs.push({
+        id: `c${i}`,
+        pos: this.collectibleSpot(),
+        active: true,
+        respawnIn: 0,
+        value: this.config.collectible.value,
+      });
     }
     this.collectibles = cs;
     for (let i = 0; i < this.config.playerCount; i++) this.addPlayer(`p${i}`, 'bot');
@@ -232,7 +246,8 @@ export class Arena {
     if (p === undefined) throw new RangeError(`unknown player '${String(playerId)}'`);
     const spec = typeof quest === 'string' ? this.questById.get(quest) : quest;
     if (spec === undefined) throw new RangeError(`unknown quest '${String(quest)}'`);
-    if (!Number.isInteger(spec.goal) || spec.goal < 1) throw new RangeError(`quest '${spec.id}': 'goal' must be an integer >= 1`);
+    if (!Number.isInteger(spec.goal) || spec.goal < 1)
+      throw new RangeError(`quest '${spec.id}': 'goal' must be an integer >= 1`);
     let target: Vec2 | null = null;
     if (spec.kind === 'visit') {
       target = spec.target ?? (this.shrines[this.spawnRng.int(this.shrines.length)] as Vec2);
@@ -387,7 +402,14 @@ export class Arena {
         c.active = false;
         c.respawnIn = this.config.collectible.respawnTicks;
         p.score += c.value;
-        events.push({ type: 'collected', tick, playerId: p.id, collectibleId: c.id, value: c.value, pos: { x: c.pos.x, y: c.pos.y } });
+        events.push({
+          type: 'collected',
+          tick,
+          playerId: p.id,
+          collectibleId: c.id,
+          value: c.value,
+          pos: { x: c.pos.x, y: c.pos.y },
+        });
         const q = p.activeQuest;
         if (q !== null && q.kind === 'collect') q.progress++;
         break;
@@ -435,7 +457,8 @@ export class Arena {
     this.perceive();
 
     const rewards = guardRewards(this, events);
-    for (let i = 0; i < rewards.length; i++) this.guardReturns[i] = (this.guardReturns[i] as number) + (rewards[i] as number);
+    for (let i = 0; i < rewards.length; i++)
+      this.guardReturns[i] = (this.guardReturns[i] as number) + (rewards[i] as number);
     return { tick, events, rewards };
   }
 
@@ -484,7 +507,9 @@ export class Arena {
 
   private setPlayerInputs(inputs: PlayerInputs): void {
     const entries: Iterable<[string, PlayerInput]> =
-      inputs instanceof Map ? (inputs as ReadonlyMap<string, PlayerInput>) : Object.entries(inputs as Record<string, PlayerInput>);
+      inputs instanceof Map
+        ? (inputs as ReadonlyMap<string, PlayerInput>)
+        : Object.entries(inputs as Record<string, PlayerInput>);
     for (const [id, inp] of entries) {
       const p = this.playerById.get(id);
       if (p === undefined) throw new RangeError(`unknown player '${id}' in 'playerInputs'`);
@@ -503,7 +528,14 @@ export class Arena {
     p.activeQuest = null;
     p.score += q.reward;
     p.questsDone++;
-    return { type: 'quest-finished', tick: this.tick, playerId: p.id, questId: q.questId, reward: q.reward, pos: { x: p.pos.x, y: p.pos.y } };
+    return {
+      type: 'quest-finished',
+      tick: this.tick,
+      playerId: p.id,
+      questId: q.questId,
+      reward: q.reward,
+      pos: { x: p.pos.x, y: p.pos.y },
+    };
   }
 
   private collectibleSpot(): Vec2 {
@@ -513,9 +545,15 @@ export class Arena {
     if (rng.chance(cfg.collectible.zoneShare)) {
       const post = this.posts[rng.int(this.posts.length)] as Vec2;
       const zr = cfg.guard.zoneRadius * 0.6;
-      return freePoint(cfg, this.obstacles, r, () => ({ x: post.x + rng.gaussian(0, zr), y: post.y + rng.gaussian(0, zr) }));
+      return freePoint(cfg, this.obstacles, r, () => ({
+        x: post.x + rng.gaussian(0, zr),
+        y: post.y + rng.gaussian(0, zr),
+      }));
     }
-    return freePoint(cfg, this.obstacles, r, () => ({ x: rng.range(r, cfg.width - r), y: rng.range(r, cfg.height - r) }));
+    return freePoint(cfg, this.obstacles, r, () => ({
+      x: rng.range(r, cfg.width - r),
+      y: rng.range(r, cfg.height - r),
+    }));
   }
 
   /** Each guard's target: the nearest living player in sight range with a clear line of sight. */
@@ -555,7 +593,9 @@ export class Arena {
 
 function checkAction(a: number, id: string): number {
   if (!Number.isInteger(a) || a < 0 || a >= GUARD_ACTION_COUNT) {
-    throw new RangeError(`action for guard '${id}' must be an integer in 0..${GUARD_ACTION_COUNT - 1}, got ${String(a)}`);
+    throw new RangeError(
+      `action for guard '${id}' must be an integer in 0..${GUARD_ACTION_COUNT - 1}, got ${String(a)}`,
+    );
   }
   return a;
 }

@@ -181,7 +181,8 @@ export function resolveArenaConfig(input: ArenaConfigInput = {}): Readonly<Arena
   positive('collectibleCount', cfg.collectibleCount, true, true);
   positive('winScore', cfg.winScore, false, true);
   for (const [k, v] of Object.entries(cfg.player)) positive(`player.${k}`, v, false, k === 'respawnTicks');
-  for (const [k, v] of Object.entries(cfg.guard)) positive(`guard.${k}`, v, false, k === 'regenPerTick' || k === 'respawnTicks');
+  for (const [k, v] of Object.entries(cfg.guard))
+    positive(`guard.${k}`, v, false, k === 'regenPerTick' || k === 'respawnTicks');
   for (const [k, v] of Object.entries(cfg.collectible)) positive(`collectible.${k}`, v, false, k !== 'radius');
   const ids = new Set<string>();
   for (const q of cfg.quests) {

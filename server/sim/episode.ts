@@ -104,7 +104,8 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
   }
   const arena = new Arena({ ...options.config, playerCount: bots.length }, seed);
   const maxTicks = options.maxTicks ?? arena.config.episodeTicks;
-  if (!Number.isInteger(maxTicks) || maxTicks < 1) throw new RangeError(`'maxTicks' must be an integer >= 1, got ${maxTicks}`);
+  if (!Number.isInteger(maxTicks) || maxTicks < 1)
+    throw new RangeError(`'maxTicks' must be an integer >= 1, got ${maxTicks}`);
   const n = arena.guards.length;
   const obs = new Float32Array(n * GUARD_FEATURE_COUNT);
   const inputs = new Map<string, PlayerInput>();
@@ -119,7 +120,9 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
     const out = guardPolicy(obs, n, masks, arena);
     const actions = out instanceof Promise ? await out : out;
     if (actions === null || typeof actions !== 'object' || actions.length !== n) {
-      throw new RangeError(`'guardPolicy' must return ${n} actions, got ${actions === null ? 'null' : String((actions as ArrayLike<number>)?.length)}`);
+      throw new RangeError(
+        `'guardPolicy' must return ${n} actions, got ${actions === null ? 'null' : String((actions as ArrayLike<number>)?.length)}`,
+      );
     }
     for (let i = 0; i < n; i++) {
       if (arena.guards[i]?.alive) actionCounts[actions[i] as number] = (actionCounts[actions[i] as number] ?? 0) + 1;
@@ -174,7 +177,8 @@ export const expertPolicy: GuardPolicy = heuristicPolicy('expert-guard');
  */
 export function heuristicPolicy(name: string): GuardPolicy {
   const h = GUARD_HEURISTICS[name];
-  if (h === undefined) throw new RangeError(`unknown heuristic '${name}'; known: ${Object.keys(GUARD_HEURISTICS).join(', ')}`);
+  if (h === undefined)
+    throw new RangeError(`unknown heuristic '${name}'; known: ${Object.keys(GUARD_HEURISTICS).join(', ')}`);
   return (obs, n) => {
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) out[i] = h(obs.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT));

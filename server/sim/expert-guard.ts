@@ -80,11 +80,14 @@ export function expertGuardFromObservation(obs: Float32Array): number {
   const fleeing = (obs[F.self_fleeing] as number) > 0.5;
   if ((obs[F.target_visible] as number) > 0.5) {
     if (h < EXPERT_THRESHOLDS.fleeHealth || (fleeing && h < EXPERT_THRESHOLDS.recoverHealth)) return ACTION.flee;
-    if ((obs[F.target_in_range] as number) > 0.5) return (obs[F.self_cooldown] as number) <= 0 ? ACTION.attack : ACTION.chase;
-    if ((obs[F.allies_engaged] as number) > 0 && (obs[F.target_distance] as number) > FLANK_DISTANCE) return ACTION.flank;
+    if ((obs[F.target_in_range] as number) > 0.5)
+      return (obs[F.self_cooldown] as number) <= 0 ? ACTION.attack : ACTION.chase;
+    if ((obs[F.allies_engaged] as number) > 0 && (obs[F.target_distance] as number) > FLANK_DISTANCE)
+      return ACTION.flank;
     return ACTION.chase;
   }
-  if ((obs[F.time_since_seen] as number) < 1) return fleeing && h < EXPERT_THRESHOLDS.recoverHealth ? ACTION.flee : ACTION.chase;
+  if ((obs[F.time_since_seen] as number) < 1)
+    return fleeing && h < EXPERT_THRESHOLDS.recoverHealth ? ACTION.flee : ACTION.chase;
   return ACTION.patrol;
 }
 

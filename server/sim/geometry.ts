@@ -56,7 +56,13 @@ export function circleHitsAny(cx: number, cy: number, r: number, rects: readonly
  * {@link circleHitsAny} through a cell of an obstacle layer whose pad exceeds
  * the radius: only rectangles listed in the circle's cell can overlap it.
  */
-function circleHitsLayer(cx: number, cy: number, r: number, rects: readonly Rect[], layer: ObstacleLayer | null): boolean {
+function circleHitsLayer(
+  cx: number,
+  cy: number,
+  r: number,
+  rects: readonly Rect[],
+  layer: ObstacleLayer | null,
+): boolean {
   if (layer === null || !gridSafe(cx) || !gridSafe(cy)) return circleHitsAny(cx, cy, r, rects);
   const c = layer.cellAt(cx, cy);
   const items = layer.items;

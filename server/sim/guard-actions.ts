@@ -107,7 +107,8 @@ export class EngagedGroups {
     }
     if (this.groups.size > 2 * arena.players.length + 16) {
       // Forget targets nobody engages any more (players come and go).
-      for (const [id, teams] of this.groups) if (teams.every((l) => l === undefined || l.length === 0)) this.groups.delete(id);
+      for (const [id, teams] of this.groups)
+        if (teams.every((l) => l === undefined || l.length === 0)) this.groups.delete(id);
     }
   }
 

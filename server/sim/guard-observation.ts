@@ -13,7 +13,14 @@
  */
 import type { Arena } from './arena.js';
 import { clamp, dist, RAY_DIRECTIONS, rayToBounds, rayToRect } from './geometry.js';
-import { ACTION, type EngagedGroups, engagedAllies, engagedGroupsOf, guardHasTarget, visibleTarget } from './guard-actions.js';
+import {
+  ACTION,
+  type EngagedGroups,
+  engagedAllies,
+  engagedGroupsOf,
+  guardHasTarget,
+  visibleTarget,
+} from './guard-actions.js';
 import { GuardGrid, gridSafe, type ObstacleLayer, obstacleIndex } from './spatial.js';
 import type { Guard, Rect, Vec2 } from './types.js';
 

@@ -45,7 +45,11 @@ export const GUARD_REWARD_WEIGHTS: RewardWeights = Object.freeze({
  * @param weights - @default GUARD_REWARD_WEIGHTS
  * @returns one reward per guard, in `arena.guards` order
  */
-export function guardRewards(arena: Arena, events: readonly SimEvent[], weights: RewardWeights = GUARD_REWARD_WEIGHTS): Float32Array {
+export function guardRewards(
+  arena: Arena,
+  events: readonly SimEvent[],
+  weights: RewardWeights = GUARD_REWARD_WEIGHTS,
+): Float32Array {
   const n = arena.guards.length;
   const r = new Float32Array(n);
   for (let i = 0; i < n; i++) r[i] = -weights.time;

@@ -257,7 +257,11 @@ export function botInput(arena: Arena, playerId: string, style: BotStyle): Playe
   }
 }
 
-const PREFERRED_KIND: Readonly<Record<BotStyle, QuestKind | null>> = { fighter: 'defeat', collector: 'collect', quester: null };
+const PREFERRED_KIND: Readonly<Record<BotStyle, QuestKind | null>> = {
+  fighter: 'defeat',
+  collector: 'collect',
+  quester: null,
+};
 
 /**
  * Which quest a bot takes when it has none: fighters prefer `defeat` quests,

@@ -49,7 +49,9 @@ async function modelsDir(): Promise<{ dir: string; cleanup: () => Promise<void> 
   if (existsSync(join(shipped, 'npc-guard', 'manifest.json'))) return { dir: shipped, cleanup: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 'playmind-arena-bench-'));
   await writeModel(dir, 'npc-guard', 1, linearPolicyBytes(GUARD_FEATURE_COUNT, GUARD_ACTION_COUNT, 1.3), {
-    name: 'npc-guard', kind: 'policy', format: 'playmind',
+    name: 'npc-guard',
+    kind: 'policy',
+    format: 'playmind',
     inputs: [{ name: 'obs', dtype: 'float32', shape: [-1, GUARD_FEATURE_COUNT] }],
     outputs: [{ name: 'logits', dtype: 'float32', shape: [-1, GUARD_ACTION_COUNT] }],
     policy: {
@@ -67,10 +69,16 @@ async function modelsDir(): Promise<{ dir: string; cleanup: () => Promise<void> 
  * @param options - ticks measured per guard count @default 400 (after 40 warm-up ticks)
  * @returns one row per guard count
  */
-export async function benchArenaTick(options: { ticks?: number; log?: (m: string) => void } = {}): Promise<ArenaTickRow[]> {
+export async function benchArenaTick(
+  options: { ticks?: number; log?: (m: string) => void } = {},
+): Promise<ArenaTickRow[]> {
   const ticks = options.ticks ?? Number(process.env.BENCH_ARENA_TICKS ?? 400);
   const { dir, cleanup } = await modelsDir();
-  const repository = new ModelRepository({ source: new FsModelSource(dir), backend: nodeBackend(), logger: silentLogger });
+  const repository = new ModelRepository({
+    source: new FsModelSource(dir),
+    backend: nodeBackend(),
+    logger: silentLogger,
+  });
   await repository.loadAll();
   const engine = new InferenceEngine();
   const rows: ArenaTickRow[] = [];
@@ -91,8 +99,18 @@ export async function benchArenaTick(options: { ticks?: number; log?: (m: string
       const scale = Math.sqrt(guards / 6);
       const players = Math.max(4, Math.round(guards / 25));
       const session = new ArenaSession({
-        repository, engine, metrics, guardCount: guards, minPlayers: players, seed: 1,
-        arena: { width: Math.round(800 * Math.max(1, scale)), height: Math.round(600 * Math.max(1, scale)), obstacleCount: Math.round(9 * Math.max(1, scale)), collectibleCount: Math.round(8 * Math.max(1, scale)) },
+        repository,
+        engine,
+        metrics,
+        guardCount: guards,
+        minPlayers: players,
+        seed: 1,
+        arena: {
+          width: Math.round(800 * Math.max(1, scale)),
+          height: Math.round(600 * Math.max(1, scale)),
+          obstacleCount: Math.round(9 * Math.max(1, scale)),
+          collectibleCount: Math.round(8 * Math.max(1, scale)),
+        },
       });
       await session.settled();
       const total: number[] = [];
@@ -111,10 +129,16 @@ export async function benchArenaTick(options: { ticks?: number; log?: (m: string
       model = session.state.guards.get('g0')?.model ?? '';
       session.close();
       rows.push({
-        guards, players, ticks,
-        p50Ms: percentile(total, 50), p99Ms: percentile(total, 99),
-        syncP50Ms: percentile(sync, 50), syncP99Ms: percentile(sync, 99),
-        deadlineMisses: misses, fallbacks, model,
+        guards,
+        players,
+        ticks,
+        p50Ms: percentile(total, 50),
+        p99Ms: percentile(total, 99),
+        syncP50Ms: percentile(sync, 50),
+        syncP99Ms: percentile(sync, 99),
+        deadlineMisses: misses,
+        fallbacks,
+        model,
       });
     }
   } finally {
@@ -130,8 +154,30 @@ export function arenaTickTable(rows: readonly ArenaTickRow[]): BenchTable {
   const ms = (x: number) => x.toFixed(2);
   return {
     title: 'Arena tick time, inference included (in-process, no network)',
-    columns: ['guards', 'players', 'ticks', 'p50 ms', 'p99 ms', 'sync p50 ms', 'sync p99 ms', 'deadline misses', 'fallbacks', 'model'],
-    rows: rows.map((r) => [r.guards, r.players, r.ticks, ms(r.p50Ms), ms(r.p99Ms), ms(r.syncP50Ms), ms(r.syncP99Ms), r.deadlineMisses, r.fallbacks, r.model]),
+    columns: [
+      'guards',
+      'players',
+      'ticks',
+      'p50 ms',
+      'p99 ms',
+      'sync p50 ms',
+      'sync p99 ms',
+      'deadline misses',
+      'fallbacks',
+      'model',
+    ],
+    rows: rows.map((r) => [
+      r.guards,
+      r.players,
+      r.ticks,
+      ms(r.p50Ms),
+      ms(r.p99Ms),
+      ms(r.syncP50Ms),
+      ms(r.syncP99Ms),
+      r.deadlineMisses,
+      r.fallbacks,
+      r.model,
+    ]),
     notes: [
       'Tick = apply the last decision, step the simulation, sync the @colyseus/schema state, observe every guard and issue one batched',
       'decision; "p50/p99" add the wait until that decision is back from the engine (in the room it overlaps the 50 ms between ticks).',

@@ -79,7 +79,11 @@ async function rate(step: () => Promise<unknown>, rowsPerStep: number, ms: numbe
 }
 
 /** Interleaves the variants: one warm-up round, then `reps` measured rounds; medians per variant. */
-async function interleaved(variants: Record<string, { step: () => Promise<unknown>; rows: number }>, reps: number, ms = REP_MS): Promise<Record<string, number>> {
+async function interleaved(
+  variants: Record<string, { step: () => Promise<unknown>; rows: number }>,
+  reps: number,
+  ms = REP_MS,
+): Promise<Record<string, number>> {
   const results: Record<string, number[]> = {};
   for (const [k, v] of Object.entries(variants)) {
     await rate(v.step, v.rows, ms);
@@ -113,12 +117,25 @@ async function engineVsRaw(ctx: BenchContext, backend: Backend, bytes: Uint8Arra
     const v = version(session, {});
     const whole = rows(n);
     const singles = Array.from({ length: n }, (_, i) => rows(1, i));
-    const r = await interleaved({
-      raw: { rows: n, step: () => session.run({ obs: tensor('float32', whole, [n, FEATURES]) }) },
-      one: { rows: n, step: () => engine.run(v, { obs: tensor('float32', whole, [n, FEATURES]) }) },
-      many: { rows: n, step: () => Promise.all(singles.map((s) => engine.run(v, { obs: tensor('float32', s, [1, FEATURES]) }))) },
-    }, ctx.repetitions);
-    table.rows.push([n, fmtInt(r.raw!), fmtInt(r.one!), fmtRatio(r.one! / r.raw!), fmtInt(r.many!), fmtRatio(r.many! / r.raw!)]);
+    const r = await interleaved(
+      {
+        raw: { rows: n, step: () => session.run({ obs: tensor('float32', whole, [n, FEATURES]) }) },
+        one: { rows: n, step: () => engine.run(v, { obs: tensor('float32', whole, [n, FEATURES]) }) },
+        many: {
+          rows: n,
+          step: () => Promise.all(singles.map((s) => engine.run(v, { obs: tensor('float32', s, [1, FEATURES]) }))),
+        },
+      },
+      ctx.repetitions,
+    );
+    table.rows.push([
+      n,
+      fmtInt(r.raw!),
+      fmtInt(r.one!),
+      fmtRatio(r.one! / r.raw!),
+      fmtInt(r.many!),
+      fmtRatio(r.many! / r.raw!),
+    ]);
     engine.close();
   }
   await session.release();
@@ -133,7 +150,13 @@ async function concurrentDecides(ctx: BenchContext, dir: string, bytes: Uint8Arr
     batched: await createBrain({ mode: 'local', models: dir, logger: silentLogger }),
     unbatched: await createBrain({ mode: 'local', models: dir, logger: silentLogger, batching: { maxBatchSize: 1 } }),
     workerBatched: await createBrain({ mode: 'local', models: dir, logger: silentLogger, backend: workerBackend() }),
-    workerUnbatched: await createBrain({ mode: 'local', models: dir, logger: silentLogger, backend: workerBackend(), batching: { maxBatchSize: 1 } }),
+    workerUnbatched: await createBrain({
+      mode: 'local',
+      models: dir,
+      logger: silentLogger,
+      backend: workerBackend(),
+      batching: { maxBatchSize: 1 },
+    }),
   };
   const raw = await nodeBackend().createSession(bytes);
   const decideAll = (b: (typeof brains)[keyof typeof brains]) => {
@@ -141,14 +164,26 @@ async function concurrentDecides(ctx: BenchContext, dir: string, bytes: Uint8Arr
     return () => Promise.all(obs.map((o) => policy.decide([o])));
   };
   ctx.log(`${CALLS} concurrent decide() calls`);
-  const r = await interleaved({
-    batched: { rows: CALLS, step: decideAll(brains.batched) },
-    unbatched: { rows: CALLS, step: decideAll(brains.unbatched) },
-    raw: { rows: CALLS, step: () => Promise.all(obs.map((o) => raw.run({ obs: tensor('float32', o, [1, FEATURES]) }))) },
-    workerBatched: { rows: CALLS, step: decideAll(brains.workerBatched) },
-    workerUnbatched: { rows: CALLS, step: decideAll(brains.workerUnbatched) },
-  }, ctx.repetitions, Math.max(REP_MS, 500));
-  const line = (label: string, v: number, base: number) => [label, fmtInt(v), fmtMs((CALLS / v) * 1000), fmtRatio(v / base)];
+  const r = await interleaved(
+    {
+      batched: { rows: CALLS, step: decideAll(brains.batched) },
+      unbatched: { rows: CALLS, step: decideAll(brains.unbatched) },
+      raw: {
+        rows: CALLS,
+        step: () => Promise.all(obs.map((o) => raw.run({ obs: tensor('float32', o, [1, FEATURES]) }))),
+      },
+      workerBatched: { rows: CALLS, step: decideAll(brains.workerBatched) },
+      workerUnbatched: { rows: CALLS, step: decideAll(brains.workerUnbatched) },
+    },
+    ctx.repetitions,
+    Math.max(REP_MS, 500),
+  );
+  const line = (label: string, v: number, base: number) => [
+    label,
+    fmtInt(v),
+    fmtMs((CALLS / v) * 1000),
+    fmtRatio(v / base),
+  ];
   const table: BenchTable = {
     title: `${CALLS} concurrent single-row \`decide()\` calls through the SDK`,
     columns: ['how', 'calls/s', `ms per ${CALLS} calls`, 'vs one run per call'],
@@ -170,7 +205,12 @@ async function concurrentDecides(ctx: BenchContext, dir: string, bytes: Uint8Arr
 }
 
 /** Keeps `concurrency` callers busy, each sending `rowsPerCall`-row decides back to back, for `ms`. */
-async function saturate(decide: (o: Float32Array[]) => Promise<unknown>, concurrency: number, rowsPerCall: number, ms: number): Promise<number> {
+async function saturate(
+  decide: (o: Float32Array[]) => Promise<unknown>,
+  concurrency: number,
+  rowsPerCall: number,
+  ms: number,
+): Promise<number> {
   const obs = Array.from({ length: rowsPerCall }, (_, i) => rows(1, i));
   const end = now() + ms;
   let decisions = 0;
@@ -202,7 +242,14 @@ async function eventLoopLag(ctx: BenchContext, dirs: { model: string; dir: strin
   idle.enable();
   await new Promise<void>((resolve) => setTimeout(resolve, 300));
   idle.disable();
-  table.rows.push(['—', 'idle (no load)', fmtMs(idle.percentile(50) / 1e6), fmtMs(idle.percentile(99) / 1e6), fmtMs(idle.max / 1e6), '—']);
+  table.rows.push([
+    '—',
+    'idle (no load)',
+    fmtMs(idle.percentile(50) / 1e6),
+    fmtMs(idle.percentile(99) / 1e6),
+    fmtMs(idle.max / 1e6),
+    '—',
+  ]);
   for (const { model, dir } of dirs) {
     const brains = {
       main: await createBrain({ mode: 'local', models: dir, logger: silentLogger }),
@@ -225,9 +272,19 @@ async function eventLoopLag(ctx: BenchContext, dirs: { model: string; dir: strin
         runs[k]!.rate.push(r);
       }
     }
-    for (const [k, label] of [['main', 'main thread (onnxruntime-node)'], ['worker', 'worker thread (workerBackend)']] as const) {
+    for (const [k, label] of [
+      ['main', 'main thread (onnxruntime-node)'],
+      ['worker', 'worker thread (workerBackend)'],
+    ] as const) {
       const m = runs[k]!;
-      table.rows.push([model, label, fmtMs(median(m.p50)), fmtMs(median(m.p99)), fmtMs(median(m.max)), fmtInt(median(m.rate))]);
+      table.rows.push([
+        model,
+        label,
+        fmtMs(median(m.p50)),
+        fmtMs(median(m.p99)),
+        fmtMs(median(m.max)),
+        fmtInt(median(m.rate)),
+      ]);
     }
     await Promise.all(Object.values(brains).map((b) => b.close()));
   }
@@ -246,14 +303,15 @@ export async function bench(ctx: BenchContext): Promise<BenchTable[]> {
     const tables: BenchTable[] = [];
     tables.push(await engineVsRaw(ctx, nodeBackend(), bytes));
     tables.push(await concurrentDecides(ctx, dir, bytes));
-    tables.push(await eventLoopLag(ctx, [
-      { model: `MLP ${MODEL_LAYERS.join('→')}`, dir },
-      { model: `MLP ${HEAVY_LAYERS.join('→')}`, dir: heavy.dir },
-    ]));
+    tables.push(
+      await eventLoopLag(ctx, [
+        { model: `MLP ${MODEL_LAYERS.join('→')}`, dir },
+        { model: `MLP ${HEAVY_LAYERS.join('→')}`, dir: heavy.dir },
+      ]),
+    );
     return tables;
   } finally {
     await cleanup();
     await heavy.cleanup();
   }
 }
-

@@ -107,7 +107,13 @@ interface LoadResult {
  * schedule for `ms`, never waiting for earlier replies; then waits for the
  * replies still in flight (each bounded by the route's timeout).
  */
-async function pacedLoad(calls: readonly Call[], rate: number, ms: number, rows: readonly Float32Array[], seed: number): Promise<LoadResult> {
+async function pacedLoad(
+  calls: readonly Call[],
+  rate: number,
+  ms: number,
+  rows: readonly Float32Array[],
+  seed: number,
+): Promise<LoadResult> {
   const rand = prng(seed);
   const period = 1000 / rate;
   const latencies: number[] = [];
@@ -120,41 +126,50 @@ async function pacedLoad(calls: readonly Call[], rate: number, ms: number, rows:
   lag.enable();
   const t0 = now();
   const end = t0 + ms;
-  const callerDone = calls.map((call, c) => new Promise<void>((done) => {
-    let due = t0 + rand() * period;
-    const fire = () => {
-      const start = now();
-      sendDelays.push(start - due);
-      sent++;
-      const row = rows[(sent + c) % rows.length]!;
-      let p: Promise<unknown>;
-      try {
-        p = call(row);
-      } catch (err) {
-        p = Promise.reject(err);
-      }
-      inflight.push(p.then(
-        () => {
-          latencies.push(now() - start);
-        },
-        (err: unknown) => {
-          const code = err instanceof PlaymindError ? err.code : (err as Error)?.name ?? 'unknown';
-          errors.set(code, (errors.get(code) ?? 0) + 1);
-        },
-      ));
-      due += period * (0.5 + rand());
-      if (due >= end) done();
-      else setTimeout(fire, Math.max(0, due - now()));
-    };
-    setTimeout(fire, Math.max(0, due - now()));
-  }));
+  const callerDone = calls.map(
+    (call, c) =>
+      new Promise<void>((done) => {
+        let due = t0 + rand() * period;
+        const fire = () => {
+          const start = now();
+          sendDelays.push(start - due);
+          sent++;
+          const row = rows[(sent + c) % rows.length]!;
+          let p: Promise<unknown>;
+          try {
+            p = call(row);
+          } catch (err) {
+            p = Promise.reject(err);
+          }
+          inflight.push(
+            p.then(
+              () => {
+                latencies.push(now() - start);
+              },
+              (err: unknown) => {
+                const code = err instanceof PlaymindError ? err.code : ((err as Error)?.name ?? 'unknown');
+                errors.set(code, (errors.get(code) ?? 0) + 1);
+              },
+            ),
+          );
+          due += period * (0.5 + rand());
+          if (due >= end) done();
+          else setTimeout(fire, Math.max(0, due - now()));
+        };
+        setTimeout(fire, Math.max(0, due - now()));
+      }),
+  );
   await Promise.all(callerDone);
   const windowMs = now() - t0;
   await Promise.all(inflight);
   lag.disable();
   const cpu = process.cpuUsage(cpu0);
   return {
-    latencies, sendDelays, sent, errors, windowMs,
+    latencies,
+    sendDelays,
+    sent,
+    errors,
+    windowMs,
     clientLag: { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
     clientCpu: (cpu.user + cpu.system) / 1000 / windowMs,
   };
@@ -175,9 +190,22 @@ interface BenchServer {
 /** Starts `server/main.ts` in a child process on 127.0.0.1, port 0; resolves once it logs its port. */
 async function startChildServer(modelsDir: string, telemetryFile: string): Promise<BenchServer> {
   const args = [
-    '--import', 'tsx', join(root, 'server', 'main.ts'),
-    '--port', '0', '--host', '127.0.0.1', '--models', modelsDir, '--no-watch',
-    '--demo', join(tmpdir(), 'playmind-bench-no-demo'), '--telemetry', telemetryFile, '--log-level', 'info',
+    '--import',
+    'tsx',
+    join(root, 'server', 'main.ts'),
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--models',
+    modelsDir,
+    '--no-watch',
+    '--demo',
+    join(tmpdir(), 'playmind-bench-no-demo'),
+    '--telemetry',
+    telemetryFile,
+    '--log-level',
+    'info',
   ];
   const env = { ...process.env };
   delete env.REDIS_URL;
@@ -204,7 +232,9 @@ async function startChildServer(modelsDir: string, telemetryFile: string): Promi
       if ((rec.level ?? 0) >= 40 && !/demo game is not built/.test(rec.msg ?? '')) warnings++;
       if (rec.msg === 'playmind server listening' && typeof rec.url === 'string') res(rec.url);
     });
-    void exited.then((code) => rej(new Error(`the server exited (code ${code}) before listening:\n${stderr.join('\n')}`)));
+    void exited.then((code) =>
+      rej(new Error(`the server exited (code ${code}) before listening:\n${stderr.join('\n')}`)),
+    );
   });
   const url = await within(listening, START_TIMEOUT_MS, '');
   const close = async () => {
@@ -237,7 +267,14 @@ async function connectRoutes(url: string, count: number): Promise<RemoteRoute[]>
     for (let i = 0; i < routes.length; i += 20) await Promise.all(routes.slice(i, i + 20).map((r) => r.connect()));
   };
   try {
-    if (!(await within(connectAll().then(() => true), CONNECT_TIMEOUT_MS, false))) throw new Error(`could not connect ${count} clients within ${CONNECT_TIMEOUT_MS} ms`);
+    if (
+      !(await within(
+        connectAll().then(() => true),
+        CONNECT_TIMEOUT_MS,
+        false,
+      ))
+    )
+      throw new Error(`could not connect ${count} clients within ${CONNECT_TIMEOUT_MS} ms`);
   } catch (err) {
     await closeRoutes(routes);
     throw err;
@@ -269,11 +306,21 @@ function serverLag(text: string): { p50: number; p99: number; max: number } {
 }
 
 /** Cumulative bucket counts of a histogram between two scrapes. */
-function bucketDelta(before: string, after: string, name: string, labels: Record<string, string>): { le: number; count: number }[] {
+function bucketDelta(
+  before: string,
+  after: string,
+  name: string,
+  labels: Record<string, string>,
+): { le: number; count: number }[] {
   const les = new Set<string>();
   for (const m of after.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"`, 'gm'))) les.add(m[1]!);
   return [...les]
-    .map((le) => ({ le: le === '+Inf' ? Infinity : Number(le), count: metricValue(after, `${name}_bucket`, { ...labels, le }) - metricValue(before, `${name}_bucket`, { ...labels, le }) }))
+    .map((le) => ({
+      le: le === '+Inf' ? Infinity : Number(le),
+      count:
+        metricValue(after, `${name}_bucket`, { ...labels, le }) -
+        metricValue(before, `${name}_bucket`, { ...labels, le }),
+    }))
     .sort((a, b) => a.le - b.le);
 }
 
@@ -313,7 +360,8 @@ interface ServerSide {
 
 function serverSide(loadStart: string, loadEnd: string, windowMs: number): ServerSide {
   const m = { model: MODEL };
-  const delta = (name: string, labels: Record<string, string> = {}) => metricValue(loadEnd, name, labels) - metricValue(loadStart, name, labels);
+  const delta = (name: string, labels: Record<string, string> = {}) =>
+    metricValue(loadEnd, name, labels) - metricValue(loadStart, name, labels);
   const latency = bucketDelta(loadStart, loadEnd, 'playmind_inference_latency_seconds', m);
   const queue = bucketDelta(loadStart, loadEnd, 'playmind_inference_queue_seconds', m);
   const runs = delta('playmind_inference_batch_rows_count', m);
@@ -339,13 +387,17 @@ function serverSide(loadStart: string, loadEnd: string, windowMs: number): Serve
  */
 async function benchModels(tmp: string): Promise<{ dir: string; queueDelayMs: number | string }> {
   const shipped = join(root, 'models');
-  const read = async (dir: string) => JSON.parse(await readFile(join(dir, MODEL, 'manifest.json'), 'utf8')) as { batching?: { maxQueueDelayMs?: number } };
+  const read = async (dir: string) =>
+    JSON.parse(await readFile(join(dir, MODEL, 'manifest.json'), 'utf8')) as {
+      batching?: { maxQueueDelayMs?: number };
+    };
   const override = process.env.BENCH_REMOTE_QUEUE_DELAY_MS;
   if (override === undefined || override === '') {
     return { dir: shipped, queueDelayMs: (await read(shipped)).batching?.maxQueueDelayMs ?? 'the server default' };
   }
   const delay = Number(override);
-  if (!Number.isFinite(delay) || delay < 0) throw new RangeError(`BENCH_REMOTE_QUEUE_DELAY_MS must be a number >= 0, got "${override}"`);
+  if (!Number.isFinite(delay) || delay < 0)
+    throw new RangeError(`BENCH_REMOTE_QUEUE_DELAY_MS must be a number >= 0, got "${override}"`);
   const dir = join(tmp, 'models');
   await cp(join(shipped, MODEL), join(dir, MODEL), { recursive: true });
   const manifest = await read(dir);
@@ -370,7 +422,15 @@ async function warmUp(calls: readonly Call[], rows: readonly Float32Array[]): Pr
 }
 
 /** Runs one remote scenario against a server: connect, warm up, idle window, load window. */
-async function remoteScenario(ctx: BenchContext, server: BenchServer, label: string, where: string, clients: number, ms: number, rows: readonly Float32Array[]): Promise<Scenario> {
+async function remoteScenario(
+  ctx: BenchContext,
+  server: BenchServer,
+  label: string,
+  where: string,
+  clients: number,
+  ms: number,
+  rows: readonly Float32Array[],
+): Promise<Scenario> {
   ctx.log(`${label}: connecting ${clients} client${clients === 1 ? '' : 's'}`);
   const routes = await connectRoutes(server.url, clients);
   try {
@@ -389,7 +449,13 @@ async function remoteScenario(ctx: BenchContext, server: BenchServer, label: str
 }
 
 /** The same call in local mode: `createBrain({ mode: 'local' })` in this process, same pacing. */
-async function localScenario(ctx: BenchContext, modelsDir: string, clients: number, ms: number, rows: readonly Float32Array[]): Promise<Scenario> {
+async function localScenario(
+  ctx: BenchContext,
+  modelsDir: string,
+  clients: number,
+  ms: number,
+  rows: readonly Float32Array[],
+): Promise<Scenario> {
   const brain = await createBrain({ mode: 'local', models: modelsDir, logger: silentLogger });
   try {
     const policy = brain.policy(MODEL);
@@ -397,7 +463,7 @@ async function localScenario(ctx: BenchContext, modelsDir: string, clients: numb
     await warmUp(calls, rows);
     ctx.log(`local: ${clients} × ${RATE} req/s for ${(ms / 1000).toFixed(0)} s`);
     const load = await pacedLoad(calls, RATE, ms, rows, clients + 1000);
-    return { label: 'local mode', where: '`createBrain({ mode: \'local\' })`, this process', clients, load };
+    return { label: 'local mode', where: "`createBrain({ mode: 'local' })`, this process", clients, load };
   } finally {
     await brain.close();
   }
@@ -417,13 +483,38 @@ function errorText(s: Scenario): string {
 function latencyTable(scenarios: readonly Scenario[], queueDelayMs: number | string): BenchTable {
   return {
     title: `Single-row \`decide('${MODEL}')\` round trip, ${RATE} requests/s per client, open-loop`,
-    columns: ['route', 'server', 'clients', 'target req/s', 'achieved req/s', 'requests', 'errors', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', `p99 < ${GOAL_P99_MS} ms`, 'send delay p99 ms'],
+    columns: [
+      'route',
+      'server',
+      'clients',
+      'target req/s',
+      'achieved req/s',
+      'requests',
+      'errors',
+      'p50 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'max ms',
+      `p99 < ${GOAL_P99_MS} ms`,
+      'send delay p99 ms',
+    ],
     rows: scenarios.map((s) => {
       const l = s.load.latencies;
       const p99 = percentile(l, 99);
       return [
-        s.label, s.where, s.clients, fmtInt(s.clients * RATE), fmtInt((l.length / s.load.windowMs) * 1000), fmtInt(s.load.sent), errorText(s),
-        ms2(percentile(l, 50)), ms2(p99), ms2(percentile(l, 99.9)), ms2(Math.max(...l)), p99 < GOAL_P99_MS ? 'yes' : 'NO', ms2(percentile(s.load.sendDelays, 99)),
+        s.label,
+        s.where,
+        s.clients,
+        fmtInt(s.clients * RATE),
+        fmtInt((l.length / s.load.windowMs) * 1000),
+        fmtInt(s.load.sent),
+        errorText(s),
+        ms2(percentile(l, 50)),
+        ms2(p99),
+        ms2(percentile(l, 99.9)),
+        ms2(Math.max(...l)),
+        p99 < GOAL_P99_MS ? 'yes' : 'NO',
+        ms2(percentile(s.load.sendDelays, 99)),
       ];
     }),
     notes: [
@@ -431,18 +522,40 @@ function latencyTable(scenarios: readonly Scenario[], queueDelayMs: number | str
       `Each client sends on its own schedule, intervals ${fmtMs(1000 / RATE)} ms ± 50 % (uniform), without waiting for earlier replies; latency is from the \`decide\` call to its reply, in the client process.`,
       `"send delay": how late the client's timer fired against the schedule (client-side, not in the latency). One run per scenario, after a ${fmtMs(WARMUP_MS)} ms warm-up at the same pacing; with few requests, p99.9 and max are single samples.`,
       `Errors: calls that rejected (any code) or got no reply within ${CALL_TIMEOUT_MS} ms; the server's own count of non-ok remote replies is in the next table.`,
-      `Machine: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min) at the end of the run; clients, server and anything else running share these cores.`,
+      `Machine: ${cpus().length} CPUs, load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(
+          ' / ',
+        )} (1 / 5 / 15 min) at the end of the run; clients, server and anything else running share these cores.`,
     ],
   };
 }
 
 function lagTable(scenarios: readonly Scenario[], warnings: string): BenchTable {
-  const lag = (l?: { p50: number; p99: number; max: number }) => (l ? `${ms2(l.p50)} / ${ms2(l.p99)} / ${ms2(l.max)}` : '—');
+  const lag = (l?: { p50: number; p99: number; max: number }) =>
+    l ? `${ms2(l.p50)} / ${ms2(l.p99)} / ${ms2(l.max)}` : '—';
   return {
     title: 'Event-loop lag and CPU under that load',
-    columns: ['route', 'server', 'clients', 'server lag idle p50 / p99 / max ms', 'server lag under load p50 / p99 / max ms', 'server CPU', 'client lag p50 / p99 / max ms', 'client CPU', 'server error replies'],
+    columns: [
+      'route',
+      'server',
+      'clients',
+      'server lag idle p50 / p99 / max ms',
+      'server lag under load p50 / p99 / max ms',
+      'server CPU',
+      'client lag p50 / p99 / max ms',
+      'client CPU',
+      'server error replies',
+    ],
     rows: scenarios.map((s) => [
-      s.label, s.where, s.clients, lag(s.server?.lagIdle), lag(s.server?.lagLoad), pct(s.server?.cpu ?? NaN), lag(s.load.clientLag), pct(s.load.clientCpu),
+      s.label,
+      s.where,
+      s.clients,
+      lag(s.server?.lagIdle),
+      lag(s.server?.lagLoad),
+      pct(s.server?.cpu ?? NaN),
+      lag(s.load.clientLag),
+      pct(s.load.clientCpu),
       s.server ? fmtInt(s.server.errors) : '—',
     ]),
     notes: [
@@ -458,13 +571,33 @@ function serverTable(scenarios: readonly Scenario[]): BenchTable {
   const remote = scenarios.filter((s) => s.server);
   return {
     title: 'Where the round trip goes (server-side metrics over the load window)',
-    columns: ['server', 'clients', 'round trip p50 ms', 'round trip p99 ms', 'engine p50 ms', 'engine p99 ms', 'queue p99 ms', 'rows per model run', 'outside the engine p50 ms'],
+    columns: [
+      'server',
+      'clients',
+      'round trip p50 ms',
+      'round trip p99 ms',
+      'engine p50 ms',
+      'engine p99 ms',
+      'queue p99 ms',
+      'rows per model run',
+      'outside the engine p50 ms',
+    ],
     rows: remote.map((s) => {
       const rtt50 = percentile(s.load.latencies, 50);
-      return [s.where, s.clients, ms2(rtt50), ms2(percentile(s.load.latencies, 99)), ms2(s.server!.engineP50), ms2(s.server!.engineP99), ms2(s.server!.queueP99), Number.isFinite(s.server!.batchRows) ? s.server!.batchRows.toFixed(2) : '—', ms2(rtt50 - s.server!.engineP50)];
+      return [
+        s.where,
+        s.clients,
+        ms2(rtt50),
+        ms2(percentile(s.load.latencies, 99)),
+        ms2(s.server!.engineP50),
+        ms2(s.server!.engineP99),
+        ms2(s.server!.queueP99),
+        Number.isFinite(s.server!.batchRows) ? s.server!.batchRows.toFixed(2) : '—',
+        ms2(rtt50 - s.server!.engineP50),
+      ];
     }),
     notes: [
-      "Engine: `playmind_inference_latency_seconds` (queue + run, histogram quantiles interpolated within buckets, so approximate); queue: `playmind_inference_queue_seconds`; rows per run: `playmind_inference_batch_rows` sum / count.",
+      'Engine: `playmind_inference_latency_seconds` (queue + run, histogram quantiles interpolated within buckets, so approximate); queue: `playmind_inference_queue_seconds`; rows per run: `playmind_inference_batch_rows` sum / count.',
       '"Outside the engine" = round trip p50 − engine p50: WebSocket frames both ways, Colyseus and msgpack encode/decode, the room\'s checks, and the client\'s own event loop.',
     ],
   };
@@ -473,7 +606,9 @@ function serverTable(scenarios: readonly Scenario[]): BenchTable {
 // ---------------------------------------------------------------------------
 
 /** Runs every scenario; returns them in table order and what the servers logged. */
-export async function benchRemote(ctx: BenchContext): Promise<{ scenarios: Scenario[]; warnings: string; queueDelayMs: number | string }> {
+export async function benchRemote(
+  ctx: BenchContext,
+): Promise<{ scenarios: Scenario[]; warnings: string; queueDelayMs: number | string }> {
   const rows = observationRows(256);
   const tmp = await mkdtemp(join(tmpdir(), 'playmind-remote-bench-'));
   const half = Math.max(1000, SCENARIO_MS / 2);

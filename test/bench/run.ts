@@ -24,7 +24,12 @@ const NOT_BENCHES = new Set(['run.ts', 'table.ts']);
 const ORDER = ['engine.ts', 'arena-tick.ts', 'remote.ts'];
 
 function isTable(x: unknown): x is BenchTable {
-  return typeof x === 'object' && x !== null && Array.isArray((x as BenchTable).columns) && Array.isArray((x as BenchTable).rows);
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    Array.isArray((x as BenchTable).columns) &&
+    Array.isArray((x as BenchTable).rows)
+  );
 }
 
 /** Renders what a bench returned: tables, Markdown strings, or lists of either. */
@@ -56,7 +61,13 @@ async function main(): Promise<number> {
     const t0 = performance.now();
     try {
       const parts = render(await (mod.bench as (c: BenchContext) => Promise<unknown>)(ctx));
-      const text = [`## ${basename(file).replace(/\.\w+$/, '')}`, '', parts.join('\n\n'), '', `_(${((performance.now() - t0) / 1000).toFixed(1)} s)_`].join('\n');
+      const text = [
+        `## ${basename(file).replace(/\.\w+$/, '')}`,
+        '',
+        parts.join('\n\n'),
+        '',
+        `_(${((performance.now() - t0) / 1000).toFixed(1)} s)_`,
+      ].join('\n');
       sections.push(text);
       process.stdout.write(`${text}\n\n`);
     } catch (err) {
@@ -86,7 +97,10 @@ function rank(f: string): number {
 }
 
 // Exit explicitly: a benchmark that leaves a handle open must not hang the run.
-main().then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

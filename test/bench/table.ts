@@ -25,9 +25,12 @@ export interface BenchContext {
 /** Renders a table as GitHub Markdown, numbers right-aligned. */
 export function markdownTable(t: BenchTable): string {
   const cells = t.rows.map((r) => r.map((c) => String(c)));
-  const numeric = t.columns.map((_, i) => cells.length > 0 && cells.every((r) => /^[-+]?[\d.,]+\s*[×x%a-zµ/]*$/i.test(r[i] ?? '')));
+  const numeric = t.columns.map(
+    (_, i) => cells.length > 0 && cells.every((r) => /^[-+]?[\d.,]+\s*[×x%a-zµ/]*$/i.test(r[i] ?? '')),
+  );
   const width = t.columns.map((h, i) => Math.max(h.length, 3, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => (numeric[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join(' | ')} |`;
+  const line = (r: string[]) =>
+    `| ${r.map((c, i) => (numeric[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join(' | ')} |`;
   const rule = `|${width.map((w, i) => (numeric[i] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
   const out = [`### ${t.title}`, '', line(t.columns), rule, ...cells.map(line)];
   if (t.notes?.length) out.push('', ...t.notes);

@@ -57,13 +57,21 @@ async function startStaticServer(dir: string): Promise<StaticServer> {
     const file = join(dir, rel);
     const send = (status: number, type: string, body?: Buffer) => {
       log.push(`${req.method} ${path} -> ${status} ${type}`);
-      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...(body ? { 'Content-Length': body.length } : {}) });
+      res.writeHead(status, {
+        'Content-Type': type,
+        'Cache-Control': 'no-store',
+        ...(body ? { 'Content-Length': body.length } : {}),
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(404, 'text/plain');
     if (!file.startsWith(dir + sep) || rel.split(sep).some((p) => p.startsWith('.'))) return send(404, 'text/plain');
     stat(file)
-      .then(async (s) => (s.isFile() ? send(200, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', await readFile(file)) : send(404, 'text/plain')))
+      .then(async (s) =>
+        s.isFile()
+          ? send(200, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', await readFile(file))
+          : send(404, 'text/plain'),
+      )
       .catch(() => send(404, 'text/plain'));
   });
   await new Promise<void>((resolve, reject) => {
@@ -97,7 +105,8 @@ async function watchedPage(browser: BrowserContext, origin: string): Promise<Wat
   });
   page.on('request', (req) => {
     const url = req.url();
-    if (!url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) w.foreignRequests.push(url);
+    if (!url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:'))
+      w.foreignRequests.push(url);
   });
   page.on('requestfailed', (req) => w.failedRequests.push(`${req.url()}: ${req.failure()?.errorText ?? '?'}`));
   return w;
@@ -127,11 +136,15 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      console.log(`    (skipped: no Chromium at ${CHROMIUM}; install it with apt-get install chromium, or set PLAYMIND_CHROMIUM)`);
+      console.log(
+        `    (skipped: no Chromium at ${CHROMIUM}; install it with apt-get install chromium, or set PLAYMIND_CHROMIUM)`,
+      );
       this.skip();
     }
     if (!existsSync(join(DEMO_DIR, 'index.html'))) {
-      throw new Error(`the demo game is not built: ${join(DEMO_DIR, 'index.html')} is missing; run npm run build:demo (npm test builds it)`);
+      throw new Error(
+        `the demo game is not built: ${join(DEMO_DIR, 'index.html')} is missing; run npm run build:demo (npm test builds it)`,
+      );
     }
     server = await startStaticServer(DEMO_DIR);
     const profile = await tempDir('playmind-e2e-offline-chromium-');
@@ -166,12 +179,16 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
       expect(await w.page.locator('[data-hud="mode"]').textContent()).to.contain('offline');
       expect(await w.page.locator('[data-hud="status"]').textContent()).to.equal('offline');
       // Never tried the server.
-      expect(server.log.filter((l) => l.includes('/matchmake')), 'matchmaking requests').to.deep.equal([]);
+      expect(
+        server.log.filter((l) => l.includes('/matchmake')),
+        'matchmaking requests',
+      ).to.deep.equal([]);
     });
 
     it(`drives the guards with ${MODEL} run by onnxruntime-web in the page, one decision per tick`, async () => {
       const h = await waitForHook(w.page, `every guard to be driven by ${MODEL}, served locally`, GUARDS_ON_MODEL);
-      for (const g of h.guards) expect(GUARD_ACTIONS as readonly string[], `guard ${g.id}'s action`).to.include(g.action);
+      for (const g of h.guards)
+        expect(GUARD_ACTIONS as readonly string[], `guard ${g.id}'s action`).to.include(g.action);
       expect(h.guardModel).to.equal(MODEL);
       expect(h.inference!.backend).to.contain('onnxruntime-web');
       // Decisions keep coming: at most one batched decision per tick, and most ticks get theirs in time.
@@ -187,20 +204,35 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
       expect(server.log).to.include(`GET /offline-models/index.json -> 200 application/json`);
       expect(server.log).to.include(`GET /offline-models/npc-guard/1/model.onnx -> 200 application/octet-stream`);
       expect(server.log).to.include(`GET /offline-models/quest-recs/1/model.onnx -> 200 application/octet-stream`);
-      expect(server.log.filter((l) => /^GET \/ort\/[^ ]+\.wasm -> 200 application\/wasm$/.test(l)), 'WASM fetched').to.have.length(1);
+      expect(
+        server.log.filter((l) => /^GET \/ort\/[^ ]+\.wasm -> 200 application\/wasm$/.test(l)),
+        'WASM fetched',
+      ).to.have.length(1);
     });
 
     it('recommends quests with quest-recs in the page, and takes one when it is clicked', async () => {
-      const h = await waitForHook(w.page, 'quest recommendations', 'h.recommendations.length > 0 && h.inference !== null && h.inference.recommendationsServedBy !== ""');
+      const h = await waitForHook(
+        w.page,
+        'quest recommendations',
+        'h.recommendations.length > 0 && h.inference !== null && h.inference.recommendationsServedBy !== ""',
+      );
       expect(h.recommendationsModel).to.match(/^quest-recs@(1|popularity)$/);
       expect(h.inference!.recommendationsServedBy).to.equal('local');
       expect(await w.page.locator('[data-hud="recs"]').textContent()).to.contain('quest-recs@');
       const pick = h.recommendations[0]!;
       await w.page.locator(`#recommendations button[data-quest-id="${pick.id}"]`).click();
-      const after = await waitForHook(w.page, `quest ${pick.id} to become active`, `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)}`);
+      const after = await waitForHook(
+        w.page,
+        `quest ${pick.id} to become active`,
+        `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)}`,
+      );
       expect(after.activeQuest!.title).to.equal(pick.title);
       // The history now holds the quest: the model recommends again, without it at the top.
-      await waitForHook(w.page, 'recommendations after taking a quest', `h.recommendations.length > 0 && h.recommendationsModel === 'quest-recs@1'`);
+      await waitForHook(
+        w.page,
+        'recommendations after taking a quest',
+        `h.recommendations.length > 0 && h.recommendationsModel === 'quest-recs@1'`,
+      );
     });
 
     it('moves the own player in the direction of the keys pressed', async () => {
@@ -222,7 +254,10 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
       expect(w.consoleErrors, 'console errors').to.deep.equal([]);
       expect(w.foreignRequests, 'requests to other origins').to.deep.equal([]);
       expect(w.failedRequests, 'failed requests').to.deep.equal([]);
-      expect(server.log.filter((l) => !/ -> 200 /.test(l)), 'requests the static server could not answer').to.deep.equal([]);
+      expect(
+        server.log.filter((l) => !/ -> 200 /.test(l)),
+        'requests the static server could not answer',
+      ).to.deep.equal([]);
     });
   });
 
@@ -242,20 +277,32 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
     });
 
     it('falls back to offline mode and says so on the page', async () => {
-      const h = await waitForHook(w.page, 'the fallback to offline mode', `${OFFLINE_READY} && h.notice !== ''`, START_MS);
+      const h = await waitForHook(
+        w.page,
+        'the fallback to offline mode',
+        `${OFFLINE_READY} && h.notice !== ''`,
+        START_MS,
+      );
       expect(h.notice).to.match(/^Cannot join the arena at ws:\/\/127\.0\.0\.1:\d+ \(.+\): playing offline/);
       const notice = w.page.locator('#notice');
       expect(await notice.isVisible(), '#notice visible').to.equal(true);
       expect(await notice.textContent()).to.equal(h.notice);
       expect(await w.page.locator('[data-hud="mode"]').textContent()).to.contain('offline');
       // It did try the server first.
-      expect(server.log.slice(logFrom).some((l) => l.includes('/matchmake/')), 'a matchmaking request').to.equal(true);
+      expect(
+        server.log.slice(logFrom).some((l) => l.includes('/matchmake/')),
+        'a matchmaking request',
+      ).to.equal(true);
     });
 
     it(`then plays offline: guards on ${MODEL} served locally, recommendations, the canvas drawn`, async () => {
       const h = await waitForHook(w.page, `every guard to be driven by ${MODEL}, served locally`, GUARDS_ON_MODEL);
       expect(h.guardModel).to.equal(MODEL);
-      await waitForHook(w.page, 'quest recommendations', `h.recommendations.length > 0 && h.inference.recommendationsServedBy === 'local'`);
+      await waitForHook(
+        w.page,
+        'quest recommendations',
+        `h.recommendations.length > 0 && h.inference.recommendationsServedBy === 'local'`,
+      );
       expect(await canvasColours(w.page), 'distinct colours on the canvas').to.be.greaterThan(8);
       const shot = process.env.PLAYMIND_E2E_SCREENSHOT;
       if (shot) await w.page.screenshot({ path: shot.replace(/(\.png)?$/, '-fallback.png') });
@@ -266,10 +313,16 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
       expect(h.errors, 'errors the game reported').to.deep.equal([]);
       expect(w.pageErrors, 'page errors').to.deep.equal([]);
       // The browser logs the 404 of the matchmaking request itself; nothing else may fail.
-      expect(w.consoleErrors.filter((e) => !e.url.includes('/matchmake/')), 'console errors').to.deep.equal([]);
+      expect(
+        w.consoleErrors.filter((e) => !e.url.includes('/matchmake/')),
+        'console errors',
+      ).to.deep.equal([]);
       expect(w.foreignRequests, 'requests to other origins').to.deep.equal([]);
       expect(w.failedRequests, 'failed requests').to.deep.equal([]);
-      expect(server.log.slice(logFrom).filter((l) => !/ -> 200 /.test(l) && !l.includes('/matchmake/')), 'other requests the static server could not answer').to.deep.equal([]);
+      expect(
+        server.log.slice(logFrom).filter((l) => !/ -> 200 /.test(l) && !l.includes('/matchmake/')),
+        'other requests the static server could not answer',
+      ).to.deep.equal([]);
     });
   });
 });

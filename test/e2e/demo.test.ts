@@ -35,15 +35,24 @@ describe('demo game in headless Chromium (e2e)', function () {
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      console.log(`    (skipped: no Chromium at ${CHROMIUM}; install it with apt-get install chromium, or set PLAYMIND_CHROMIUM)`);
+      console.log(
+        `    (skipped: no Chromium at ${CHROMIUM}; install it with apt-get install chromium, or set PLAYMIND_CHROMIUM)`,
+      );
       this.skip();
     }
     if (!existsSync(join(DEMO_DIR, 'index.html'))) {
-      throw new Error(`the demo game is not built: ${join(DEMO_DIR, 'index.html')} is missing; run npm run build:demo (npm test builds it)`);
+      throw new Error(
+        `the demo game is not built: ${join(DEMO_DIR, 'index.html')} is missing; run npm run build:demo (npm test builds it)`,
+      );
     }
     const data = await tempDir('playmind-e2e-data-');
     cleanupData = data.cleanup;
-    ts = await startTestServer({ demoDir: DEMO_DIR, modelsDir: join(REPO_ROOT, 'models'), telemetryFile: join(data.dir, 'telemetry.jsonl'), watch: false });
+    ts = await startTestServer({
+      demoDir: DEMO_DIR,
+      modelsDir: join(REPO_ROOT, 'models'),
+      telemetryFile: join(data.dir, 'telemetry.jsonl'),
+      watch: false,
+    });
     const profile = await tempDir('playmind-e2e-chromium-');
     cleanupProfile = profile.cleanup;
     // A fresh profile (playwright passes it as --user-data-dir).
@@ -55,7 +64,13 @@ describe('demo game in headless Chromium (e2e)', function () {
     });
     page.on('request', (req) => {
       const url = req.url();
-      if (!url.startsWith(ts.server.url) && !url.startsWith(ts.wsUrl) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
+      if (
+        !url.startsWith(ts.server.url) &&
+        !url.startsWith(ts.wsUrl) &&
+        !url.startsWith('data:') &&
+        !url.startsWith('blob:')
+      )
+        foreignRequests.push(url);
     });
     page.on('requestfailed', (req) => failedRequests.push(`${req.url()}: ${req.failure()?.errorText ?? '?'}`));
     const res = await page.goto(`${ts.server.url}/`);
@@ -104,7 +119,11 @@ describe('demo game in headless Chromium (e2e)', function () {
     const served = ts.server.services.repository.state('npc-guard')?.served;
     expect(served, 'served npc-guard version').to.be.a('number');
     const model = `npc-guard@${served}`;
-    const h = await waitForHook(page, `every guard to be driven by ${model}`, `h.guards.length > 0 && h.guards.every((g) => g.model === ${JSON.stringify(model)})`);
+    const h = await waitForHook(
+      page,
+      `every guard to be driven by ${model}`,
+      `h.guards.length > 0 && h.guards.every((g) => g.model === ${JSON.stringify(model)})`,
+    );
     expect(model).to.equal('npc-guard@1');
     for (const g of h.guards) expect(GUARD_ACTIONS as readonly string[], `guard ${g.id}'s action`).to.include(g.action);
     expect(h.guardModel).to.equal(model);
@@ -122,24 +141,42 @@ describe('demo game in headless Chromium (e2e)', function () {
     const pick = h.recommendations.find((r) => r.id !== h.activeQuest?.id)!;
     const button = page.locator(`#recommendations button[data-quest-id="${pick.id}"]`);
     await button.click();
-    const after = await waitForHook(page, `quest ${pick.id} to become active`, `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)}`);
+    const after = await waitForHook(
+      page,
+      `quest ${pick.id} to become active`,
+      `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)}`,
+    );
     expect(after.activeQuest!.title).to.equal(pick.title);
     expect(after.activeQuest!.goal).to.be.greaterThan(0);
-    await page.waitForFunction((id) => document.querySelector<HTMLElement>('#active-quest')?.dataset.questId === id, pick.id, { timeout: WAIT_MS });
+    await page.waitForFunction(
+      (id) => document.querySelector<HTMLElement>('#active-quest')?.dataset.questId === id,
+      pick.id,
+      { timeout: WAIT_MS },
+    );
     expect(await page.locator('#active-quest').textContent()).to.contain(pick.title);
   });
 
   it('marks the target of a visit quest on the map, and clears it when the quest ends', async () => {
-    const h = await waitForHook(page, 'a visit quest among the recommendations', `h.recommendations.some((r) => r.kind === 'visit' && r.id !== h.activeQuest?.id)`);
+    const h = await waitForHook(
+      page,
+      'a visit quest among the recommendations',
+      `h.recommendations.some((r) => r.kind === 'visit' && r.id !== h.activeQuest?.id)`,
+    );
     const pick = h.recommendations.find((r) => r.kind === 'visit' && r.id !== h.activeQuest?.id)!;
     await page.locator(`#recommendations button[data-quest-id="${pick.id}"]`).click();
-    const taken = await waitForHook(page, `visit quest ${pick.id} to become active with a target`, `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)} && h.activeQuestTarget !== null`);
+    const taken = await waitForHook(
+      page,
+      `visit quest ${pick.id} to become active with a target`,
+      `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)} && h.activeQuestTarget !== null`,
+    );
     expect(taken.activeQuest!.kind).to.equal('visit');
     const target = taken.activeQuestTarget!;
 
     // The hook shows the simulation's own target for this player's quest.
     const listings = await matchMaker.query({ name: RoomName.ARENA });
-    const rooms = listings.map((l) => matchMaker.getLocalRoomById(l.roomId) as ArenaRoom | undefined).filter((r): r is ArenaRoom => r !== undefined && r.session.arena.player(taken.me!.id) !== undefined);
+    const rooms = listings
+      .map((l) => matchMaker.getLocalRoomById(l.roomId) as ArenaRoom | undefined)
+      .filter((r): r is ArenaRoom => r !== undefined && r.session.arena.player(taken.me!.id) !== undefined);
     expect(rooms, 'the arena room the page plays in').to.have.length(1);
     const room = rooms[0]!;
     const simQuest = room.session.arena.player(taken.me!.id)!.activeQuest;
@@ -165,7 +202,13 @@ describe('demo game in headless Chromium (e2e)', function () {
         const { data } = ctx.getImageData(x0, y0, Math.min(c.width - x0, 2 * half), Math.min(c.height - y0, 2 * half));
         let n = 0;
         // COLORS.questTarget (demo-game/src/palette.ts) 0x38bdf8, drawn opaque at the centre cross.
-        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0x38) <= 10 && Math.abs(data[i + 1]! - 0xbd) <= 10 && Math.abs(data[i + 2]! - 0xf8) <= 10) n++;
+        for (let i = 0; i < data.length; i += 4)
+          if (
+            Math.abs(data[i]! - 0x38) <= 10 &&
+            Math.abs(data[i + 1]! - 0xbd) <= 10 &&
+            Math.abs(data[i + 2]! - 0xf8) <= 10
+          )
+            n++;
         return n >= 5;
       },
       { tx: target.x, ty: target.y, w: width, hgt: height },

@@ -9,7 +9,9 @@ const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 /** The compat folder, or null when absent. */
 export const COMPAT_DIR: string | null = (() => {
-  const dir = process.env.PLAYMIND_COMPAT_DIR ? resolve(process.env.PLAYMIND_COMPAT_DIR) : resolve(root, '..', 'shared', 'compat');
+  const dir = process.env.PLAYMIND_COMPAT_DIR
+    ? resolve(process.env.PLAYMIND_COMPAT_DIR)
+    : resolve(root, '..', 'shared', 'compat');
   return existsSync(dir) ? dir : null;
 })();
 
@@ -19,7 +21,9 @@ export const REPO_ROOT = root;
 /** Path of a compat file; skips the calling test (saying why) when the compat folder is absent. */
 export function compatFile(ctx: Mocha.Context, ...parts: string[]): string {
   if (!COMPAT_DIR) {
-    console.log(`    (skipped: needs ${parts.join('/')} from the third-party compat folder; set PLAYMIND_COMPAT_DIR or place it at ../shared/compat)`);
+    console.log(
+      `    (skipped: needs ${parts.join('/')} from the third-party compat folder; set PLAYMIND_COMPAT_DIR or place it at ../shared/compat)`,
+    );
     ctx.skip();
   }
   return join(COMPAT_DIR!, ...parts);
@@ -28,7 +32,9 @@ export function compatFile(ctx: Mocha.Context, ...parts: string[]): string {
 /** Skips a whole suite, with the reason, when the compat folder is absent. */
 export function requireCompat(ctx: Mocha.Context): string {
   if (!COMPAT_DIR) {
-    console.log(`    (skipped: third-party compat folder not found; set PLAYMIND_COMPAT_DIR or place it at ../shared/compat)`);
+    console.log(
+      `    (skipped: third-party compat folder not found; set PLAYMIND_COMPAT_DIR or place it at ../shared/compat)`,
+    );
     ctx.skip();
   }
   return COMPAT_DIR!;
@@ -41,7 +47,11 @@ export async function tempDir(prefix = 'playmind-'): Promise<{ dir: string; clea
 }
 
 /** Polls `check` until it returns true, failing after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

@@ -17,7 +17,16 @@ export function launchChromium(profileDir: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+    ],
     viewport: { width: 1280, height: 720 },
   });
 }
@@ -30,10 +39,15 @@ export function hook(page: Page): Promise<PlaymindHook | null> {
 /** Polls the test hook in the page until `pred` holds (bounded). */
 export async function waitForHook(page: Page, what: string, pred: string, timeout = WAIT_MS): Promise<PlaymindHook> {
   try {
-    await page.waitForFunction(`(() => { const h = window.__playmind; return !!h && (${pred}); })()`, undefined, { timeout, polling: 50 });
+    await page.waitForFunction(`(() => { const h = window.__playmind; return !!h && (${pred}); })()`, undefined, {
+      timeout,
+      polling: 50,
+    });
   } catch (err) {
     const h = await hook(page);
-    throw new Error(`timed out after ${timeout} ms waiting for ${what}; hook: ${JSON.stringify(h)?.slice(0, 800)}`, { cause: err });
+    throw new Error(`timed out after ${timeout} ms waiting for ${what}; hook: ${JSON.stringify(h)?.slice(0, 800)}`, {
+      cause: err,
+    });
   }
   return (await hook(page))!;
 }
@@ -58,8 +72,26 @@ export async function moveWithKeys(page: Page, aliveTimeout = WAIT_MS): Promise<
   };
   const start = (await hook(page))!;
   const { width, height } = DEFAULT_ARENA_CONFIG;
-  const horizontal: [string, 1 | -1][] = start.me!.x < width / 2 ? [['ArrowRight', 1], ['ArrowLeft', -1]] : [['ArrowLeft', -1], ['ArrowRight', 1]];
-  const vertical: [string, 1 | -1][] = start.me!.y < height / 2 ? [['s', 1], ['w', -1]] : [['w', -1], ['s', 1]];
+  const horizontal: [string, 1 | -1][] =
+    start.me!.x < width / 2
+      ? [
+          ['ArrowRight', 1],
+          ['ArrowLeft', -1],
+        ]
+      : [
+          ['ArrowLeft', -1],
+          ['ArrowRight', 1],
+        ];
+  const vertical: [string, 1 | -1][] =
+    start.me!.y < height / 2
+      ? [
+          ['s', 1],
+          ['w', -1],
+        ]
+      : [
+          ['w', -1],
+          ['s', 1],
+        ];
   const moved = { x: false, y: false };
   for (const [key, sign] of horizontal) if (!moved.x) moved.x = await tryMove(key, 'x', sign);
   for (const [key, sign] of vertical) if (!moved.y) moved.y = await tryMove(key, 'y', sign);

@@ -20,7 +20,12 @@ export function linearPolicyBytes(features: number, actions: number, scale = 1, 
 }
 
 /** The manifest of {@link linearPolicyBytes}. */
-export function linearPolicyManifest(name: string, features: number, actions: number, extra: Partial<ManifestInput> = {}): ManifestInput {
+export function linearPolicyManifest(
+  name: string,
+  features: number,
+  actions: number,
+  extra: Partial<ManifestInput> = {},
+): ManifestInput {
   return {
     name,
     kind: 'policy',
@@ -29,7 +34,13 @@ export function linearPolicyManifest(name: string, features: number, actions: nu
     outputs: [{ name: 'logits', dtype: 'float32', shape: [-1, actions] }],
     policy: {
       observation: { inputs: ['obs'], features: Array.from({ length: features }, (_, i) => `f${i}`) },
-      actions: { discrete: { branches: [Array.from({ length: actions }, (_, i) => `a${i}`)], output: 'logits', encoding: 'logits' } },
+      actions: {
+        discrete: {
+          branches: [Array.from({ length: actions }, (_, i) => `a${i}`)],
+          output: 'logits',
+          encoding: 'logits',
+        },
+      },
       fallback: { heuristic: 'first-action' },
     },
     ...extra,
@@ -37,7 +48,13 @@ export function linearPolicyManifest(name: string, features: number, actions: nu
 }
 
 /** Writes `<dir>/<name>/manifest.json` and `<dir>/<name>/<version>/model.onnx`. */
-export async function writeModel(dir: string, name: string, version: number, bytes: Uint8Array, manifest?: unknown): Promise<void> {
+export async function writeModel(
+  dir: string,
+  name: string,
+  version: number,
+  bytes: Uint8Array,
+  manifest?: unknown,
+): Promise<void> {
   await mkdir(join(dir, name, String(version)), { recursive: true });
   if (manifest !== undefined) await writeFile(join(dir, name, 'manifest.json'), JSON.stringify(manifest, null, 2));
   await writeFile(join(dir, name, String(version), 'model.onnx'), bytes);

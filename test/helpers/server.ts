@@ -26,7 +26,10 @@ export interface TestServer {
  * Starts a server on 127.0.0.1, port 0, logging warnings and errors to memory.
  * @param overrides - config overrides (models dir, admin token, limits...)
  */
-export async function startTestServer(overrides: Parameters<typeof serverConfig>[0] = {}, options: Omit<CreateServerOptions, 'logger'> = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Parameters<typeof serverConfig>[0] = {},
+  options: Omit<CreateServerOptions, 'logger'> = {},
+): Promise<TestServer> {
   const logs: LogRecord[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -43,7 +46,10 @@ export async function startTestServer(overrides: Parameters<typeof serverConfig>
     },
   });
   const logger = pino({ level: 'warn' }, sink);
-  const server = await createServer(serverConfig({ port: 0, host: '127.0.0.1', demoDir: '/nonexistent-demo', logLevel: 'warn', ...overrides }), { ...options, logger });
+  const server = await createServer(
+    serverConfig({ port: 0, host: '127.0.0.1', demoDir: '/nonexistent-demo', logLevel: 'warn', ...overrides }),
+    { ...options, logger },
+  );
   return { server, logs, errors: () => logs.filter((l) => l.level >= 50), wsUrl: server.url.replace(/^http/, 'ws') };
 }
 

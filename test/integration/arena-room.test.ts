@@ -17,7 +17,13 @@ import { ArenaMessage, ErrorCode, RoomName, type WireError } from '../../sdk/pro
 import type { ArenaRoom } from '../../server/rooms/arena-room.js';
 import { NO_QUEST_TARGET } from '../../server/rooms/arena-state.js';
 import type { RecommendationsMessage } from '../../server/rooms/arena-quests.js';
-import { GUARD_ACTIONS, GUARD_ACTION_COUNT, GUARD_FEATURES, GUARD_FEATURE_COUNT, DEFAULT_ARENA_CONFIG } from '../../server/sim/index.js';
+import {
+  GUARD_ACTIONS,
+  GUARD_ACTION_COUNT,
+  GUARD_FEATURES,
+  GUARD_FEATURE_COUNT,
+  DEFAULT_ARENA_CONFIG,
+} from '../../server/sim/index.js';
 import { questCatalogue } from '../../models/train/recs/quests.js';
 
 /** A small real recommender: quests of the same region score each other 1. */
@@ -25,7 +31,9 @@ function regionRecommender(catalogue: ReturnType<typeof questCatalogue>): { byte
   const n = catalogue.length;
   const region = (id: string) => id.split('-')[1];
   const w: number[] = [];
-  for (let out = 0; out < n; out++) for (let inp = 0; inp < n; inp++) w.push(out !== inp && region(catalogue[out]!.id) === region(catalogue[inp]!.id) ? 1 : 0);
+  for (let out = 0; out < n; out++)
+    for (let inp = 0; inp < n; inp++)
+      w.push(out !== inp && region(catalogue[out]!.id) === region(catalogue[inp]!.id) ? 1 : 0);
   const b = Array.from({ length: n }, (_, i) => -0.001 * i);
   const g = new GraphBuilder('region-recs');
   g.input('history', 'float32', ['batch', n]);
@@ -34,10 +42,16 @@ function regionRecommender(catalogue: ReturnType<typeof questCatalogue>): { byte
   return {
     bytes: g.toBytes(),
     manifest: {
-      name: 'quest-recs', kind: 'recommender', format: 'playmind',
+      name: 'quest-recs',
+      kind: 'recommender',
+      format: 'playmind',
       inputs: [{ name: 'history', dtype: 'float32', shape: [-1, n] }],
       outputs: [{ name: 'scores', dtype: 'float32', shape: [-1, n] }],
-      recommender: { catalogue: catalogue.map((c, i) => ({ ...c, popularity: n - i })), input: 'history', output: 'scores' },
+      recommender: {
+        catalogue: catalogue.map((c, i) => ({ ...c, popularity: n - i })),
+        input: 'history',
+        output: 'scores',
+      },
     },
   };
 }
@@ -45,7 +59,9 @@ function regionRecommender(catalogue: ReturnType<typeof questCatalogue>): { byte
 /** The npc-guard contract over a linear policy (stands in for the trained model). */
 function guardManifest(): unknown {
   return {
-    name: 'npc-guard', kind: 'policy', format: 'playmind',
+    name: 'npc-guard',
+    kind: 'policy',
+    format: 'playmind',
     inputs: [{ name: 'obs', dtype: 'float32', shape: [-1, GUARD_FEATURE_COUNT] }],
     outputs: [{ name: 'logits', dtype: 'float32', shape: [-1, GUARD_ACTION_COUNT] }],
     policy: {
@@ -76,8 +92,21 @@ async function untilValue<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-interface GuardSnap { id: string; x: number; y: number; health: number; alive: boolean; action: string; model: string; decisionTick: number }
-interface Snapshot { tick: number; guards: GuardSnap[]; me?: { x: number; y: number } }
+interface GuardSnap {
+  id: string;
+  x: number;
+  y: number;
+  health: number;
+  alive: boolean;
+  action: string;
+  model: string;
+  decisionTick: number;
+}
+interface Snapshot {
+  tick: number;
+  guards: GuardSnap[];
+  me?: { x: number; y: number };
+}
 
 /** Records every state patch a client receives, plus its messages. */
 function watch(room: ClientRoom) {
@@ -86,7 +115,18 @@ function watch(room: ClientRoom) {
   const errors: WireError[] = [];
   room.onStateChange((state: any) => {
     const guards: GuardSnap[] = [];
-    state.guards.forEach((g: any) => guards.push({ id: g.id, x: g.x, y: g.y, health: g.health, alive: g.alive, action: g.action, model: g.model, decisionTick: g.decisionTick }));
+    state.guards.forEach((g: any) =>
+      guards.push({
+        id: g.id,
+        x: g.x,
+        y: g.y,
+        health: g.health,
+        alive: g.alive,
+        action: g.action,
+        model: g.model,
+        decisionTick: g.decisionTick,
+      }),
+    );
     const me = state.players.get(room.sessionId);
     snaps.push({ tick: state.tick, guards, me: me ? { x: me.x, y: me.y } : undefined });
   });
@@ -103,10 +143,20 @@ describe('arena room (real server, real clients)', function () {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'playmind-arena-'));
-    await writeModel(join(dir, 'models'), 'npc-guard', 1, linearPolicyBytes(GUARD_FEATURE_COUNT, GUARD_ACTION_COUNT, 1.3), guardManifest());
+    await writeModel(
+      join(dir, 'models'),
+      'npc-guard',
+      1,
+      linearPolicyBytes(GUARD_FEATURE_COUNT, GUARD_ACTION_COUNT, 1.3),
+      guardManifest(),
+    );
     const recs = regionRecommender(questCatalogue());
     await writeModel(join(dir, 'models'), 'quest-recs', 1, recs.bytes, recs.manifest);
-    ts = await startTestServer({ modelsDir: join(dir, 'models'), telemetryFile: join(dir, 'data', 'telemetry.jsonl'), watch: false });
+    ts = await startTestServer({
+      modelsDir: join(dir, 'models'),
+      telemetryFile: join(dir, 'data', 'telemetry.jsonl'),
+      watch: false,
+    });
   });
 
   after(async () => {
@@ -144,11 +194,17 @@ describe('arena room (real server, real clients)', function () {
       if (!snap.guards.every((g) => g.model === 'npc-guard@1' && g.decisionTick === snap.tick - 1)) continue;
       const trace = server.session.decisionTrace(snap.tick - 1);
       if (!trace) continue;
-      const rows = Array.from({ length: trace.n }, (_, i) => trace.rows.slice(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT));
-      const masks = Array.from({ length: trace.n }, (_, i) => trace.masks.slice(i * GUARD_ACTION_COUNT, (i + 1) * GUARD_ACTION_COUNT));
+      const rows = Array.from({ length: trace.n }, (_, i) =>
+        trace.rows.slice(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT),
+      );
+      const masks = Array.from({ length: trace.n }, (_, i) =>
+        trace.masks.slice(i * GUARD_ACTION_COUNT, (i + 1) * GUARD_ACTION_COUNT),
+      );
       const decisions = await brain.policy('npc-guard').decide(rows, { masks });
       const synced = new Map(snap.guards.map((g) => [g.id, g.action]));
-      trace.guardIds.forEach((id, i) => expect(synced.get(id), `${id} at tick ${snap.tick}`).to.equal(decisions[i]!.action));
+      trace.guardIds.forEach((id, i) =>
+        expect(synced.get(id), `${id} at tick ${snap.tick}`).to.equal(decisions[i]!.action),
+      );
       expect(decisions.every((d) => d.model === 'npc-guard@1')).to.equal(true);
       checked++;
       // The recorded observation is the state the client saw at the decision's tick.
@@ -156,7 +212,11 @@ describe('arena room (real server, real clients)', function () {
       if (seen) {
         trace.guardIds.forEach((id, i) => {
           const g = seen.guards.find((x) => x.id === id)!;
-          if (g.alive) expect(trace.rows[i * GUARD_FEATURE_COUNT]!).to.be.closeTo(g.health / DEFAULT_ARENA_CONFIG.guard.maxHealth, 1e-5);
+          if (g.alive)
+            expect(trace.rows[i * GUARD_FEATURE_COUNT]!).to.be.closeTo(
+              g.health / DEFAULT_ARENA_CONFIG.guard.maxHealth,
+              1e-5,
+            );
         });
         healthChecked++;
       }
@@ -212,7 +272,10 @@ describe('arena room (real server, real clients)', function () {
     await until('recommendations after taking a quest', () => latest().model === 'quest-recs@1');
     expect(latest().player).to.equal(a.sessionId);
     expect(latest().items[0]!.id).to.match(/^q-coast-/);
-    await until('the quest in the synced state', () => (a.state as any).players.get(a.sessionId)?.quest === 'q-coast-2');
+    await until(
+      'the quest in the synced state',
+      () => (a.state as any).players.get(a.sessionId)?.quest === 'q-coast-2',
+    );
     // q-coast-2 (escort, social) is a visit quest: its target (a seeded shrine) is synced.
     const server = matchMaker.getLocalRoomById(a.roomId) as ArenaRoom;
     const simQuest = server.session.arena.player(a.sessionId)!.activeQuest!;
@@ -223,7 +286,10 @@ describe('arena room (real server, real clients)', function () {
     expect(mine().questTargetY).to.be.closeTo(simQuest.target!.y, 1e-3);
     expect(mine().questTargetX).to.not.equal(NO_QUEST_TARGET);
     // Bob sees alice's target too (it is public state), and has none himself.
-    await until('alice\'s target in bob\'s state', () => (b.state as any).players.get(a.sessionId)?.quest === 'q-coast-2');
+    await until(
+      "alice's target in bob's state",
+      () => (b.state as any).players.get(a.sessionId)?.quest === 'q-coast-2',
+    );
     expect((b.state as any).players.get(a.sessionId).questTargetX).to.be.closeTo(simQuest.target!.x, 1e-3);
     expect((b.state as any).players.get(b.sessionId).questTargetX).to.equal(NO_QUEST_TARGET);
     expect((b.state as any).players.get(b.sessionId).questTargetY).to.equal(NO_QUEST_TARGET);
@@ -251,11 +317,21 @@ describe('arena room (real server, real clients)', function () {
 
     const lines = await untilValue('telemetry written', async () => {
       const text = await readFile(ts.server.services.telemetryFile, 'utf8').catch(() => '');
-      const parsed = text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
+      const parsed = text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, string>);
       return parsed.filter((l) => l.player === 'alice').length >= 5 ? parsed : undefined;
     });
     const alice = lines.filter((l) => l.player === 'alice').map((l) => `${l.quest}:${l.outcome}`);
-    expect(alice).to.deep.equal(['q-coast-2:taken', 'q-coast-2:finished', 'q-forest-5:taken', 'q-forest-5:abandoned', 'q-city-1:taken']);
+    expect(alice).to.deep.equal([
+      'q-coast-2:taken',
+      'q-coast-2:finished',
+      'q-forest-5:taken',
+      'q-forest-5:abandoned',
+      'q-city-1:taken',
+    ]);
     for (const l of lines) {
       expect(Object.keys(l).sort()).to.deep.equal(['outcome', 'player', 'quest', 'time']);
       expect(Number.isNaN(Date.parse(l.time!))).to.equal(false);

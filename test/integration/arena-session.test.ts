@@ -55,7 +55,7 @@ describe('arena session', () => {
     });
   });
 
-  it('keeps every guard\'s last action and counts a miss when a decision is not back by the next tick', () => {
+  it("keeps every guard's last action and counts a miss when a decision is not back by the next tick", () => {
     const { sink, outcomes } = counting();
     const s = new ArenaSession({ repository, engine, metrics: sink, guardCount: 4, seed: 5 });
     const before = [...s.state.guards.values()].map((g) => `${g.action}/${g.model}`);

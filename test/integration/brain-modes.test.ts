@@ -13,7 +13,8 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const F = 5;
 const A = 4;
-const rows = (n: number, seed = 0) => Array.from({ length: n }, (_, i) => Float32Array.from({ length: F }, (_, j) => Math.cos(seed + i * 2.3 + j)));
+const rows = (n: number, seed = 0) =>
+  Array.from({ length: n }, (_, i) => Float32Array.from({ length: F }, (_, j) => Math.cos(seed + i * 2.3 + j)));
 
 describe('createBrain modes: local, remote, auto', function () {
   this.timeout(60_000);
@@ -43,15 +44,25 @@ describe('createBrain modes: local, remote, auto', function () {
     const remote = track(await createBrain({ mode: 'remote', serverUrl: server.wsUrl }));
     const obs = rows(9);
     const masks = obs.map((_, i) => ({ a0: i % 2 === 0 }));
-    const [l, r] = await Promise.all([local.policy('guard').decide(obs, { masks }), remote.policy('guard').decide(obs, { masks })]);
+    const [l, r] = await Promise.all([
+      local.policy('guard').decide(obs, { masks }),
+      remote.policy('guard').decide(obs, { masks }),
+    ]);
     expect(r.map((d) => d.action)).to.deep.equal(l.map((d) => d.action));
     expect(r.every((d) => d.servedBy === 'remote' && d.model === 'guard@1')).to.equal(true);
     const req = { history: ['q-forest-1'], k: 4, exclude: ['q-forest-2'] };
-    const [lr, rr] = await Promise.all([local.recommender('quest-recs').recommend(req), remote.recommender('quest-recs').recommend(req)]);
+    const [lr, rr] = await Promise.all([
+      local.recommender('quest-recs').recommend(req),
+      remote.recommender('quest-recs').recommend(req),
+    ]);
     expect(rr.items.map((i) => i.id)).to.deep.equal(lr.items.map((i) => i.id));
     expect(rr.servedBy).to.equal('remote');
-    await expect(remote.policy('nope').decide(obs)).to.be.rejectedWith(/no model named "nope"/).and.eventually.have.property('code', 'unknown_model');
-    await expect(remote.policy('guard').decide([new Float32Array(F + 1)])).to.be.rejectedWith(/has 6 values/).and.eventually.have.property('code', 'invalid_observation');
+    await expect(remote.policy('nope').decide(obs))
+      .to.be.rejectedWith(/no model named "nope"/)
+      .and.eventually.have.property('code', 'unknown_model');
+    await expect(remote.policy('guard').decide([new Float32Array(F + 1)]))
+      .to.be.rejectedWith(/has 6 values/)
+      .and.eventually.have.property('code', 'invalid_observation');
     expect(remote.stats().servedBy.remote).to.equal(2);
   });
 
@@ -59,7 +70,16 @@ describe('createBrain modes: local, remote, auto', function () {
     server = await startTestServer({ modelsDir: dir });
     const port = server.server.port;
     const events: RouteEvent[] = [];
-    const brain = track(await createBrain({ mode: 'auto', serverUrl: server.wsUrl, models: dir, logger: silentLogger, deadlineMs: 2000, retryMs: 100 }));
+    const brain = track(
+      await createBrain({
+        mode: 'auto',
+        serverUrl: server.wsUrl,
+        models: dir,
+        logger: silentLogger,
+        deadlineMs: 2000,
+        retryMs: 100,
+      }),
+    );
     brain.on('route', (e) => events.push(e));
     const policy = brain.policy('guard');
     const first = await policy.decide(rows(3));
@@ -77,7 +97,11 @@ describe('createBrain modes: local, remote, auto', function () {
     expect(again.map((d) => d.action)).to.deep.equal(first.map((d) => d.action));
 
     server = await startTestServer({ modelsDir: dir, port });
-    await waitFor(async () => (await policy.decide(rows(1)))[0]!.servedBy === 'remote', 15_000, 'calls to go back to the server');
+    await waitFor(
+      async () => (await policy.decide(rows(1)))[0]!.servedBy === 'remote',
+      15_000,
+      'calls to go back to the server',
+    );
     expect(events.map((e) => `${e.from}->${e.to}:${e.reason}`).slice(-1)).to.deep.equal(['local->remote:recovered']);
     const s = brain.stats();
     expect(s.servedBy.local).to.be.greaterThan(0);
@@ -89,7 +113,16 @@ describe('createBrain modes: local, remote, auto', function () {
     // The server holds every request 400 ms for company: slower than the 60 ms budget.
     server = await startTestServer({ modelsDir: dir, batching: { maxQueueDelayMs: 400, maxBatchSize: 10_000 } });
     const events: RouteEvent[] = [];
-    const brain = track(await createBrain({ mode: 'auto', serverUrl: server.wsUrl, models: dir, logger: silentLogger, deadlineMs: 60, retryMs: 60_000 }));
+    const brain = track(
+      await createBrain({
+        mode: 'auto',
+        serverUrl: server.wsUrl,
+        models: dir,
+        logger: silentLogger,
+        deadlineMs: 60,
+        retryMs: 60_000,
+      }),
+    );
     brain.on('route', (e) => events.push(e));
     const d = await brain.policy('guard').decide(rows(2));
     expect(d.map((x) => x.servedBy)).to.deep.equal(['local', 'local']);
@@ -97,9 +130,21 @@ describe('createBrain modes: local, remote, auto', function () {
   });
 
   it('refuses a remote or auto brain without a server URL, and an auto brain without local models', async () => {
-    await expect(createBrain({ mode: 'remote' })).to.be.rejectedWith(TypeError, /'serverUrl' is required in remote mode/);
-    await expect(createBrain({ mode: 'auto', models: dir })).to.be.rejectedWith(TypeError, /'serverUrl' is required in auto mode/);
-    await expect(createBrain({ mode: 'auto', serverUrl: 'ws://127.0.0.1:9' })).to.be.rejectedWith(TypeError, /'models' is required in auto mode/);
-    await expect(createBrain({ mode: 'cloud' as 'local' })).to.be.rejectedWith(RangeError, /'mode' must be 'local', 'remote' or 'auto'/);
+    await expect(createBrain({ mode: 'remote' })).to.be.rejectedWith(
+      TypeError,
+      /'serverUrl' is required in remote mode/,
+    );
+    await expect(createBrain({ mode: 'auto', models: dir })).to.be.rejectedWith(
+      TypeError,
+      /'serverUrl' is required in auto mode/,
+    );
+    await expect(createBrain({ mode: 'auto', serverUrl: 'ws://127.0.0.1:9' })).to.be.rejectedWith(
+      TypeError,
+      /'models' is required in auto mode/,
+    );
+    await expect(createBrain({ mode: 'cloud' as 'local' })).to.be.rejectedWith(
+      RangeError,
+      /'mode' must be 'local', 'remote' or 'auto'/,
+    );
   });
 });

@@ -16,7 +16,10 @@ const run = promisify(execFile);
 /** Runs the CLI from source; resolves with the exit code and output whatever the code. */
 async function playmind(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'sdk/cli/main.ts'), ...args], { cwd: REPO_ROOT, timeout: 60_000 });
+    const r = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'sdk/cli/main.ts'), ...args], {
+      cwd: REPO_ROOT,
+      timeout: 60_000,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

@@ -23,9 +23,24 @@ function stack(list: Float32Array[], from: number, w: number): Float32Array {
   return out;
 }
 
-const MLAGENTS_DETERMINISTIC: { file: string; obs: [string, number][]; mask?: number; out: string; kind: 'discrete' | 'continuous' }[] = [
+const MLAGENTS_DETERMINISTIC: {
+  file: string;
+  obs: [string, number][];
+  mask?: number;
+  out: string;
+  kind: 'discrete' | 'continuous';
+}[] = [
   { file: 'Basic.onnx', obs: [['obs_0', 20]], mask: 3, out: 'deterministic_discrete_actions', kind: 'discrete' },
-  { file: 'PushBlock.onnx', obs: [['obs_0', 105], ['obs_1', 105]], mask: 7, out: 'deterministic_discrete_actions', kind: 'discrete' },
+  {
+    file: 'PushBlock.onnx',
+    obs: [
+      ['obs_0', 105],
+      ['obs_1', 105],
+    ],
+    mask: 7,
+    out: 'deterministic_discrete_actions',
+    kind: 'discrete',
+  },
   { file: '3DBall.onnx', obs: [['obs_0', 8]], out: 'deterministic_continuous_actions', kind: 'continuous' },
 ];
 
@@ -38,8 +53,10 @@ describe('third-party models through the SDK', function () {
   before(async function () {
     const compat = requireCompat(this);
     ({ dir, cleanup } = await tempDir());
-    for (const f of ['Basic', 'PushBlock', '3DBall', '3DBallHard', 'Hallway']) await importModel(join(compat, 'mlagents', `${f}.onnx`), { into: dir });
-    for (const f of ['BallChase', 'FlyBy', 'JumperHard']) await importModel(join(compat, 'godot_rl', `${f}.onnx`), { into: dir });
+    for (const f of ['Basic', 'PushBlock', '3DBall', '3DBallHard', 'Hallway'])
+      await importModel(join(compat, 'mlagents', `${f}.onnx`), { into: dir });
+    for (const f of ['BallChase', 'FlyBy', 'JumperHard'])
+      await importModel(join(compat, 'godot_rl', `${f}.onnx`), { into: dir });
     await importModel(join(compat, 'classic', 'mnist-8.onnx'), { into: dir, name: 'mnist-8' });
     await importModel(join(compat, 'classic', 'mnist-load_pytorch_baskov.onnx'), { into: dir, name: 'mnist-pytorch' });
     brain = await createBrain({ mode: 'local', models: dir, logger: silentLogger });
@@ -56,7 +73,11 @@ describe('third-party models through the SDK', function () {
         const name = m.file.replace('.onnx', '');
         const width = m.obs.reduce((s, [, w]) => s + w, 0);
         const obs = rows(n, width, n * 7 + width);
-        const masks = m.mask ? obs.map((_, i) => Float32Array.from({ length: m.mask! }, (_, a) => (a === i % m.mask! && i % 3 === 0 ? 0 : 1))) : undefined;
+        const masks = m.mask
+          ? obs.map((_, i) =>
+              Float32Array.from({ length: m.mask! }, (_, a) => (a === i % m.mask! && i % 3 === 0 ? 0 : 1)),
+            )
+          : undefined;
         const decisions = await brain.policy(name).decide(obs, masks ? { masks } : {});
         const session = await ort.InferenceSession.create(join(COMPAT_DIR!, 'mlagents', m.file));
         const feeds: Record<string, ort.Tensor> = {};
@@ -79,7 +100,9 @@ describe('third-party models through the SDK', function () {
             expect(d.index).to.equal(Number((direct.data as BigInt64Array)[i]));
             expect(d.action).to.equal(`action_${d.index}`);
           } else {
-            expect(Array.from(d.values!)).to.deep.equal(Array.from((direct.data as Float32Array).slice(i * 2, i * 2 + 2)));
+            expect(Array.from(d.values!)).to.deep.equal(
+              Array.from((direct.data as Float32Array).slice(i * 2, i * 2 + 2)),
+            );
           }
         });
         await session.release();
@@ -107,12 +130,15 @@ describe('third-party models through the SDK', function () {
     hallway.resetAgent();
     const session = await ort.InferenceSession.create(join(COMPAT_DIR!, 'mlagents', 'Hallway.onnx'));
     const direct = async (o: Float32Array, memory: Float32Array) => {
-      const r = await session.run({
-        obs_0: new ort.Tensor('float32', o.slice(0, 105), [1, 105]),
-        obs_1: new ort.Tensor('float32', o.slice(105), [1, 3]),
-        action_masks: new ort.Tensor('float32', new Float32Array(5).fill(1), [1, 5]),
-        recurrent_in: new ort.Tensor('float32', memory, [1, 1, 128]),
-      }, ['recurrent_out']);
+      const r = await session.run(
+        {
+          obs_0: new ort.Tensor('float32', o.slice(0, 105), [1, 105]),
+          obs_1: new ort.Tensor('float32', o.slice(105), [1, 3]),
+          action_masks: new ort.Tensor('float32', new Float32Array(5).fill(1), [1, 5]),
+          recurrent_in: new ort.Tensor('float32', memory, [1, 1, 128]),
+        },
+        ['recurrent_out'],
+      );
       return Array.from(r.recurrent_out!.data as Float32Array);
     };
     const zero = new Float32Array(128);
@@ -135,15 +161,24 @@ describe('third-party models through the SDK', function () {
     await session.release();
   });
 
-  for (const g of [['BallChase', 21, 2], ['FlyBy', 8, 2], ['JumperHard', 152, 3]] as const) {
+  for (const g of [
+    ['BallChase', 21, 2],
+    ['FlyBy', 8, 2],
+    ['JumperHard', 152, 3],
+  ] as const) {
     for (const n of [1, 32]) {
       it(`Godot RL ${g[0]}: same output as onnxruntime at batch ${n}`, async () => {
         const obs = rows(n, g[1], n + g[1]);
         const d = await brain.policy(g[0]).decide(obs);
         const session = await ort.InferenceSession.create(join(COMPAT_DIR!, 'godot_rl', `${g[0]}.onnx`));
-        const r = await session.run({ obs: new ort.Tensor('float32', stack(obs, 0, g[1]), [n, g[1]]), state_ins: new ort.Tensor('float32', new Float32Array(n), [n]) });
+        const r = await session.run({
+          obs: new ort.Tensor('float32', stack(obs, 0, g[1]), [n, g[1]]),
+          state_ins: new ort.Tensor('float32', new Float32Array(n), [n]),
+        });
         const out = r.output!.data as Float32Array;
-        d.forEach((x, i) => expect(Array.from(x.values!)).to.deep.equal(Array.from(out.slice(i * g[2], (i + 1) * g[2]))));
+        d.forEach((x, i) =>
+          expect(Array.from(x.values!)).to.deep.equal(Array.from(out.slice(i * g[2], (i + 1) * g[2]))),
+        );
         await session.release();
       });
     }
@@ -152,9 +187,14 @@ describe('third-party models through the SDK', function () {
   it('MNIST (PyTorch, dynamic batch) answers through model().run() like onnxruntime, also when batched with others', async () => {
     const imgs = rows(16, 784, 5);
     const session = await ort.InferenceSession.create(join(COMPAT_DIR!, 'classic', 'mnist-load_pytorch_baskov.onnx'));
-    const results = await Promise.all(imgs.map((img) => brain.model('mnist-pytorch').run({ input: { type: 'float32', data: img, dims: [1, 1, 28, 28] } })));
+    const results = await Promise.all(
+      imgs.map((img) =>
+        brain.model('mnist-pytorch').run({ input: { type: 'float32', data: img, dims: [1, 1, 28, 28] } }),
+      ),
+    );
     for (let i = 0; i < imgs.length; i++) {
-      const direct = (await session.run({ input: new ort.Tensor('float32', imgs[i]!, [1, 1, 28, 28]) })).output!.data as Float32Array;
+      const direct = (await session.run({ input: new ort.Tensor('float32', imgs[i]!, [1, 1, 28, 28]) })).output!
+        .data as Float32Array;
       const got = results[i]!.outputs.output!.data as Float32Array;
       expect(got.length).to.equal(10);
       got.forEach((x, j) => expect(x).to.be.closeTo(direct[j]!, 1e-4));
@@ -165,27 +205,44 @@ describe('third-party models through the SDK', function () {
   it('MNIST-8 (batch fixed at 1) still works when many requests arrive at once', async () => {
     const imgs = rows(24, 784, 9);
     const session = await ort.InferenceSession.create(join(COMPAT_DIR!, 'classic', 'mnist-8.onnx'));
-    const results = await Promise.all(imgs.map((img) => brain.model('mnist-8').run({ Input3: { type: 'float32', data: img, dims: [1, 1, 28, 28] } })));
+    const results = await Promise.all(
+      imgs.map((img) => brain.model('mnist-8').run({ Input3: { type: 'float32', data: img, dims: [1, 1, 28, 28] } })),
+    );
     for (let i = 0; i < imgs.length; i++) {
-      const direct = (await session.run({ Input3: new ort.Tensor('float32', imgs[i]!, [1, 1, 28, 28]) })).Plus214_Output_0!.data as Float32Array;
+      const direct = (await session.run({ Input3: new ort.Tensor('float32', imgs[i]!, [1, 1, 28, 28]) }))
+        .Plus214_Output_0!.data as Float32Array;
       expect(Array.from(results[i]!.outputs.Plus214_Output_0!.data as Float32Array)).to.deep.equal(Array.from(direct));
     }
-    await expect(brain.model('mnist-8').run({ Input3: { type: 'float32', data: new Float32Array(784 * 2), dims: [2, 1, 28, 28] } })).to.be.rejectedWith(/dim 0 must be 1/);
+    await expect(
+      brain
+        .model('mnist-8')
+        .run({ Input3: { type: 'float32', data: new Float32Array(784 * 2), dims: [2, 1, 28, 28] } }),
+    ).to.be.rejectedWith(/dim 0 must be 1/);
     await session.release();
   });
 
   it('names the wrong length, the missing feature, the NaN, the unknown model and the unknown action', async () => {
     const basic = brain.policy('Basic');
-    await expect(basic.decide([new Float32Array(19)])).to.be.rejectedWith(/observation 0: has 19 values, the model takes 20/);
+    await expect(basic.decide([new Float32Array(19)])).to.be.rejectedWith(
+      /observation 0: has 19 values, the model takes 20/,
+    );
     const obj: Record<string, number> = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`obs_0_${i}`, 0]));
     delete obj.obs_0_7;
     await expect(basic.decide([obj])).to.be.rejectedWith(/feature "obs_0_7" is missing/);
     const nan = new Float32Array(20);
     nan[3] = NaN;
-    await expect(basic.decide([new Float32Array(20), nan])).to.be.rejectedWith(/observation 1: feature "obs_0_3" \(index 3\) is NaN/);
-    await expect(brain.policy('nope').decide([new Float32Array(20)])).to.be.rejectedWith(/no model named "nope"/).and.eventually.have.property('code', 'unknown_model');
-    await expect(basic.decide([new Float32Array(20)], { masks: [{ jump: false }] })).to.be.rejectedWith(/unknown action "jump"/).and.eventually.have.property('code', 'unknown_action');
-    await expect(brain.recommender('Basic').recommend({ history: [] })).to.be.rejectedWith(/is a policy, not a recommender/).and.eventually.have.property('code', 'wrong_kind');
+    await expect(basic.decide([new Float32Array(20), nan])).to.be.rejectedWith(
+      /observation 1: feature "obs_0_3" \(index 3\) is NaN/,
+    );
+    await expect(brain.policy('nope').decide([new Float32Array(20)]))
+      .to.be.rejectedWith(/no model named "nope"/)
+      .and.eventually.have.property('code', 'unknown_model');
+    await expect(basic.decide([new Float32Array(20)], { masks: [{ jump: false }] }))
+      .to.be.rejectedWith(/unknown action "jump"/)
+      .and.eventually.have.property('code', 'unknown_action');
+    await expect(brain.recommender('Basic').recommend({ history: [] }))
+      .to.be.rejectedWith(/is a policy, not a recommender/)
+      .and.eventually.have.property('code', 'wrong_kind');
     expect(brain.stats().errors.invalid_observation).to.equal(3);
   });
 });

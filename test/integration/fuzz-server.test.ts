@@ -46,29 +46,70 @@ function randomBytes(r: Rand, max: number): Uint8Array {
   return b;
 }
 
-const KEYS = ['id', 'model', 'n', 'rows', 'masks', 'agentIds', 'feeds', 'fetches', 'history', 'k', 'exclude', 'weights', 'deadlineMs', 'agent', 'type', 'dims', 'data', '__proto__', 'constructor', 'dx', 'dy', 'attack', 'questId'];
+const KEYS = [
+  'id',
+  'model',
+  'n',
+  'rows',
+  'masks',
+  'agentIds',
+  'feeds',
+  'fetches',
+  'history',
+  'k',
+  'exclude',
+  'weights',
+  'deadlineMs',
+  'agent',
+  'type',
+  'dims',
+  'data',
+  '__proto__',
+  'constructor',
+  'dx',
+  'dy',
+  'attack',
+  'questId',
+];
 
 /** Any msgpack-able value, nested at most `depth` deep. */
 function randomValue(r: Rand, depth = 3): unknown {
   const k = int(r, 0, depth > 0 ? 13 : 10);
   switch (k) {
-    case 0: return null;
-    case 1: return undefined;
-    case 2: return r() < 0.5;
-    case 3: return int(r, -5, 5);
-    case 4: return pick(r, [NaN, Infinity, -Infinity, -0, 2 ** 53, -(2 ** 31), 1e308, 4.2]);
-    case 5: return r() * 1e6 - 5e5;
-    case 6: return randomString(r);
-    case 7: return r() < 0.02 ? 'x'.repeat(20_000) : randomString(r, 5);
-    case 8: return randomBytes(r, 64);
-    case 9: return Float32Array.from({ length: int(r, 0, 12) }, () => (r() < 0.1 ? NaN : r()));
-    case 10: return pick(r, ['guard', 'nope', '', 'quest-recs', '../etc/passwd', 'guard@1']);
-    case 11: return Array.from({ length: int(r, 0, 6) }, () => randomValue(r, depth - 1));
+    case 0:
+      return null;
+    case 1:
+      return undefined;
+    case 2:
+      return r() < 0.5;
+    case 3:
+      return int(r, -5, 5);
+    case 4:
+      return pick(r, [NaN, Infinity, -Infinity, -0, 2 ** 53, -(2 ** 31), 1e308, 4.2]);
+    case 5:
+      return r() * 1e6 - 5e5;
+    case 6:
+      return randomString(r);
+    case 7:
+      return r() < 0.02 ? 'x'.repeat(20_000) : randomString(r, 5);
+    case 8:
+      return randomBytes(r, 64);
+    case 9:
+      return Float32Array.from({ length: int(r, 0, 12) }, () => (r() < 0.1 ? NaN : r()));
+    case 10:
+      return pick(r, ['guard', 'nope', '', 'quest-recs', '../etc/passwd', 'guard@1']);
+    case 11:
+      return Array.from({ length: int(r, 0, 6) }, () => randomValue(r, depth - 1));
     default: {
       const o: Record<string, unknown> = {};
       for (let i = int(r, 0, 6); i > 0; i--) {
         // defineProperty: a '__proto__' key must be an own property, not a prototype change
-        Object.defineProperty(o, r() < 0.8 ? pick(r, KEYS) : randomString(r, 8), { value: randomValue(r, depth - 1), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(o, r() < 0.8 ? pick(r, KEYS) : randomString(r, 8), {
+          value: randomValue(r, depth - 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return o;
     }
@@ -78,20 +119,42 @@ function randomValue(r: Rand, depth = 3): unknown {
 /** A valid request of a type, then mutated so that it is (mostly) wrong. */
 function nearlyValid(r: Rand, type: string): Record<string, unknown> {
   const n = int(r, 1, 3);
-  const base: Record<string, unknown> = {
-    decide: { id: int(r, 0, 1e6), model: 'guard', n, rows: toBytes(Float32Array.from({ length: n * FEATURES }, () => r())) },
-    run: { id: int(r, 0, 1e6), model: 'guard', feeds: { obs: { type: 'float32', dims: [n, FEATURES], data: toBytes(new Float32Array(n * FEATURES)) } } },
+  const base: Record<string, unknown> = ({
+    decide: {
+      id: int(r, 0, 1e6),
+      model: 'guard',
+      n,
+      rows: toBytes(Float32Array.from({ length: n * FEATURES }, () => r())),
+    },
+    run: {
+      id: int(r, 0, 1e6),
+      model: 'guard',
+      feeds: { obs: { type: 'float32', dims: [n, FEATURES], data: toBytes(new Float32Array(n * FEATURES)) } },
+    },
     recommend: { id: int(r, 0, 1e6), model: 'guard', history: ['a', 'b'], k: 2 },
     describe: { id: int(r, 0, 1e6), model: 'guard' },
     reset: { model: 'guard', agent: 'a1' },
-  }[type] as Record<string, unknown> ?? { id: 1 };
+  }[type] as Record<string, unknown>) ?? { id: 1 };
   const mutations = int(r, 1, 3);
   for (let i = 0; i < mutations; i++) {
     const key = r() < 0.7 ? pick(r, Object.keys(base)) : pick(r, KEYS);
     if (r() < 0.3) delete base[key];
-    else if (key === 'feeds' && r() < 0.7) base.feeds = { obs: { type: pick(r, ['float32', 'int64', 'string', 'bogus', 'bool']), dims: randomValue(r, 1), data: r() < 0.5 ? randomBytes(r, 64) : randomValue(r, 2) } };
+    else if (key === 'feeds' && r() < 0.7)
+      base.feeds = {
+        obs: {
+          type: pick(r, ['float32', 'int64', 'string', 'bogus', 'bool']),
+          dims: randomValue(r, 1),
+          data: r() < 0.5 ? randomBytes(r, 64) : randomValue(r, 2),
+        },
+      };
     else if (key === 'n') base.n = pick(r, [0, -1, 1.5, 1e9, n + 1, '2', NaN]);
-    else Object.defineProperty(base, key, { value: randomValue(r, 2), enumerable: true, writable: true, configurable: true });
+    else
+      Object.defineProperty(base, key, {
+        value: randomValue(r, 2),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   }
   return base;
 }
@@ -108,14 +171,29 @@ describe('server: fuzz', function () {
 
   before(async () => {
     ({ dir, cleanup } = await tempDir('playmind-fuzz-'));
-    await writeModel(dir, 'guard', 1, linearPolicyBytes(FEATURES, ACTIONS, 0.7), linearPolicyManifest('guard', FEATURES, ACTIONS));
+    await writeModel(
+      dir,
+      'guard',
+      1,
+      linearPolicyBytes(FEATURES, ACTIONS, 0.7),
+      linearPolicyManifest('guard', FEATURES, ACTIONS),
+    );
     t = await startTestServer(
       {
-        modelsDir: dir, watch: false, adminToken: ADMIN, maxBodyBytes: 64 * 1024,
+        modelsDir: dir,
+        watch: false,
+        adminToken: ADMIN,
+        maxBodyBytes: 64 * 1024,
         // high limits, so the fuzz reaches the validators (rate limiting has its own test)
         inference: { ratePerSec: 1e6, burst: 1e6, floodRejectsPerSec: 1e6, maxMessageBytes: 256 * 1024 },
       },
-      { arena: new ArenaSettings({ guardCount: 4, seed: 1, rateLimits: { ratePerSec: 1e6, burst: 1e6, floodDropsPerSec: 1e6 } }) },
+      {
+        arena: new ArenaSettings({
+          guardCount: 4,
+          seed: 1,
+          rateLimits: { ratePerSec: 1e6, burst: 1e6, floodDropsPerSec: 1e6 },
+        }),
+      },
     );
     repo = new ModelRepository({ source: new FsModelSource(dir), backend: nodeBackend(), logger: silentLogger });
     await repo.loadAll();
@@ -143,7 +221,8 @@ describe('server: fuzz', function () {
       while (!stop) {
         try {
           const d = await observer.decide('guard', { rows, n: 2 });
-          if (d.map((x) => x.action).join() !== expected.map((x) => x.action).join()) observerErrors.push(new Error(`wrong decision ${d.map((x) => x.action).join()}`));
+          if (d.map((x) => x.action).join() !== expected.map((x) => x.action).join())
+            observerErrors.push(new Error(`wrong decision ${d.map((x) => x.action).join()}`));
           observed++;
         } catch (err) {
           observerErrors.push(err);
@@ -216,7 +295,12 @@ describe('server: fuzz', function () {
         });
       };
       wire(arena);
-      const arenaTypes = [ArenaMessage.INPUT, ArenaMessage.TAKE_QUEST, ArenaMessage.FINISH_QUEST, ArenaMessage.RECOMMENDATIONS];
+      const arenaTypes = [
+        ArenaMessage.INPUT,
+        ArenaMessage.TAKE_QUEST,
+        ArenaMessage.FINISH_QUEST,
+        ArenaMessage.RECOMMENDATIONS,
+      ];
       for (let sentArena = 0, chunk = 0; sentArena < ARENA_MESSAGES; chunk++) {
         if (!arena) {
           arena = await new Client(t.wsUrl).joinOrCreate('arena');
@@ -226,7 +310,8 @@ describe('server: fuzz', function () {
         for (let i = 0; i < 200 && sentArena < ARENA_MESSAGES; i++, sentArena++) {
           const roll = r();
           if (roll < 0.6) arena.send(pick(r, arenaTypes), randomValue(r, 3));
-          else if (roll < 0.8) arena.send(ArenaMessage.INPUT, { dx: randomValue(r, 1), dy: randomValue(r, 1), attack: randomValue(r, 1) });
+          else if (roll < 0.8)
+            arena.send(ArenaMessage.INPUT, { dx: randomValue(r, 1), dy: randomValue(r, 1), attack: randomValue(r, 1) });
           else arena.send(randomString(r, 10) || 'y', randomValue(r, 2));
         }
         const mark = `sentinel-${chunk}`;
@@ -242,16 +327,49 @@ describe('server: fuzz', function () {
         () => `/v2/models/${pick(r, ['guard', 'x'])}/versions/${pick(r, ['1', '2', '-1', 'abc'])}/infer`,
         () => `/v2/models/${pick(r, ['guard', 'nope', encodeURIComponent(randomString(r, 10))])}`,
         () => `/v2/models/${pick(r, ['guard', 'nope'])}/ready`,
-        () => `/v2/repository/models/${pick(r, ['guard', 'nope', '..', encodeURIComponent(randomString(r, 8))])}/${pick(r, ['load', 'unload'])}`,
-        () => pick(r, ['/v2/health/ready', '/v2/health/live', '/v2', '/metrics', '/models/index.json', '/', '/v2/repository/index']),
-        () => `/models/${pick(r, ['guard', '..', '%2e%2e%2f', 'nope'])}/${pick(r, ['manifest.json', '1/model.onnx', '../../etc/passwd', '%00'])}`,
+        () =>
+          `/v2/repository/models/${pick(r, ['guard', 'nope', '..', encodeURIComponent(randomString(r, 8))])}/${pick(r, ['load', 'unload'])}`,
+        () =>
+          pick(r, [
+            '/v2/health/ready',
+            '/v2/health/live',
+            '/v2',
+            '/metrics',
+            '/models/index.json',
+            '/',
+            '/v2/repository/index',
+          ]),
+        () =>
+          `/models/${pick(r, ['guard', '..', '%2e%2e%2f', 'nope'])}/${pick(r, ['manifest.json', '1/model.onnx', '../../etc/passwd', '%00'])}`,
         () => `/${encodeURIComponent(randomString(r, 30))}`,
         () => pick(r, ['/%E0%A4%A', '/v2/models/%', `/${'a'.repeat(5000)}`]),
       ];
       const bodies = [
         () => JSON.stringify(randomValue(r, 4)),
-        () => JSON.stringify({ inputs: [{ name: pick(r, ['obs', 'x']), shape: randomValue(r, 1), datatype: pick(r, ['FP32', 'INT64', 'BYTES', 'BOOL', 'FP16', 'nope']), data: randomValue(r, 3) }], outputs: randomValue(r, 2), id: randomValue(r, 1) }),
-        () => JSON.stringify({ inputs: [{ name: 'obs', shape: [1, FEATURES], datatype: 'FP32', data: Array.from({ length: FEATURES }, () => randomValue(r, 0)) }] }),
+        () =>
+          JSON.stringify({
+            inputs: [
+              {
+                name: pick(r, ['obs', 'x']),
+                shape: randomValue(r, 1),
+                datatype: pick(r, ['FP32', 'INT64', 'BYTES', 'BOOL', 'FP16', 'nope']),
+                data: randomValue(r, 3),
+              },
+            ],
+            outputs: randomValue(r, 2),
+            id: randomValue(r, 1),
+          }),
+        () =>
+          JSON.stringify({
+            inputs: [
+              {
+                name: 'obs',
+                shape: [1, FEATURES],
+                datatype: 'FP32',
+                data: Array.from({ length: FEATURES }, () => randomValue(r, 0)),
+              },
+            ],
+          }),
         () => randomString(r, 200),
         () => '{"inputs": [' + '['.repeat(int(r, 1, 3000)),
         () => JSON.stringify({ inputs: [{ name: 'obs', shape: [1, 1e6], datatype: 'FP32', data: [] }] }),
@@ -263,18 +381,32 @@ describe('server: fuzz', function () {
         const path = pick(r, paths)();
         const method = pick(r, ['GET', 'POST', 'POST', 'PUT', 'DELETE']);
         const headers: Record<string, string> = {};
-        if (r() < 0.8) headers['content-type'] = pick(r, ['application/json', 'text/plain', 'application/json; charset=utf-16', 'multipart/form-data']);
+        if (r() < 0.8)
+          headers['content-type'] = pick(r, [
+            'application/json',
+            'text/plain',
+            'application/json; charset=utf-16',
+            'multipart/form-data',
+          ]);
         if (r() < 0.3) headers.authorization = pick(r, [`Bearer ${ADMIN}`, 'Bearer nope', 'Basic abc', 'Bearer']);
         // the admin may load anything, but unloading the model the observer uses is not an attack
-        if (path.endsWith('/unload') && headers.authorization === `Bearer ${ADMIN}`) headers.authorization = 'Bearer nope';
+        if (path.endsWith('/unload') && headers.authorization === `Bearer ${ADMIN}`)
+          headers.authorization = 'Bearer nope';
         const body = method === 'GET' ? undefined : pick(r, bodies)();
-        const res = await fetch(`${t.server.url}${path}`, { method, headers, body }).catch((err: Error) => ({ status: -1, text: async () => err.message }));
+        const res = await fetch(`${t.server.url}${path}`, { method, headers, body }).catch((err: Error) => ({
+          status: -1,
+          text: async () => err.message,
+        }));
         statuses.push(res.status);
         const text = await res.text();
-        if (res.status >= 500 || res.status < 0) bad5xx.push(`${method} ${path.slice(0, 80)} → ${res.status} ${text.slice(0, 200)}`);
+        if (res.status >= 500 || res.status < 0)
+          bad5xx.push(`${method} ${path.slice(0, 80)} → ${res.status} ${text.slice(0, 200)}`);
       };
       for (let i = 0; i < HTTP_REQUESTS; i += 4) await Promise.all([one(), one(), one(), one()]);
-      expect(bad5xx.filter((s) => !/→ 503 /.test(s)), bad5xx.join('\n')).to.deep.equal([]);
+      expect(
+        bad5xx.filter((s) => !/→ 503 /.test(s)),
+        bad5xx.join('\n'),
+      ).to.deep.equal([]);
       expect(statuses.filter((s) => s >= 400).length).to.be.greaterThan(HTTP_REQUESTS / 4);
     } finally {
       stop = true;
@@ -292,7 +424,8 @@ describe('server: fuzz', function () {
       await fresh.close();
     }
     const res = await fetch(`${t.server.url}/v2/models/guard/infer`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ inputs: [{ name: 'obs', shape: [2, FEATURES], datatype: 'FP32', data: [...rows] }] }),
     });
     expect(res.status).to.equal(200);
@@ -305,8 +438,16 @@ describe('server: fuzz', function () {
     expect(observerErrors.map(String)).to.deep.equal([]);
     // Colyseus itself logs the garbage frames it could not decode (and drops those clients); nothing else may log an error.
     const text = (l: (typeof t.logs)[number]) => `${l.msg ?? ''} ${JSON.stringify(l.err ?? '')}`;
-    const undecodable = (l: (typeof t.logs)[number]) => l.component === 'colyseus' && /unpack|utf8Read|decode/.test(text(l));
-    expect(t.errors().filter((l) => !undecodable(l)).map((l) => text(l).slice(0, 300))).to.deep.equal([]);
-    console.log(`    fuzz: seed ${SEED}, ${INFERENCE_MESSAGES} inference + ${ARENA_MESSAGES} arena messages, ${GARBAGE_FRAMES} garbage frames, ${HTTP_REQUESTS} HTTP requests in ${Date.now() - started} ms; observer made ${observed} good requests`);
+    const undecodable = (l: (typeof t.logs)[number]) =>
+      l.component === 'colyseus' && /unpack|utf8Read|decode/.test(text(l));
+    expect(
+      t
+        .errors()
+        .filter((l) => !undecodable(l))
+        .map((l) => text(l).slice(0, 300)),
+    ).to.deep.equal([]);
+    console.log(
+      `    fuzz: seed ${SEED}, ${INFERENCE_MESSAGES} inference + ${ARENA_MESSAGES} arena messages, ${GARBAGE_FRAMES} garbage frames, ${HTTP_REQUESTS} HTTP requests in ${Date.now() - started} ms; observer made ${observed} good requests`,
+    );
   });
 });

@@ -33,7 +33,11 @@ describe('server: KServe v2 REST', function () {
   let mnistFile: string;
   const url = (p: string) => `${t.server.url}${p}`;
   const post = (p: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(url(p), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(url(p), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const admin = { authorization: `Bearer ${TOKEN}` };
 
   before(async function () {
@@ -76,7 +80,13 @@ describe('server: KServe v2 REST', function () {
 
   it('gives model metadata with KServe datatypes and the repository state', async () => {
     const meta = (await (await fetch(url('/v2/models/mnist'))).json()) as Record<string, unknown>;
-    expect(meta).to.include({ name: 'mnist', platform: 'onnxruntime_onnx', state: 'READY', served: 1, lastError: null });
+    expect(meta).to.include({
+      name: 'mnist',
+      platform: 'onnxruntime_onnx',
+      state: 'READY',
+      served: 1,
+      lastError: null,
+    });
     expect(meta.versions).to.deep.equal(['1']);
     expect(meta.inputs).to.deep.equal([{ name: 'Input3', datatype: 'FP32', shape: [1, 1, 28, 28] }]);
     expect((meta.outputs as { datatype: string }[])[0]!.datatype).to.equal('FP32');
@@ -84,9 +94,17 @@ describe('server: KServe v2 REST', function () {
 
   it('infers the same class as onnxruntime on MNIST', async () => {
     const image = digitImage();
-    const res = await post('/v2/models/mnist/infer', { id: 'req-1', inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: image }] });
+    const res = await post('/v2/models/mnist/infer', {
+      id: 'req-1',
+      inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: image }],
+    });
     expect(res.status).to.equal(200);
-    const body = (await res.json()) as { id: string; model_name: string; model_version: string; outputs: { name: string; datatype: string; shape: number[]; data: number[] }[] };
+    const body = (await res.json()) as {
+      id: string;
+      model_name: string;
+      model_version: string;
+      outputs: { name: string; datatype: string; shape: number[]; data: number[] }[];
+    };
     expect(body).to.include({ id: 'req-1', model_name: 'mnist', model_version: '1' });
     const out = body.outputs[0]!;
     expect(out.shape).to.deep.equal([1, 10]);
@@ -100,8 +118,17 @@ describe('server: KServe v2 REST', function () {
       await session.release();
     }
     // nested data (row-major) is accepted too
-    const nested = [[image.reduce<number[][]>((rows, v, i) => (i % 28 === 0 ? [...rows, [v]] : (rows[rows.length - 1]!.push(v), rows)), [])]];
-    const res2 = await post('/v2/models/mnist/infer', { inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: nested }] });
+    const nested = [
+      [
+        image.reduce<number[][]>(
+          (rows, v, i) => (i % 28 === 0 ? [...rows, [v]] : (rows[rows.length - 1]!.push(v), rows)),
+          [],
+        ),
+      ],
+    ];
+    const res2 = await post('/v2/models/mnist/infer', {
+      inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: nested }],
+    });
     expect(res2.status).to.equal(200);
     expect(argmax(((await res2.json()) as typeof body).outputs[0]!.data)).to.equal(argmax(out.data));
   });
@@ -109,12 +136,27 @@ describe('server: KServe v2 REST', function () {
   it('answers bad infer requests with typed errors', async () => {
     const cases: [unknown, number, string][] = [
       [{ inputs: [{ name: 'Input3', shape: [1, 784], datatype: 'FP32', data: digitImage() }] }, 400, 'invalid_tensor'],
-      [{ inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'INT64', data: digitImage() }] }, 400, 'invalid_tensor'],
-      [{ inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: [1, 2, 3] }] }, 400, 'invalid_tensor'],
+      [
+        { inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'INT64', data: digitImage() }] },
+        400,
+        'invalid_tensor',
+      ],
+      [
+        { inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: [1, 2, 3] }] },
+        400,
+        'invalid_tensor',
+      ],
       [{ inputs: [{ name: 'Other', shape: [1], datatype: 'FP32', data: [1] }] }, 400, 'invalid_tensor'],
       [{ inputs: 'nope' }, 400, 'malformed_message'],
       ['{"inputs": [', 400, 'malformed_message'],
-      [{ inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: digitImage() }], outputs: [{ name: 'nope' }] }, 400, 'invalid_tensor'],
+      [
+        {
+          inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: digitImage() }],
+          outputs: [{ name: 'nope' }],
+        },
+        400,
+        'invalid_tensor',
+      ],
     ];
     for (const [body, status, code] of cases) {
       const res = await post('/v2/models/mnist/infer', body);
@@ -127,7 +169,9 @@ describe('server: KServe v2 REST', function () {
   });
 
   it('refuses a body over the size limit with 413 payload_too_large', async () => {
-    const big = JSON.stringify({ inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: new Array(100_000).fill(0.123456) }] });
+    const big = JSON.stringify({
+      inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: new Array(100_000).fill(0.123456) }],
+    });
     const res = await post('/v2/models/mnist/infer', big);
     expect(res.status).to.equal(413);
     expect(await res.json()).to.include({ code: 'payload_too_large' });
@@ -135,15 +179,21 @@ describe('server: KServe v2 REST', function () {
 
   it('shows the counters moving in /metrics', async () => {
     const before = await (await fetch(url('/metrics'))).text();
-    const ok = (text: string) => metricValue(text, 'playmind_requests_total', { frontend: 'kserve', model: 'mnist', outcome: 'ok' });
-    const engineOk = (text: string) => metricValue(text, 'playmind_inference_requests_total', { model: 'mnist', version: '1', outcome: 'ok' });
-    await post('/v2/models/mnist/infer', { inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: digitImage() }] });
+    const ok = (text: string) =>
+      metricValue(text, 'playmind_requests_total', { frontend: 'kserve', model: 'mnist', outcome: 'ok' });
+    const engineOk = (text: string) =>
+      metricValue(text, 'playmind_inference_requests_total', { model: 'mnist', version: '1', outcome: 'ok' });
+    await post('/v2/models/mnist/infer', {
+      inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: digitImage() }],
+    });
     const after = await (await fetch(url('/metrics'))).text();
     expect(ok(after)).to.equal(ok(before) + 1);
     expect(engineOk(after)).to.equal(engineOk(before) + 1);
     expect(metricValue(after, 'playmind_inference_batch_rows_count', { model: 'mnist' })).to.be.greaterThan(0);
     expect(metricValue(after, 'playmind_model_versions_loaded', { model: 'mnist', version: '1' })).to.equal(1);
-    expect(metricValue(after, 'playmind_requests_total', { frontend: 'kserve', outcome: 'invalid_tensor' })).to.be.greaterThan(0);
+    expect(
+      metricValue(after, 'playmind_requests_total', { frontend: 'kserve', outcome: 'invalid_tensor' }),
+    ).to.be.greaterThan(0);
     expect(after).to.match(/nodejs_eventloop_lag_p99_seconds/);
   });
 
@@ -151,7 +201,9 @@ describe('server: KServe v2 REST', function () {
     const res = await post('/v2/repository/models/mnist/unload', {}, admin);
     expect(res.status).to.equal(200);
     expect((await fetch(url('/v2/models/mnist/ready'))).status).to.equal(503);
-    const infer = await post('/v2/models/mnist/infer', { inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: digitImage() }] });
+    const infer = await post('/v2/models/mnist/infer', {
+      inputs: [{ name: 'Input3', shape: [1, 1, 28, 28], datatype: 'FP32', data: digitImage() }],
+    });
     expect(infer.status).to.equal(503);
     expect(await infer.json()).to.include({ code: 'model_unavailable' });
     expect(((await (await fetch(url('/v2/models/mnist'))).json()) as { state: string }).state).to.equal('UNLOADED');

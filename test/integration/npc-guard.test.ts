@@ -45,8 +45,12 @@ describe('the shipped npc-guard model', function () {
       const policy = brain.policy('npc-guard');
       let decided = 0;
       const guardPolicy: GuardPolicy = async (obs, n, masks) => {
-        const rows = Array.from({ length: n }, (_, i) => obs.slice(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT));
-        const rowMasks = Array.from({ length: n }, (_, i) => masks.slice(i * GUARD_ACTION_COUNT, (i + 1) * GUARD_ACTION_COUNT));
+        const rows = Array.from({ length: n }, (_, i) =>
+          obs.slice(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT),
+        );
+        const rowMasks = Array.from({ length: n }, (_, i) =>
+          masks.slice(i * GUARD_ACTION_COUNT, (i + 1) * GUARD_ACTION_COUNT),
+        );
         const decisions = await policy.decide(rows, { masks: rowMasks });
         return decisions.map((d, i) => {
           expect(d.model).to.equal('npc-guard@1');
@@ -76,7 +80,9 @@ describe('the shipped npc-guard model', function () {
     });
 
     it('beats a random policy by a wide margin', () => {
-      expect(e.trained.meanReturn, JSON.stringify({ trained: e.trained, random: e.random })).to.be.greaterThan(e.random.meanReturn + 1.5);
+      expect(e.trained.meanReturn, JSON.stringify({ trained: e.trained, random: e.random })).to.be.greaterThan(
+        e.random.meanReturn + 1.5,
+      );
       expect(e.trained.winRate).to.be.greaterThan(e.random.winRate);
     });
 

@@ -16,7 +16,10 @@ describe('package exports', function () {
   this.timeout(60_000);
 
   it('playmind/sdk resolves in plain Node and decides', async () => {
-    expect(existsSync(join(REPO_ROOT, 'dist/sdk/index.js')), 'dist/ is built by npm install (prepare) and npm test').to.equal(true);
+    expect(
+      existsSync(join(REPO_ROOT, 'dist/sdk/index.js')),
+      'dist/ is built by npm install (prepare) and npm test',
+    ).to.equal(true);
     const { dir, cleanup } = await tempDir();
     try {
       await writeModel(dir, 'guard', 1, linearPolicyBytes(3, 2), linearPolicyManifest('guard', 3, 2));

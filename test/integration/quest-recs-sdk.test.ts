@@ -17,7 +17,9 @@ describe('quest-recs through brain.recommender()', function () {
   after(() => brain.close());
 
   it('recommends k quests, none of them excluded, served by the model', async () => {
-    const r = await brain.recommender('quest-recs').recommend({ history: ['q-forest-1'], k: 5, exclude: ['q-forest-1', 'q-forest-2'] });
+    const r = await brain
+      .recommender('quest-recs')
+      .recommend({ history: ['q-forest-1'], k: 5, exclude: ['q-forest-1', 'q-forest-2'] });
     expect(r.items).to.have.length(5);
     expect(r.items.map((i) => i.id)).to.not.include.members(['q-forest-1', 'q-forest-2']);
     expect(r.model).to.equal('quest-recs@1');
@@ -34,7 +36,10 @@ describe('quest-recs through brain.recommender()', function () {
     expect(r.items).to.have.length(3);
     const m = brain.repository!.get('quest-recs')!.manifest;
     if (m.kind !== 'recommender') throw new Error('kind');
-    const byPopularity = [...m.recommender.catalogue].sort((a, b) => (b.popularity ?? 0) - (a.popularity ?? 0)).slice(0, 3).map((c) => c.id);
+    const byPopularity = [...m.recommender.catalogue]
+      .sort((a, b) => (b.popularity ?? 0) - (a.popularity ?? 0))
+      .slice(0, 3)
+      .map((c) => c.id);
     expect(r.items.map((i) => i.id)).to.deep.equal(byPopularity);
   });
 
@@ -55,7 +60,9 @@ describe('quest-recs through brain.recommender()', function () {
 
   it('names a bad argument', async () => {
     const recs = brain.recommender('quest-recs');
-    await expect(recs.recommend({ history: 'q-forest-1' as unknown as string[] })).to.be.rejectedWith(/'history' must be an array of item ids/);
+    await expect(recs.recommend({ history: 'q-forest-1' as unknown as string[] })).to.be.rejectedWith(
+      /'history' must be an array of item ids/,
+    );
     await expect(recs.recommend({ history: [], k: 0 })).to.be.rejectedWith(/'k' must be a positive integer/);
   });
 });

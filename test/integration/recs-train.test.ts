@@ -48,7 +48,19 @@ describe('recs: train-recs end to end', () => {
     await writeFile(log, toJsonl(simulateTelemetry({ players: 300, seed: 4 })));
     const out = join(dir, 'tiny-recs');
     const started = Date.now();
-    const r = await run(['--interactions', log, '--user-col', 'player', '--item-col', 'quest', '--out', out, '--eval', '--seed', '3']);
+    const r = await run([
+      '--interactions',
+      log,
+      '--user-col',
+      'player',
+      '--item-col',
+      'quest',
+      '--out',
+      out,
+      '--eval',
+      '--seed',
+      '3',
+    ]);
     expect(r.code, r.stderr).to.equal(0);
     expect(Date.now() - started).to.be.lessThan(20_000);
     expect(r.stderr).to.include('ignored columns: outcome, time');
@@ -69,9 +81,16 @@ describe('recs: train-recs end to end', () => {
     const session = await ort.InferenceSession.create(join(out, '1', 'model.onnx'));
     try {
       const shapes = (meta: readonly ort.InferenceSession.ValueMetadata[]) =>
-        meta.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' ? d : -1)) : [] }));
-      expect(shapes(session.inputMetadata)).to.deep.equal(manifest.inputs.map((t) => ({ name: t.name, shape: t.shape })));
-      expect(shapes(session.outputMetadata)).to.deep.equal(manifest.outputs.map((t) => ({ name: t.name, shape: t.shape })));
+        meta.map((m) => ({
+          name: m.name,
+          shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' ? d : -1)) : [],
+        }));
+      expect(shapes(session.inputMetadata)).to.deep.equal(
+        manifest.inputs.map((t) => ({ name: t.name, shape: t.shape })),
+      );
+      expect(shapes(session.outputMetadata)).to.deep.equal(
+        manifest.outputs.map((t) => ({ name: t.name, shape: t.shape })),
+      );
       // A batch of 3: cold start, one quest, two quests.
       const input = new Float32Array(3 * n);
       input[n + 0] = 1;
@@ -89,7 +108,9 @@ describe('recs: train-recs end to end', () => {
       expect(Number(top[0])).to.equal(byPop[0]);
       // The in-graph top-k skips the history and agrees with the scores output.
       for (let r = 0; r < 3; r++) {
-        const row = [...scores.subarray(r * n, (r + 1) * n)].map((s, i) => ({ s, i })).filter(({ i }) => input[r * n + i] === 0);
+        const row = [...scores.subarray(r * n, (r + 1) * n)]
+          .map((s, i) => ({ s, i }))
+          .filter(({ i }) => input[r * n + i] === 0);
         row.sort((a, b) => b.s - a.s);
         const topRow = [...top.subarray(r * k, (r + 1) * k)].map(Number);
         expect(topRow.every((i) => input[r * n + i] === 0)).to.equal(true);
@@ -103,10 +124,24 @@ describe('recs: train-recs end to end', () => {
   it('ranks items it does not model last, by popularity, in catalogue order (weighted input)', async () => {
     const rows = [];
     for (let u = 0; u < 40; u++) {
-      rows.push({ user: `u${u}`, item: 'A', weight: 3 + (u % 5) }, { user: `u${u}`, item: u % 2 ? 'B' : 'C', weight: 1 + (u % 3) });
+      rows.push(
+        { user: `u${u}`, item: 'A', weight: 3 + (u % 5) },
+        { user: `u${u}`, item: u % 2 ? 'B' : 'C', weight: 1 + (u % 3) },
+      );
     }
-    rows.push({ user: 'u0', item: 'rare1', weight: 2 }, { user: 'u1', item: 'rare2', weight: 2 }, { user: 'u2', item: 'rare2', weight: 2 });
-    const model = trainRecommender({ name: 'w-recs', interactions: rows, weighted: true, minItemCount: 3, lambda: 5, topK: 3 });
+    rows.push(
+      { user: 'u0', item: 'rare1', weight: 2 },
+      { user: 'u1', item: 'rare2', weight: 2 },
+      { user: 'u2', item: 'rare2', weight: 2 },
+    );
+    const model = trainRecommender({
+      name: 'w-recs',
+      interactions: rows,
+      weighted: true,
+      minItemCount: 3,
+      lambda: 5,
+      topK: 3,
+    });
     const written = await writeModelFolder(join(dir, 'w-recs'), model);
     expect(written.manifest.recommender.history).to.equal('weighted');
     expect(written.manifest.recommender.catalogue.map((c) => c.id)).to.deep.equal(['A', 'B', 'C', 'rare1', 'rare2']);
@@ -126,7 +161,18 @@ describe('recs: train-recs end to end', () => {
   it('rejects a malformed interactions file with the line number and the reason (exit code 1)', async () => {
     const file = join(dir, 'broken.tsv');
     await writeFile(file, 'user\titem\thours\na\tx\t1\nb\ty\t2\nc\tz\tmany\n');
-    const r = await run(['--interactions', file, '--user-col', 'user', '--item-col', 'item', '--weight-col', 'hours', '--out', join(dir, 'never')]);
+    const r = await run([
+      '--interactions',
+      file,
+      '--user-col',
+      'user',
+      '--item-col',
+      'item',
+      '--weight-col',
+      'hours',
+      '--out',
+      join(dir, 'never'),
+    ]);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.include(`${file}:4: weight column "hours" is not a number ("many")`);
     expect(existsSync(join(dir, 'never'))).to.equal(false);
@@ -135,13 +181,32 @@ describe('recs: train-recs end to end', () => {
   it('names unknown columns, and answers bad arguments with exit code 2 and help with 0', async () => {
     const file = join(dir, 'ok.csv');
     await writeFile(file, 'user,item\na,x\na,y\n');
-    const unknown = await run(['--interactions', file, '--user-col', 'player', '--item-col', 'item', '--out', join(dir, 'u')]);
+    const unknown = await run([
+      '--interactions',
+      file,
+      '--user-col',
+      'player',
+      '--item-col',
+      'item',
+      '--out',
+      join(dir, 'u'),
+    ]);
     expect(unknown.code).to.equal(1);
     expect(unknown.stderr).to.include('unknown column "player"; the header has "user", "item"');
     const missing = await run(['--interactions', file, '--user-col', 'user']);
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.include('missing --item-col, --out');
-    const badFlag = await run(['--interactions', file, '--user-col', 'user', '--item-col', 'item', '--out', join(dir, 'u'), '--bogus']);
+    const badFlag = await run([
+      '--interactions',
+      file,
+      '--user-col',
+      'user',
+      '--item-col',
+      'item',
+      '--out',
+      join(dir, 'u'),
+      '--bogus',
+    ]);
     expect(badFlag.code).to.equal(2);
     const help = await run(['--help']);
     expect(help.code).to.equal(0);

@@ -33,11 +33,26 @@ describe('model repository', function () {
   });
 
   const badFiles: [string, (ctx: Mocha.Context) => Promise<Uint8Array>, RegExp][] = [
-    ['the broken ML-Agents export from compat/negative', async (ctx) => new Uint8Array(await readFile(compatFile(ctx, 'negative', 'deterDiscrete1obs3action_v2_0.yiqide-invalid.onnx'))), /onnxruntime refused it: .*Graph output \(memory_size\) does not exist/],
+    [
+      'the broken ML-Agents export from compat/negative',
+      async (ctx) =>
+        new Uint8Array(
+          await readFile(compatFile(ctx, 'negative', 'deterDiscrete1obs3action_v2_0.yiqide-invalid.onnx')),
+        ),
+      /onnxruntime refused it: .*Graph output \(memory_size\) does not exist/,
+    ],
     ['a truncated file', async () => linearPolicyBytes(F, A, 2).slice(0, 60), /onnxruntime refused it/],
-    ['random bytes', async () => Uint8Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24), /onnxruntime refused it/],
+    [
+      'random bytes',
+      async () => Uint8Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24),
+      /onnxruntime refused it/,
+    ],
     ['an empty file', async () => new Uint8Array(0), /the file is empty/],
-    ['a model whose inputs do not match its manifest', async () => linearPolicyBytes(F + 2, A, 2), /does not match its manifest: input "obs" dim 1: manifest says 6, the model says 8/],
+    [
+      'a model whose inputs do not match its manifest',
+      async () => linearPolicyBytes(F + 2, A, 2),
+      /does not match its manifest: input "obs" dim 1: manifest says 6, the model says 8/,
+    ],
   ];
 
   for (const [what, make, reason] of badFiles) {
@@ -45,7 +60,10 @@ describe('model repository', function () {
       const bytes = await make(this);
       await writeModel(dir, 'guard', 2, bytes);
       const file = join(dir, 'guard', '2', 'model.onnx');
-      const err = await brain.repository!.reload('guard').then(() => null, (e: Error) => e);
+      const err = await brain.repository!.reload('guard').then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(err, 'reload must fail').to.be.instanceOf(Error);
       expect(err!.message).to.contain(file);
       expect(err!.message).to.match(reason);
@@ -70,7 +88,10 @@ describe('model repository', function () {
     await writeModel(dir, 'guard', 3, linearPolicyBytes(F, A, 3));
     await brain.repository!.reload('guard');
     expect((await brain.policy('guard').decide([obs(0)]))[0]!.model).to.equal('guard@3');
-    await writeFile(join(dir, 'guard', 'manifest.json'), JSON.stringify({ ...linearPolicyManifest('guard', F, A), version: 1 }));
+    await writeFile(
+      join(dir, 'guard', 'manifest.json'),
+      JSON.stringify({ ...linearPolicyManifest('guard', F, A), version: 1 }),
+    );
     await brain.repository!.reload('guard');
     expect((await brain.policy('guard').decide([obs(0)]))[0]!.model).to.equal('guard@1');
   });
@@ -79,7 +100,12 @@ describe('model repository', function () {
     const routes: string[] = [];
     brain.on('route', (e) => routes.push(`${e.from}->${e.to}:${e.reason}`));
     await brain.repository!.unload('guard');
-    const d = await brain.policy('guard').decide([obs(1), obs(2)], { masks: [[0, 1, 1, 1], [1, 1, 1, 1]] });
+    const d = await brain.policy('guard').decide([obs(1), obs(2)], {
+      masks: [
+        [0, 1, 1, 1],
+        [1, 1, 1, 1],
+      ],
+    });
     expect(d.map((x) => x.servedBy)).to.deep.equal(['fallback', 'fallback']);
     expect(d[0]!.action).to.equal('a1'); // first-action skips the masked a0
     expect(d[1]!.action).to.equal('a0');
@@ -135,7 +161,11 @@ describe('model repository', function () {
   });
 
   it('picks up a model file written on disk, once it is completely written', async () => {
-    const repo = new ModelRepository({ source: new FsModelSource(dir, { settleMs: 100 }), backend: nodeBackend(), logger: silentLogger });
+    const repo = new ModelRepository({
+      source: new FsModelSource(dir, { settleMs: 100 }),
+      backend: nodeBackend(),
+      logger: silentLogger,
+    });
     await repo.loadAll();
     repo.watch();
     const failures: string[] = [];
@@ -156,7 +186,11 @@ describe('model repository', function () {
       await writeFile(join(dir, 'tmp.onnx'), Uint8Array.from([1, 2, 3, 4]));
       await mkdir(join(dir, 'guard', '3'), { recursive: true });
       await rename(join(dir, 'tmp.onnx'), join(dir, 'guard', '3', 'model.onnx'));
-      await waitFor(() => repo.state('guard')?.lastError?.file === join(dir, 'guard', '3', 'model.onnx'), 10_000, 'the broken file to be refused');
+      await waitFor(
+        () => repo.state('guard')?.lastError?.file === join(dir, 'guard', '3', 'model.onnx'),
+        10_000,
+        'the broken file to be refused',
+      );
       expect(repo.state('guard')!.lastError!.reason).to.match(/onnxruntime refused it/);
       expect(repo.get('guard')?.version).to.equal(2);
       expect(repo.state('guard')!.lastError!.file).to.equal(join(dir, 'guard', '3', 'model.onnx'));
@@ -173,10 +207,18 @@ describe('model repository', function () {
     g.output('y', 'float32', ['n', 2]);
     const bytes = g.toBytes();
     const sha = createHash('sha256').update(bytes).digest('hex');
-    const manifest = { name: 'ident', kind: 'tensor', inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 2] }], outputs: [{ name: 'y', dtype: 'float32', shape: [-1, 2] }], sha256: { '1': sha, '2': sha } };
+    const manifest = {
+      name: 'ident',
+      kind: 'tensor',
+      inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 2] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [-1, 2] }],
+      sha256: { '1': sha, '2': sha },
+    };
     await writeModel(dir, 'ident', 1, bytes, manifest);
     await brain.repository!.reload('ident');
-    const out = await brain.model('ident').run({ x: { type: 'float32', data: Float32Array.from([1, 2]), dims: [1, 2] } });
+    const out = await brain
+      .model('ident')
+      .run({ x: { type: 'float32', data: Float32Array.from([1, 2]), dims: [1, 2] } });
     expect(Array.from(out.outputs.y!.data as Float32Array)).to.deep.equal([1, 2]);
     await copyFile(join(dir, 'guard', '1', 'model.onnx'), join(dir, 'ident', '1', 'other.onnx'));
     await writeModel(dir, 'ident', 2, linearPolicyBytes(2, 2, 1));

@@ -42,7 +42,12 @@ describe('route conformance (local, remote, fallback)', function () {
     g.input('x', 'float32', ['n', 3]);
     g.node('Add', ['x', 'x'], ['y']);
     g.output('y', 'float32', ['n', 3]);
-    await writeModel(dir, 'double', 1, g.toBytes(), { name: 'double', kind: 'tensor', inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 3] }], outputs: [{ name: 'y', dtype: 'float32', shape: [-1, 3] }] });
+    await writeModel(dir, 'double', 1, g.toBytes(), {
+      name: 'double',
+      kind: 'tensor',
+      inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 3] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [-1, 3] }],
+    });
     await cp(join(REPO_ROOT, 'models', 'quest-recs'), join(dir, 'quest-recs'), { recursive: true });
     server = await startTestServer({ modelsDir: dir });
     const repo = new ModelRepository({ source: new FsModelSource(dir), backend: nodeBackend(), logger: silentLogger });
@@ -60,7 +65,10 @@ describe('route conformance (local, remote, fallback)', function () {
     await cleanup?.();
   });
 
-  const routes = (): [string, Route][] => [['local', local], ['remote', remote]];
+  const routes = (): [string, Route][] => [
+    ['local', local],
+    ['remote', remote],
+  ];
   const batch = (n: number) => {
     const obs = Array.from({ length: n }, (_, i) => Float32Array.from({ length: F }, (_, j) => Math.sin(i * 1.7 + j)));
     return { rows: encodeObservations('guard', manifest.policy, obs), n };
@@ -97,7 +105,11 @@ describe('route conformance (local, remote, fallback)', function () {
 
   it('local and remote recommend the same items', async () => {
     const req = { history: ['q-forest-1', 'q-coast-2'], k: 6, exclude: ['q-forest-2'] };
-    const [l, r, f] = await Promise.all([local.recommend('quest-recs', req), remote.recommend('quest-recs', req), local.manifest('quest-recs')]);
+    const [l, r, f] = await Promise.all([
+      local.recommend('quest-recs', req),
+      remote.recommend('quest-recs', req),
+      local.manifest('quest-recs'),
+    ]);
     expect(r.items.map((i) => i.id)).to.deep.equal(l.items.map((i) => i.id));
     r.items.forEach((it, i) => expect(it.score).to.be.closeTo(l.items[i]!.score, 1e-6));
     expect(r.servedBy).to.equal('remote');
@@ -120,7 +132,10 @@ describe('route conformance (local, remote, fallback)', function () {
   ] as const) {
     it(`local and remote refuse ${what} with the code ${code}`, async () => {
       for (const [name, route] of routes()) {
-        const err = await call(route).then(() => null, (e: { code?: string }) => e);
+        const err = await call(route).then(
+          () => null,
+          (e: { code?: string }) => e,
+        );
         expect(err, name).to.not.equal(null);
         expect(err!.code, name).to.equal(code);
       }

@@ -81,7 +81,8 @@ function releaseWatchdog(): void {
 
 /** Resolves when the child has exited (at once if it already has). */
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
@@ -121,7 +122,11 @@ function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 5000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -177,7 +182,9 @@ function redisCommand(port: number, ...args: string[]): Promise<unknown> {
     const socket = connect(port, '127.0.0.1');
     let buf = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(new Error('redis command timed out')), 1000);
-    socket.on('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    socket.on('connect', () =>
+      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`),
+    );
     socket.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
       const r = parseResp(buf);
@@ -228,11 +235,14 @@ async function startPathProxy(): Promise<PathProxy> {
       res.writeHead(502).end('no upstream');
       return;
     }
-    const up = httpRequest({ host: '127.0.0.1', port: r.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
-    });
-    up.on('error', () => res.headersSent ? res.destroy() : res.writeHead(502).end('upstream error'));
+    const up = httpRequest(
+      { host: '127.0.0.1', port: r.port, method: req.method, path: req.url, headers: req.headers },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    up.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end('upstream error')));
     req.pipe(up);
   });
   server.on('connection', (s) => {
@@ -300,15 +310,31 @@ interface ServerProcess {
 }
 
 /** Starts `node --import tsx server/main.ts` and resolves once it logged that it listens. */
-async function startServerProcess(name: string, redisUrl: string, publicAddress: string, workDir: string): Promise<ServerProcess> {
+async function startServerProcess(
+  name: string,
+  redisUrl: string,
+  publicAddress: string,
+  workDir: string,
+): Promise<ServerProcess> {
   const args = [
-    '--import', 'tsx', join(REPO_ROOT, 'server', 'main.ts'),
-    '--port', '0', '--host', '127.0.0.1',
-    '--models', MODELS, '--no-watch',
-    '--demo', join(workDir, 'no-demo'),
-    '--telemetry', join(workDir, `${name}-telemetry.jsonl`),
-    '--drain-timeout-ms', '5000',
-    '--public-address', publicAddress,
+    '--import',
+    'tsx',
+    join(REPO_ROOT, 'server', 'main.ts'),
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--models',
+    MODELS,
+    '--no-watch',
+    '--demo',
+    join(workDir, 'no-demo'),
+    '--telemetry',
+    join(workDir, `${name}-telemetry.jsonl`),
+    '--drain-timeout-ms',
+    '5000',
+    '--public-address',
+    publicAddress,
   ];
   const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redisUrl, LOG_LEVEL: 'info' };
   delete env.PUBLIC_ADDRESS;
@@ -331,20 +357,40 @@ async function startServerProcess(name: string, redisUrl: string, publicAddress:
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const listening = await Promise.race([
-    until(`process ${name} to log 'playmind server listening'`, () => logs.find((l) => l.msg === 'playmind server listening'), 20_000),
+    until(
+      `process ${name} to log 'playmind server listening'`,
+      () => logs.find((l) => l.msg === 'playmind server listening'),
+      20_000,
+    ),
     exited(child).then(({ code, signal }) => {
-      throw new Error(`process ${name} exited (code ${code}, signal ${signal}) before listening:\n${stderr.join('')}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
+      throw new Error(
+        `process ${name} exited (code ${code}, signal ${signal}) before listening:\n${stderr.join('')}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`,
+      );
     }),
   ]);
   const port = listening.port as number;
   expect(port, 'listening port in the log line').to.be.a('number').above(0);
   expect(listening.publicAddress).to.equal(publicAddress);
   expect(listening.processId).to.be.a('string').with.length.above(0);
-  return { name, child, port, url: `http://127.0.0.1:${port}`, processId: listening.processId as string, publicAddress, logs, stderr };
+  return {
+    name,
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    processId: listening.processId as string,
+    publicAddress,
+    logs,
+    stderr,
+  };
 }
 
 /** POST /matchmake/<method>/<room> on one process: its seat reservation, or the error reply with its status. */
-async function matchmake(p: ServerProcess, method: string, room: string, body: unknown = {}): Promise<{ status: number; json: any }> {
+async function matchmake(
+  p: ServerProcess,
+  method: string,
+  room: string,
+  body: unknown = {},
+): Promise<{ status: number; json: any }> {
   const res = await fetch(`${p.url}/matchmake/${method}/${room}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -404,7 +450,9 @@ describe('scale-out: two server processes share matchmaking through Redis', func
     this.timeout(40_000);
     const redisBin = which('redis-server');
     if (!redisBin) {
-      console.log('    (skipped: no redis-server on PATH; install it with `apt-get install -y redis-server` to run the multi-process tests)');
+      console.log(
+        '    (skipped: no redis-server on PATH; install it with `apt-get install -y redis-server` to run the multi-process tests)',
+      );
       this.skip();
     }
     process.on('exit', killAllNow);
@@ -413,17 +461,22 @@ describe('scale-out: two server processes share matchmaking through Redis', func
     // Redis of our own, on a free loopback port, nothing persisted.
     redisPort = await freePort();
     redis = guard(
-      spawn(redisBin!, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', workDir], {
-        cwd: workDir,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      }),
+      spawn(
+        redisBin!,
+        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', workDir],
+        {
+          cwd: workDir,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      ),
     );
     const redisErr: string[] = [];
     redis.stderr!.setEncoding('utf8').on('data', (d: string) => redisErr.push(d));
     await until(
       'redis-server to answer PING',
       async () => {
-        if (redis!.exitCode !== null) throw new Error(`redis-server exited with ${redis!.exitCode}: ${redisErr.join('')}`);
+        if (redis!.exitCode !== null)
+          throw new Error(`redis-server exited with ${redis!.exitCode}: ${redisErr.join('')}`);
         return (await redisCommand(redisPort, 'PING').catch(() => undefined)) === 'PONG' ? true : undefined;
       },
       5000,
@@ -434,7 +487,11 @@ describe('scale-out: two server processes share matchmaking through Redis', func
     const lb = `127.0.0.1:${proxy.port}`;
 
     // The engine called directly on the same models, to check remote answers.
-    const repo = new ModelRepository({ source: new FsModelSource(MODELS), backend: nodeBackend(), logger: silentLogger });
+    const repo = new ModelRepository({
+      source: new FsModelSource(MODELS),
+      backend: nodeBackend(),
+      logger: silentLogger,
+    });
     await repo.loadAll();
     const engine = new InferenceEngine();
     local = { repo, engine, route: new LocalRoute(repo, engine) };
@@ -456,7 +513,8 @@ describe('scale-out: two server processes share matchmaking through Redis', func
 
   after(async function () {
     this.timeout(20_000);
-    for (const r of rooms) await Promise.race([r.leave().catch(() => undefined), new Promise((res) => setTimeout(res, 500))]);
+    for (const r of rooms)
+      await Promise.race([r.leave().catch(() => undefined), new Promise((res) => setTimeout(res, 500))]);
     for (const r of routes) await r.close().catch(() => undefined);
     local?.engine.close();
     await local?.repo.close();
@@ -501,7 +559,7 @@ describe('scale-out: two server processes share matchmaking through Redis', func
     expect(proxy!.upgrades.at(-1)!.path).to.match(new RegExp(`^/a/${A.processId}/${seat.roomId}\\?`));
     await until('state through B-matchmade client', () => (w.ticks.length >= 3 && w.humans() === 2 ? true : undefined));
     // Same room, same simulation: both clients see both humans and the same ticks.
-    await until('A\'s client to see the second human', () => (arenaOnA.humans() === 2 ? true : undefined));
+    await until("A's client to see the second human", () => (arenaOnA.humans() === 2 ? true : undefined));
     const seen = w.ticks.at(-1)!;
     await until(`A's client to see tick ${seen}`, () => (arenaOnA.ticks.includes(seen) ? true : undefined));
 
@@ -526,7 +584,10 @@ describe('scale-out: two server processes share matchmaking through Redis', func
       const route = new RemoteRoute({ url: p.url.replace(/^http/, 'ws') });
       routes.push(route);
       const got = await route.decide('npc-guard', { rows, n });
-      expect(got.map((d) => d.action), `decisions through ${p.name}`).to.deep.equal(expected.map((d) => d.action));
+      expect(
+        got.map((d) => d.action),
+        `decisions through ${p.name}`,
+      ).to.deep.equal(expected.map((d) => d.action));
       got.forEach((d, i) => {
         expect(d.servedBy).to.equal('remote');
         expect([...d.probabilities!]).to.deep.equal([...expected[i]!.probabilities!]);
@@ -557,10 +618,16 @@ describe('scale-out: two server processes share matchmaking through Redis', func
     await until(
       "only A's arena room listed, and room counts A=1, B=0 in Redis",
       async () => {
-        const listed = Object.values(await redisHash(redisPort, 'roomcaches')).map((v) => JSON.parse(v) as { roomId: string });
+        const listed = Object.values(await redisHash(redisPort, 'roomcaches')).map(
+          (v) => JSON.parse(v) as { roomId: string },
+        );
         const h = await redisHash(redisPort, 'roomcount');
         const count = (id: string) => Number((h[id] ?? 'x').split(',')[0]);
-        const settled = listed.length === 1 && listed[0]!.roomId === arenaOnA.room.roomId && count(A.processId) === 1 && count(B.processId) === 0;
+        const settled =
+          listed.length === 1 &&
+          listed[0]!.roomId === arenaOnA.room.roomId &&
+          count(A.processId) === 1 &&
+          count(B.processId) === 0;
         return settled ? true : undefined;
       },
       8000,
@@ -584,12 +651,17 @@ describe('scale-out: two server processes share matchmaking through Redis', func
     const msgs = B.logs.map((l) => l.msg);
     expect(msgs).to.include('draining');
     expect(msgs).to.include('server closed');
-    expect(B.logs.filter((l) => l.level >= 50), 'B logged no errors').to.deep.equal([]);
+    expect(
+      B.logs.filter((l) => l.level >= 50),
+      'B logged no errors',
+    ).to.deep.equal([]);
 
     // B's client was told the server shut down; B's room left the shared cache, and B its process list.
     await until("B's client to be disconnected", () => (onB.left.code !== undefined ? true : undefined));
     expect(onB.left.code).to.equal(SERVER_SHUTDOWN);
-    const listed = Object.values(await redisHash(redisPort, 'roomcaches')).map((s) => JSON.parse(s) as { roomId: string; processId: string });
+    const listed = Object.values(await redisHash(redisPort, 'roomcaches')).map(
+      (s) => JSON.parse(s) as { roomId: string; processId: string },
+    );
     expect(listed.map((r) => r.roomId)).to.not.include(seatOnB.roomId);
     expect(listed.map((r) => r.processId)).to.not.include(B.processId);
     expect(Object.keys(await redisHash(redisPort, 'roomcount'))).to.not.include(B.processId);

@@ -45,11 +45,33 @@ describe('server: hot reload of model files', function () {
     cleanups.push(a.cleanup, b.cleanup);
     dir = a.dir;
     refDir = b.dir;
-    await writeModel(dir, 'guard', 1, linearPolicyBytes(FEATURES, ACTIONS, 1), linearPolicyManifest('guard', FEATURES, ACTIONS));
+    await writeModel(
+      dir,
+      'guard',
+      1,
+      linearPolicyBytes(FEATURES, ACTIONS, 1),
+      linearPolicyManifest('guard', FEATURES, ACTIONS),
+    );
     // What each file decides, computed by the engine directly.
-    await writeModel(refDir, 'v1', 1, linearPolicyBytes(FEATURES, ACTIONS, 1), linearPolicyManifest('v1', FEATURES, ACTIONS));
-    await writeModel(refDir, 'v2', 1, linearPolicyBytes(FEATURES, ACTIONS, 2.5), linearPolicyManifest('v2', FEATURES, ACTIONS));
-    const repo = new ModelRepository({ source: new FsModelSource(refDir), backend: nodeBackend(), logger: silentLogger });
+    await writeModel(
+      refDir,
+      'v1',
+      1,
+      linearPolicyBytes(FEATURES, ACTIONS, 1),
+      linearPolicyManifest('v1', FEATURES, ACTIONS),
+    );
+    await writeModel(
+      refDir,
+      'v2',
+      1,
+      linearPolicyBytes(FEATURES, ACTIONS, 2.5),
+      linearPolicyManifest('v2', FEATURES, ACTIONS),
+    );
+    const repo = new ModelRepository({
+      source: new FsModelSource(refDir),
+      backend: nodeBackend(),
+      logger: silentLogger,
+    });
     await repo.loadAll();
     const engine = new InferenceEngine();
     expected = {
@@ -123,7 +145,12 @@ describe('server: hot reload of model files', function () {
       await waitFor(() => served.length >= mark2 + 40, 10_000, 'requests after the broken file');
       expect(served.slice(mark2).every((x) => x === 'v2')).to.equal(true);
 
-      const meta = (await (await fetch(`${t.server.url}/v2/models/guard`)).json()) as { state: string; served: number; lastError: { file: string; code: string; reason: string } | null; failures: unknown[] };
+      const meta = (await (await fetch(`${t.server.url}/v2/models/guard`)).json()) as {
+        state: string;
+        served: number;
+        lastError: { file: string; code: string; reason: string } | null;
+        failures: unknown[];
+      };
       expect(meta.state).to.equal('READY');
       expect(meta.served).to.equal(1);
       expect(meta.lastError).to.not.equal(null);

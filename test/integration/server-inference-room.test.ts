@@ -40,13 +40,26 @@ describe('server: the inference room (remote route)', function () {
 
   before(async () => {
     ({ dir, cleanup } = await tempDir('playmind-room-'));
-    await writeModel(dir, 'guard', 1, linearPolicyBytes(FEATURES, ACTIONS, 1.3), linearPolicyManifest('guard', FEATURES, ACTIONS));
+    await writeModel(
+      dir,
+      'guard',
+      1,
+      linearPolicyBytes(FEATURES, ACTIONS, 1.3),
+      linearPolicyManifest('guard', FEATURES, ACTIONS),
+    );
     if (MNIST && existsSync(MNIST)) mnist = (await importModel(MNIST, { into: dir, name: 'mnist' })).name;
     if (existsSync(join(RECS, 'manifest.json'))) {
-      await cp(RECS, join(dir, 'quest-recs'), { recursive: true, filter: (src) => !src.includes(`${join('quest-recs', 'report')}`) });
+      await cp(RECS, join(dir, 'quest-recs'), {
+        recursive: true,
+        filter: (src) => !src.includes(`${join('quest-recs', 'report')}`),
+      });
       recs = true;
     }
-    t = await startTestServer({ modelsDir: dir, watch: false, inference: { ratePerSec: 200, burst: 300, floodRejectsPerSec: 300 } });
+    t = await startTestServer({
+      modelsDir: dir,
+      watch: false,
+      inference: { ratePerSec: 200, burst: 300, floodRejectsPerSec: 300 },
+    });
     // The engine called directly, on the same files.
     repo = new ModelRepository({ source: new FsModelSource(dir), backend: nodeBackend(), logger: silentLogger });
     await repo.loadAll();
@@ -94,7 +107,9 @@ describe('server: the inference room (remote route)', function () {
 
   it('runs an MNIST model exactly as the engine called directly', async function () {
     if (!mnist) {
-      console.log('    (skipped: third-party compat folder not found; set PLAYMIND_COMPAT_DIR or place it at ../shared/compat)');
+      console.log(
+        '    (skipped: third-party compat folder not found; set PLAYMIND_COMPAT_DIR or place it at ../shared/compat)',
+      );
       this.skip();
     }
     const m = repo.get('mnist')!.manifest;
@@ -102,7 +117,9 @@ describe('server: the inference room (remote route)', function () {
     const dims = spec.shape.map((d) => (d < 0 ? 1 : d));
     const size = dims.reduce((a, b) => a * b, 1);
     const rand = prng(3);
-    const feeds: Record<string, Tensor> = { [spec.name]: { type: 'float32', data: Float32Array.from({ length: size }, () => rand()), dims } };
+    const feeds: Record<string, Tensor> = {
+      [spec.name]: { type: 'float32', data: Float32Array.from({ length: size }, () => rand()), dims },
+    };
     const remote = await route.run('mnist', feeds);
     const local = await engine.run(repo.get('mnist')!, feeds);
     expect(remote.servedBy).to.equal('remote');
@@ -126,11 +143,22 @@ describe('server: the inference room (remote route)', function () {
   });
 
   it('answers bad requests with typed errors and keeps serving', async () => {
-    await expect(route.decide('nope', { rows: new Float32Array(FEATURES), n: 1 })).to.be.rejectedWith(PlaymindError).and.eventually.have.property('code', ErrorCode.UNKNOWN_MODEL);
-    await expect(route.decide('guard', { rows: new Float32Array(FEATURES + 1), n: 1 })).to.be.rejectedWith(PlaymindError).and.eventually.have.property('code', ErrorCode.INVALID_OBSERVATION);
-    await expect(route.decide('guard', { rows: Float32Array.of(...new Array<number>(FEATURES - 1).fill(0), NaN), n: 1 })).to.be.rejectedWith(/not a finite number/);
-    await expect(route.run('guard', { obs: { type: 'int32', data: new Int32Array(FEATURES), dims: [1, FEATURES] } })).to.be.rejectedWith(PlaymindError).and.eventually.have.property('code', ErrorCode.INVALID_TENSOR);
-    if (recs) await expect(route.recommend('guard', { history: [] })).to.be.rejectedWith(PlaymindError).and.eventually.have.property('code', ErrorCode.WRONG_KIND);
+    await expect(route.decide('nope', { rows: new Float32Array(FEATURES), n: 1 }))
+      .to.be.rejectedWith(PlaymindError)
+      .and.eventually.have.property('code', ErrorCode.UNKNOWN_MODEL);
+    await expect(route.decide('guard', { rows: new Float32Array(FEATURES + 1), n: 1 }))
+      .to.be.rejectedWith(PlaymindError)
+      .and.eventually.have.property('code', ErrorCode.INVALID_OBSERVATION);
+    await expect(
+      route.decide('guard', { rows: Float32Array.of(...new Array<number>(FEATURES - 1).fill(0), NaN), n: 1 }),
+    ).to.be.rejectedWith(/not a finite number/);
+    await expect(route.run('guard', { obs: { type: 'int32', data: new Int32Array(FEATURES), dims: [1, FEATURES] } }))
+      .to.be.rejectedWith(PlaymindError)
+      .and.eventually.have.property('code', ErrorCode.INVALID_TENSOR);
+    if (recs)
+      await expect(route.recommend('guard', { history: [] }))
+        .to.be.rejectedWith(PlaymindError)
+        .and.eventually.have.property('code', ErrorCode.WRONG_KIND);
     const [d] = await route.decide('guard', { rows: new Float32Array(FEATURES), n: 1 });
     expect(d!.model).to.equal('guard@1');
   });
@@ -144,7 +172,11 @@ describe('server: the inference room (remote route)', function () {
     room.send('decide', 'not an object');
     room.send('explode', { id: 3 });
     await waitFor(() => errors.length >= 3, 5000, 'three error replies');
-    expect(errors.map((e) => e.code)).to.deep.equal([ErrorCode.MALFORMED_MESSAGE, ErrorCode.MALFORMED_MESSAGE, ErrorCode.MALFORMED_MESSAGE]);
+    expect(errors.map((e) => e.code)).to.deep.equal([
+      ErrorCode.MALFORMED_MESSAGE,
+      ErrorCode.MALFORMED_MESSAGE,
+      ErrorCode.MALFORMED_MESSAGE,
+    ]);
     expect(errors.map((e) => e.id)).to.have.members([1, null, 3]);
     await room.leave();
   });
@@ -178,7 +210,9 @@ describe('server: the inference room (remote route)', function () {
     await other.connect();
     await t.server.close();
     await waitFor(() => !other.connected, 5000, 'the route to notice the disconnect');
-    await expect(other.decide('guard', { rows: new Float32Array(FEATURES), n: 1 })).to.be.rejectedWith(PlaymindError).and.eventually.have.property('code', ErrorCode.UNAVAILABLE);
+    await expect(other.decide('guard', { rows: new Float32Array(FEATURES), n: 1 }))
+      .to.be.rejectedWith(PlaymindError)
+      .and.eventually.have.property('code', ErrorCode.UNAVAILABLE);
     await other.close();
   });
 });

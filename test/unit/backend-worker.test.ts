@@ -90,7 +90,11 @@ describe('workerBackend', () => {
     const bytes = new Uint8Array(await readFile(compatFile(this, 'mlagents', 'Basic.onnx')));
     const [w, n] = [await open(backend, bytes), await open(nodeBackend(), bytes)];
     const feeds = {
-      obs_0: tensor('float32', Float32Array.from({ length: 32 * 20 }, (_, i) => (i % 20 === (i / 20 | 0) % 20 ? 1 : 0)), [32, 20]),
+      obs_0: tensor(
+        'float32',
+        Float32Array.from({ length: 32 * 20 }, (_, i) => (i % 20 === ((i / 20) | 0) % 20 ? 1 : 0)),
+        [32, 20],
+      ),
       action_masks: tensor('float32', new Float32Array(32 * 3).fill(1), [32, 3]),
     };
     const fetches = ['deterministic_discrete_actions'];
@@ -116,10 +120,13 @@ describe('workerBackend', () => {
 
   it('computes only the fetched outputs', async () => {
     const s = await open(backend, int64Model());
-    const out = await s.run({
-      ids: tensor('int64', new BigInt64Array(3), [1, 3]),
-      x: tensor('float32', Float32Array.from([0, 0, 5, 0]), [1, 4]),
-    }, ['best']);
+    const out = await s.run(
+      {
+        ids: tensor('int64', new BigInt64Array(3), [1, 3]),
+        x: tensor('float32', Float32Array.from([0, 0, 5, 0]), [1, 4]),
+      },
+      ['best'],
+    );
     expect(Object.keys(out)).to.deep.equal(['best']);
     expect(values(out.best)).to.deep.equal([2n]);
   });
@@ -138,14 +145,26 @@ describe('workerBackend', () => {
 
   it("refuses bytes that are not a model with onnxruntime's message", async () => {
     const junk = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff);
-    const expected = await nodeBackend().createSession(junk).then(() => 'loaded', (e: Error) => e.message);
+    const expected = await nodeBackend()
+      .createSession(junk)
+      .then(
+        () => 'loaded',
+        (e: Error) => e.message,
+      );
     expect(expected).to.not.equal('loaded');
     await expect(backend.createSession(junk)).to.be.rejectedWith(Error, expected);
   });
 
   it("refuses the broken compat model with onnxruntime's message", async function () {
-    const bytes = new Uint8Array(await readFile(compatFile(this, 'negative', 'deterDiscrete1obs3action_v2_0.yiqide-invalid.onnx')));
-    const expected = await nodeBackend().createSession(bytes).then(() => 'loaded', (e: Error) => e.message);
+    const bytes = new Uint8Array(
+      await readFile(compatFile(this, 'negative', 'deterDiscrete1obs3action_v2_0.yiqide-invalid.onnx')),
+    );
+    const expected = await nodeBackend()
+      .createSession(bytes)
+      .then(
+        () => 'loaded',
+        (e: Error) => e.message,
+      );
     expect(expected).to.not.equal('loaded');
     await expect(backend.createSession(bytes)).to.be.rejectedWith(Error, expected);
   });
@@ -154,7 +173,10 @@ describe('workerBackend', () => {
     const bytes = mlpPolicyBytes(MLP);
     const [w, n] = [await open(backend, bytes), await open(nodeBackend(), bytes)];
     const bad = { obs: tensor('float32', new Float32Array(2 * 3), [2, 3]) };
-    const expected = await n.run(bad).then(() => 'ran', (e: Error) => e.message);
+    const expected = await n.run(bad).then(
+      () => 'ran',
+      (e: Error) => e.message,
+    );
     expect(expected).to.not.equal('ran');
     await expect(w.run(bad)).to.be.rejectedWith(Error, expected);
     const ok = await w.run({ obs: tensor('float32', obs(1, MLP[0]!), [1, MLP[0]!]) });
@@ -190,7 +212,9 @@ describe('workerBackend', () => {
       const light = await pool.createSession(mlpPolicyBytes(MLP));
       const order: string[] = [];
       const big = heavy.run({ obs: tensor('float32', obs(4096, 64), [4096, 64]) }).then(() => order.push('heavy'));
-      const small = light.run({ obs: tensor('float32', obs(1, MLP[0]!), [1, MLP[0]!]) }).then(() => order.push('light'));
+      const small = light
+        .run({ obs: tensor('float32', obs(1, MLP[0]!), [1, MLP[0]!]) })
+        .then(() => order.push('light'));
       await Promise.all([big, small]);
       expect(order).to.deep.equal(['light', 'heavy']);
     } finally {
@@ -222,11 +246,31 @@ describe('workerBackend', () => {
     const out = await mkdtemp(join(REPO_ROOT, '.tmp', 'worker-dist-'));
     try {
       const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-      await run(process.execPath, [
-        tsc, '--outDir', out, '--rootDir', REPO_ROOT, '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
-        '--strict', '--skipLibCheck', '--esModuleInterop', '--resolveJsonModule', '--types', 'node',
-        join(REPO_ROOT, 'sdk/engine/backend-worker.ts'), join(REPO_ROOT, 'sdk/engine/backend-worker-thread.ts'),
-      ], { cwd: REPO_ROOT, timeout: CHILD_MS });
+      await run(
+        process.execPath,
+        [
+          tsc,
+          '--outDir',
+          out,
+          '--rootDir',
+          REPO_ROOT,
+          '--module',
+          'NodeNext',
+          '--moduleResolution',
+          'NodeNext',
+          '--target',
+          'ES2022',
+          '--strict',
+          '--skipLibCheck',
+          '--esModuleInterop',
+          '--resolveJsonModule',
+          '--types',
+          'node',
+          join(REPO_ROOT, 'sdk/engine/backend-worker.ts'),
+          join(REPO_ROOT, 'sdk/engine/backend-worker-thread.ts'),
+        ],
+        { cwd: REPO_ROOT, timeout: CHILD_MS },
+      );
       const bytes = mlpPolicyBytes(MLP);
       await writeFile(join(out, 'model.onnx'), bytes);
       const input = Array.from(obs(3, MLP[0]!));
@@ -240,8 +284,14 @@ describe('workerBackend', () => {
         process.stdout.write(JSON.stringify(Array.from(r.logits.data)));
       `;
       // Plain node: no tsx loader, so the worker must be the compiled .js file.
-      const child = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: out, timeout: CHILD_MS, env: { ...process.env, NODE_OPTIONS: '' } });
-      const direct = await (await open(nodeBackend(), bytes)).run({ obs: tensor('float32', Float32Array.from(input), [3, MLP[0]!]) });
+      const child = await run(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: out,
+        timeout: CHILD_MS,
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
+      const direct = await (
+        await open(nodeBackend(), bytes)
+      ).run({ obs: tensor('float32', Float32Array.from(input), [3, MLP[0]!]) });
       expect(JSON.parse(child.stdout)).to.deep.equal(values(direct.logits));
     } finally {
       await rm(out, { recursive: true, force: true });

@@ -20,7 +20,10 @@ function argmaxModel(): Uint8Array {
   return g.toBytes();
 }
 
-const backends: [string, () => Backend][] = [['onnxruntime-node', () => nodeBackend()], ['onnxruntime-web', () => webBackend()]];
+const backends: [string, () => Backend][] = [
+  ['onnxruntime-node', () => nodeBackend()],
+  ['onnxruntime-web', () => webBackend()],
+];
 
 describe('backends', function () {
   this.timeout(60_000);
@@ -33,7 +36,9 @@ describe('backends', function () {
       expect(s.inputs.map((m) => [m.name, m.dtype])).to.deep.equal([['x', 'float32']]);
       expect(s.outputs.map((m) => [m.name, m.dtype])).to.deep.equal([['idx', 'int64']]);
       expect(s.inputs[0]!.shape[1]).to.equal(5);
-      const out = await s.run({ x: { type: 'float32', data: Float32Array.from([0, 1, 9, 2, 3, 7, 0, 0, 0, 1]), dims: [2, 5] } });
+      const out = await s.run({
+        x: { type: 'float32', data: Float32Array.from([0, 1, 9, 2, 3, 7, 0, 0, 0, 1]), dims: [2, 5] },
+      });
       expect(out.idx!.type).to.equal('int64');
       expect(Array.from(out.idx!.data as BigInt64Array)).to.deep.equal([2n, 0n]);
       await s.release();
@@ -48,7 +53,9 @@ describe('backends', function () {
     const { dir, cleanup } = await tempDir();
     try {
       await writeModel(dir, 'guard', 1, linearPolicyBytes(8, 5), linearPolicyManifest('guard', 8, 5));
-      const rows = Array.from({ length: 40 }, (_, i) => Float32Array.from({ length: 8 }, (_, j) => Math.sin(i * 3 + j)));
+      const rows = Array.from({ length: 40 }, (_, i) =>
+        Float32Array.from({ length: 8 }, (_, j) => Math.sin(i * 3 + j)),
+      );
       const onNode = await createBrain({ mode: 'local', models: dir, logger: silentLogger });
       const onWeb = await createBrain({ mode: 'local', models: dir, logger: silentLogger, backend: webBackend() });
       const a = await onNode.policy('guard').decide(rows);

@@ -5,7 +5,9 @@ import { tensor } from '../../sdk/engine/backend.js';
 import { PlaymindError } from '../../sdk/protocol.js';
 import { linearPolicyBytes } from '../helpers/models.js';
 
-async function version(opts: { fixedBatch?: number; batching?: RunnableVersion['batching'] } = {}): Promise<RunnableVersion> {
+async function version(
+  opts: { fixedBatch?: number; batching?: RunnableVersion['batching'] } = {},
+): Promise<RunnableVersion> {
   const session = await nodeBackend().createSession(linearPolicyBytes(4, 3, 1, opts.fixedBatch));
   return { id: 'lin@1', name: 'lin', version: 1, session, batching: opts.batching, fixedBatchSize: opts.fixedBatch };
 }
@@ -17,13 +19,19 @@ describe('InferenceEngine', () => {
     const v = await version();
     const batches: BatchEvent[] = [];
     const engine = new InferenceEngine({ observer: { onBatch: (e) => batches.push(e) } });
-    const direct = await Promise.all(Array.from({ length: 50 }, (_, i) => v.session.run({ obs: tensor('float32', row(i), [1, 4]) })));
-    const merged = await Promise.all(Array.from({ length: 50 }, (_, i) => engine.run(v, { obs: tensor('float32', row(i), [1, 4]) })));
+    const direct = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => v.session.run({ obs: tensor('float32', row(i), [1, 4]) })),
+    );
+    const merged = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => engine.run(v, { obs: tensor('float32', row(i), [1, 4]) })),
+    );
     expect(batches.length).to.be.lessThan(5);
     expect(batches.reduce((s, b) => s + b.rows, 0)).to.equal(50);
     merged.forEach((r, i) => {
       expect(r.outputs.logits!.dims).to.deep.equal([1, 3]);
-      expect(Array.from(r.outputs.logits!.data as Float32Array)).to.deep.equal(Array.from(direct[i]!.logits!.data as Float32Array));
+      expect(Array.from(r.outputs.logits!.data as Float32Array)).to.deep.equal(
+        Array.from(direct[i]!.logits!.data as Float32Array),
+      );
       expect(r.servedBy).to.equal('lin@1');
     });
     expect(merged[0]!.batchRows).to.be.greaterThan(1);
@@ -39,7 +47,9 @@ describe('InferenceEngine', () => {
     ]);
     const d1 = await v.session.run({ obs: tensor('float32', a, [3, 4]) });
     expect(r1.outputs.logits!.dims).to.deep.equal([3, 3]);
-    expect(Array.from(r1.outputs.logits!.data as Float32Array)).to.deep.equal(Array.from(d1.logits!.data as Float32Array));
+    expect(Array.from(r1.outputs.logits!.data as Float32Array)).to.deep.equal(
+      Array.from(d1.logits!.data as Float32Array),
+    );
     expect(r2.outputs.logits!.dims).to.deep.equal([1, 3]);
   });
 
@@ -56,17 +66,26 @@ describe('InferenceEngine', () => {
     const v = await version({ fixedBatch: 1 });
     const batches: BatchEvent[] = [];
     const engine = new InferenceEngine({ observer: { onBatch: (e) => batches.push(e) } });
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => engine.run(v, { obs: tensor('float32', row(i), [1, 4]) })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => engine.run(v, { obs: tensor('float32', row(i), [1, 4]) })),
+    );
     expect(batches.every((b) => b.rows === 1)).to.equal(true);
     expect(results).to.have.length(20);
     const d = await v.session.run({ obs: tensor('float32', row(7), [1, 4]) });
-    expect(Array.from(results[7]!.outputs.logits!.data as Float32Array)).to.deep.equal(Array.from(d.logits!.data as Float32Array));
+    expect(Array.from(results[7]!.outputs.logits!.data as Float32Array)).to.deep.equal(
+      Array.from(d.logits!.data as Float32Array),
+    );
   });
 
   it('answers overloaded at once when the queue is full', async () => {
     const v = await version({ batching: { maxQueueSize: 10, maxBatchSize: 4, maxQueueDelayMs: 50 } });
     const engine = new InferenceEngine();
-    const calls = Array.from({ length: 30 }, (_, i) => engine.run(v, { obs: tensor('float32', row(i), [1, 4]) }).then(() => 'ok', (e: PlaymindError) => e.code));
+    const calls = Array.from({ length: 30 }, (_, i) =>
+      engine.run(v, { obs: tensor('float32', row(i), [1, 4]) }).then(
+        () => 'ok',
+        (e: PlaymindError) => e.code,
+      ),
+    );
     const outcomes = await Promise.all(calls);
     expect(outcomes.filter((o) => o === 'ok')).to.have.length(10);
     expect(outcomes.filter((o) => o === 'overloaded')).to.have.length(20);
@@ -85,6 +104,8 @@ describe('InferenceEngine', () => {
     const v = await version();
     const engine = new InferenceEngine();
     engine.close();
-    await expect(engine.run(v, { obs: tensor('float32', row(1), [1, 4]) })).to.be.rejectedWith(PlaymindError).and.eventually.have.property('code', 'closed');
+    await expect(engine.run(v, { obs: tensor('float32', row(1), [1, 4]) }))
+      .to.be.rejectedWith(PlaymindError)
+      .and.eventually.have.property('code', 'closed');
   });
 });

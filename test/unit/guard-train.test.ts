@@ -41,7 +41,10 @@ describe('npc-guard training: building blocks', function () {
       { inDim: 4, outDim: 2, w: 16, b: 24 },
     ]);
     expect(size).to.equal(26);
-    expect(() => new Mlp({ input: 3, hidden: [4], output: 2, activation: 'relu' }, new Float32Array(5))).to.throw(RangeError, /26/);
+    expect(() => new Mlp({ input: 3, hidden: [4], output: 2, activation: 'relu' }, new Float32Array(5))).to.throw(
+      RangeError,
+      /26/,
+    );
   });
 
   it('initialises the same parameters from the same seed', () => {
@@ -127,7 +130,11 @@ describe('npc-guard training on a tiny budget', function () {
     const m = parseManifest(JSON.parse(await readFile(first.written.manifestPath, 'utf8')));
     expect(m.name).to.equal('npc-guard');
     expect(m.sha256?.['1']).to.equal(first.written.sha256);
-    const report = m.report as { seed: number; data: { trainRows: number }; evaluation: { episodes: number; trained: { meanReturn: number } } };
+    const report = m.report as {
+      seed: number;
+      data: { trainRows: number };
+      evaluation: { episodes: number; trained: { meanReturn: number } };
+    };
     expect(report.seed).to.equal(3);
     expect(report.data.trainRows).to.be.greaterThan(0);
     expect(report.evaluation.episodes).to.equal(first.evaluation.seeds.count);
@@ -135,13 +142,20 @@ describe('npc-guard training on a tiny budget', function () {
     expect(files).to.include.members(['README.md', 'bc-loss.svg', 'es-return.svg', 'evaluation.svg']);
     const readme = await readFile(join(dir, 'a', 'npc-guard', 'report', 'README.md'), 'utf8');
     expect(readme).to.contain('| policy | mean return ± sd | win rate | agreement with expert |');
-    expect(await readFile(join(dir, 'a', 'npc-guard', 'report', 'es-return.svg'), 'utf8')).to.match(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(await readFile(join(dir, 'a', 'npc-guard', 'report', 'es-return.svg'), 'utf8')).to.match(
+      /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/,
+    );
     expect(first.bc.curve.length).to.be.greaterThan(0);
     expect(first.es.curve.length).to.be.greaterThan(1);
   });
 
   it('loads through the engine (contract checked) and decides allowed, unmasked actions', async () => {
-    const brain = await createBrain({ mode: 'local', models: join(dir, 'a'), heuristics: GUARD_HEURISTICS, logger: silentLogger });
+    const brain = await createBrain({
+      mode: 'local',
+      models: join(dir, 'a'),
+      heuristics: GUARD_HEURISTICS,
+      logger: silentLogger,
+    });
     try {
       const state = brain.repository?.list().find((s) => s.name === 'npc-guard');
       expect(state?.state, JSON.stringify(state?.lastError)).to.equal('READY');
@@ -150,7 +164,9 @@ describe('npc-guard training on a tiny budget', function () {
       const obs = observeAll(arena);
       const masks = guardActionMasks(arena);
       const n = arena.guards.length;
-      const rows = Array.from({ length: n }, (_, i) => obs.slice(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT));
+      const rows = Array.from({ length: n }, (_, i) =>
+        obs.slice(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT),
+      );
       // Forbid, for every guard, the action the model prefers without a mask.
       const free = await brain.policy('npc-guard').decide(rows);
       const rowMasks = Array.from({ length: n }, (_, i) => {
@@ -175,7 +191,12 @@ describe('npc-guard training on a tiny budget', function () {
   });
 
   it('is reproducible: the same seed writes the same model file', async () => {
-    const again = await trainNpcGuard({ outDir: join(dir, 'b', 'npc-guard'), budget: 'tiny', seed: 3, evalEpisodes: 1 });
+    const again = await trainNpcGuard({
+      outDir: join(dir, 'b', 'npc-guard'),
+      budget: 'tiny',
+      seed: 3,
+      evalEpisodes: 1,
+    });
     expect(again.written.sha256).to.equal(first.written.sha256);
     const a = await readFile(first.written.modelPath);
     const b = await readFile(again.written.modelPath);

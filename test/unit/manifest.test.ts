@@ -21,8 +21,20 @@ describe('manifest schema', () => {
   });
 
   it('lists every schema problem with its path', () => {
-    const raw = { name: 'bad name!', kind: 'policy', inputs: [], outputs: [{ name: 'y', dtype: 'float99', shape: [1] }] };
-    const err = (() => { try { parseManifest(raw, 'x/manifest.json'); } catch (e) { return e; } return null; })();
+    const raw = {
+      name: 'bad name!',
+      kind: 'policy',
+      inputs: [],
+      outputs: [{ name: 'y', dtype: 'float99', shape: [1] }],
+    };
+    const err = (() => {
+      try {
+        parseManifest(raw, 'x/manifest.json');
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
     expect(err).to.be.instanceOf(PlaymindError);
     const e = err as PlaymindError;
     expect(e.code).to.equal('manifest_invalid');
@@ -49,16 +61,23 @@ describe('manifest schema', () => {
   it('refuses a model input that nothing feeds', () => {
     const raw = linearPolicyManifest('guard', 4, 3) as { inputs: unknown[] };
     raw.inputs.push({ name: 'extra', dtype: 'float32', shape: [-1, 2] });
-    expect(() => parseManifest(raw)).to.throw(PlaymindError, /"extra" is neither an observation, mask, recurrent nor constant input/);
+    expect(() => parseManifest(raw)).to.throw(
+      PlaymindError,
+      /"extra" is neither an observation, mask, recurrent nor constant input/,
+    );
   });
 
   it('says when the text is not JSON', () => {
-    expect(() => parseManifest('{ nope', 'm/manifest.json')).to.throw(PlaymindError, /m\/manifest.json: not valid JSON/);
+    expect(() => parseManifest('{ nope', 'm/manifest.json')).to.throw(
+      PlaymindError,
+      /m\/manifest.json: not valid JSON/,
+    );
   });
 
   it('refuses duplicate catalogue ids in a recommender', () => {
     const raw = {
-      name: 'recs', kind: 'recommender',
+      name: 'recs',
+      kind: 'recommender',
       inputs: [{ name: 'history', dtype: 'float32', shape: [-1, 2] }],
       outputs: [{ name: 'scores', dtype: 'float32', shape: [-1, 2] }],
       recommender: { catalogue: [{ id: 'q1' }, { id: 'q1' }], input: 'history', output: 'scores' },

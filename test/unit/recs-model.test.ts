@@ -16,7 +16,11 @@ describe('recs: quests and telemetry', () => {
       expect(q.tags.length).to.be.greaterThan(0);
       for (const t of q.tags) expect(QUEST_TAGS).to.include(t);
     }
-    expect(questCatalogue()[0]).to.deep.equal({ id: 'q-forest-1', title: 'Wolves at the Mill', tags: ['combat', 'forest'] });
+    expect(questCatalogue()[0]).to.deep.equal({
+      id: 'q-forest-1',
+      title: 'Wolves at the Mill',
+      tags: ['combat', 'forest'],
+    });
   });
 
   it('generates the same telemetry for the same seed and different telemetry for another', () => {
@@ -41,7 +45,8 @@ describe('recs: quests and telemetry', () => {
       const done = finished.get(e.player) ?? new Set<string>();
       finished.set(e.player, done);
       const quest = QUESTS.find((q) => q.id === e.quest)!;
-      if (e.outcome === 'taken' && quest.requires) expect(done.has(quest.requires), `${e.player} took ${e.quest}`).to.equal(true);
+      if (e.outcome === 'taken' && quest.requires)
+        expect(done.has(quest.requires), `${e.player} took ${e.quest}`).to.equal(true);
       if (e.outcome === 'finished') done.add(e.quest);
     }
   });
@@ -53,17 +58,19 @@ describe('recs: EASE and metrics', () => {
     const rng = new Rng(1);
     const X = Array.from({ length: n * 12 }, () => rng.normal());
     const A = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      let s = i === j ? 0.5 : 0;
-      for (let k = 0; k < 12; k++) s += X[i * 12 + k]! * X[j * 12 + k]!;
-      A[i * n + j] = s;
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let s = i === j ? 0.5 : 0;
+        for (let k = 0; k < 12; k++) s += X[i * 12 + k]! * X[j * 12 + k]!;
+        A[i * n + j] = s;
+      }
     const inv = invertSpd(Float64Array.from(A), n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += A[i * n + k]! * inv[k * n + j]!;
-      expect(s).to.be.closeTo(i === j ? 1 : 0, 1e-9);
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += A[i * n + k]! * inv[k * n + j]!;
+        expect(s).to.be.closeTo(i === j ? 1 : 0, 1e-9);
+      }
   });
 
   it('refuses a matrix that is not positive definite', () => {
@@ -73,7 +80,10 @@ describe('recs: EASE and metrics', () => {
   it('learns co-occurrence: an item bought with another scores above an unrelated one, with a zero diagonal', () => {
     const rows = [];
     for (let u = 0; u < 30; u++) {
-      rows.push({ user: `u${u}`, item: u % 2 ? 'a' : 'c', weight: 1 }, { user: `u${u}`, item: u % 2 ? 'b' : 'd', weight: 1 });
+      rows.push(
+        { user: `u${u}`, item: u % 2 ? 'a' : 'c', weight: 1 },
+        { user: `u${u}`, item: u % 2 ? 'b' : 'd', weight: 1 },
+      );
     }
     const ds = buildDataset(rows);
     const kept = selectItems(new Int32Array([15, 15, 15, 15]), 1, 10);
@@ -98,7 +108,9 @@ describe('recs: EASE and metrics', () => {
   });
 
   it('holds out one item per user with two or more, the same way for the same seed', () => {
-    const rows = ['a', 'b', 'c'].flatMap((i) => [{ user: 'u1', item: i, weight: 1 }]).concat([{ user: 'u2', item: 'a', weight: 1 }]);
+    const rows = ['a', 'b', 'c']
+      .flatMap((i) => [{ user: 'u1', item: i, weight: 1 }])
+      .concat([{ user: 'u2', item: 'a', weight: 1 }]);
     const ds = buildDataset(rows);
     const s1 = leaveOneOut(ds, 9);
     const s2 = leaveOneOut(ds, 9);

@@ -39,7 +39,12 @@ describe('recs: interaction log readers', () => {
   });
 
   it('reads weights from the weight column', () => {
-    const r = parseInteractions('u\ti\tw\na\tx\t2.5\nb\ty\t0\n', { file: 'l.tsv', userCol: 'u', itemCol: 'i', weightCol: 'w' });
+    const r = parseInteractions('u\ti\tw\na\tx\t2.5\nb\ty\t0\n', {
+      file: 'l.tsv',
+      userCol: 'u',
+      itemCol: 'i',
+      weightCol: 'w',
+    });
     expect(r.interactions.map((x) => x.weight)).to.deep.equal([2.5, 0]);
     expect(r.ignoredColumns).to.deep.equal([]);
   });
@@ -72,37 +77,57 @@ describe('recs: interaction log readers', () => {
   });
 
   it('rejects a tsv line with a wrong number of fields, naming file, line and reason', () => {
-    const err = errorOf(() => parseInteractions('u\ti\na\tx\nb\ty\textra\n', { file: 'bad.tsv', userCol: 'u', itemCol: 'i' }));
+    const err = errorOf(() =>
+      parseInteractions('u\ti\na\tx\nb\ty\textra\n', { file: 'bad.tsv', userCol: 'u', itemCol: 'i' }),
+    );
     expect(err.code).to.equal(ErrorCode.INVALID_ARGUMENT);
     expect(err.message).to.equal('bad.tsv:3: expected 2 fields but found 3');
     expect(err.details).to.include({ file: 'bad.tsv', line: 3 });
   });
 
   it('rejects a non-numeric or negative weight with its line number', () => {
-    expect(errorOf(() => parseInteractions('u,i,w\na,x,1\nb,y,lots\n', { file: 'w.csv', userCol: 'u', itemCol: 'i', weightCol: 'w' })).message).to.equal(
-      'w.csv:3: weight column "w" is not a number ("lots")',
-    );
-    expect(errorOf(() => parseInteractions('u,i,w\na,x,-2\n', { file: 'w.csv', userCol: 'u', itemCol: 'i', weightCol: 'w' })).message).to.match(
-      /^w\.csv:2: weight column "w" is negative/,
-    );
+    expect(
+      errorOf(() =>
+        parseInteractions('u,i,w\na,x,1\nb,y,lots\n', { file: 'w.csv', userCol: 'u', itemCol: 'i', weightCol: 'w' }),
+      ).message,
+    ).to.equal('w.csv:3: weight column "w" is not a number ("lots")');
+    expect(
+      errorOf(() => parseInteractions('u,i,w\na,x,-2\n', { file: 'w.csv', userCol: 'u', itemCol: 'i', weightCol: 'w' }))
+        .message,
+    ).to.match(/^w\.csv:2: weight column "w" is negative/);
   });
 
   it('rejects an empty user id, bad csv quoting, bad JSON and a missing JSON key', () => {
-    expect(errorOf(() => parseInteractions('u\ti\n\tx\n', { file: 'e.tsv', userCol: 'u', itemCol: 'i' })).message).to.match(/^e\.tsv:2: user column "u" is empty/);
-    expect(errorOf(() => parseInteractions('u,i\n"a,x\n', { file: 'q.csv', userCol: 'u', itemCol: 'i' })).message).to.equal('q.csv:2: unterminated quoted field');
-    expect(errorOf(() => parseInteractions('{"u":"a","i":"x"}\n{"u":"b",\n', { file: 't.jsonl', userCol: 'u', itemCol: 'i' })).message).to.match(
-      /^t\.jsonl:2: not valid JSON/,
-    );
-    expect(errorOf(() => parseInteractions('{"u":"a","i":"x"}\n[1,2]\n', { file: 't.jsonl', userCol: 'u', itemCol: 'i' })).message).to.equal(
-      't.jsonl:2: expected a JSON object',
-    );
-    expect(errorOf(() => parseInteractions('{"u":"a","item":"x"}\n', { file: 't.jsonl', userCol: 'u', itemCol: 'i' })).message).to.equal(
-      't.jsonl:1: missing key "i" (the object has "u", "item")',
-    );
+    expect(
+      errorOf(() => parseInteractions('u\ti\n\tx\n', { file: 'e.tsv', userCol: 'u', itemCol: 'i' })).message,
+    ).to.match(/^e\.tsv:2: user column "u" is empty/);
+    expect(
+      errorOf(() => parseInteractions('u,i\n"a,x\n', { file: 'q.csv', userCol: 'u', itemCol: 'i' })).message,
+    ).to.equal('q.csv:2: unterminated quoted field');
+    expect(
+      errorOf(() =>
+        parseInteractions('{"u":"a","i":"x"}\n{"u":"b",\n', { file: 't.jsonl', userCol: 'u', itemCol: 'i' }),
+      ).message,
+    ).to.match(/^t\.jsonl:2: not valid JSON/);
+    expect(
+      errorOf(() => parseInteractions('{"u":"a","i":"x"}\n[1,2]\n', { file: 't.jsonl', userCol: 'u', itemCol: 'i' }))
+        .message,
+    ).to.equal('t.jsonl:2: expected a JSON object');
+    expect(
+      errorOf(() => parseInteractions('{"u":"a","item":"x"}\n', { file: 't.jsonl', userCol: 'u', itemCol: 'i' }))
+        .message,
+    ).to.equal('t.jsonl:1: missing key "i" (the object has "u", "item")');
   });
 
   it('reports unknown columns together with the columns the header has', () => {
-    const err = errorOf(() => parseInteractions('User_ID\tGame_ID\n1\t2\n', { file: 'p.tsv', userCol: 'user', itemCol: 'Game_ID', weightCol: 'hours' }));
+    const err = errorOf(() =>
+      parseInteractions('User_ID\tGame_ID\n1\t2\n', {
+        file: 'p.tsv',
+        userCol: 'user',
+        itemCol: 'Game_ID',
+        weightCol: 'hours',
+      }),
+    );
     expect(err.message).to.equal('p.tsv:1: unknown columns "user", "hours"; the header has "User_ID", "Game_ID"');
     expect(err.details.unknownColumns).to.deep.equal(['user', 'hours']);
   });
@@ -131,13 +156,20 @@ describe('recs: interaction log readers', () => {
     it('rejects a malformed file with its path and line number', async () => {
       const file = join(dir, 'bad.jsonl');
       await writeFile(file, '{"u":"a","i":"x"}\n{"u":"b","i":"y"}\nnot json\n');
-      await expect(readInteractions(file, { userCol: 'u', itemCol: 'i' })).to.be.rejectedWith(PlaymindError, `${file}:3: not valid JSON`);
+      await expect(readInteractions(file, { userCol: 'u', itemCol: 'i' })).to.be.rejectedWith(
+        PlaymindError,
+        `${file}:3: not valid JSON`,
+      );
     });
 
     it('rejects a missing file and an unknown extension with a clear message', async () => {
-      await expect(readInteractions(join(dir, 'none.tsv'), { userCol: 'u', itemCol: 'i' })).to.be.rejectedWith(/cannot read the interactions file/);
+      await expect(readInteractions(join(dir, 'none.tsv'), { userCol: 'u', itemCol: 'i' })).to.be.rejectedWith(
+        /cannot read the interactions file/,
+      );
       await writeFile(join(dir, 'log.txt'), 'u\ti\n');
-      await expect(readInteractions(join(dir, 'log.txt'), { userCol: 'u', itemCol: 'i' })).to.be.rejectedWith(/cannot tell the format/);
+      await expect(readInteractions(join(dir, 'log.txt'), { userCol: 'u', itemCol: 'i' })).to.be.rejectedWith(
+        /cannot tell the format/,
+      );
     });
 
     it('reads titles by item id', async () => {

@@ -216,7 +216,8 @@ function refMask(arena: Arena, guard: Guard, out: Float32Array, o: number): void
   const t = refVisibleTarget(arena, guard);
   out[o + ACTION.patrol] = 1;
   out[o + ACTION.chase] = known;
-  out[o + ACTION.attack] = guard.cooldown <= 0 && t !== null && dist(guard.pos, t.pos) <= arena.config.guard.attackRange ? 1 : 0;
+  out[o + ACTION.attack] =
+    guard.cooldown <= 0 && t !== null && dist(guard.pos, t.pos) <= arena.config.guard.attackRange ? 1 : 0;
   out[o + ACTION.flee] = 1;
   out[o + ACTION.flank] = known;
 }
@@ -250,7 +251,12 @@ function checkState(arena: Arena, what: string): void {
   expectSameBits(observeAll(arena, reused), ref, GUARD_FEATURES, `${what} observeAll(reused)`);
   for (let i = 0; i < n; i += Math.max(1, Math.floor(n / 7))) {
     const g = arena.guards[i]!;
-    expectSameBits(observeGuard(arena, g.id), ref.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT), GUARD_FEATURES, `${what} observeGuard ${g.id}`);
+    expectSameBits(
+      observeGuard(arena, g.id),
+      ref.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT),
+      GUARD_FEATURES,
+      `${what} observeGuard ${g.id}`,
+    );
   }
   const refM = new Float32Array(n * GUARD_ACTION_COUNT);
   for (const g of arena.guards) refMask(arena, g, refM, g.index * GUARD_ACTION_COUNT);
@@ -373,7 +379,18 @@ describe('arena simulation: spatial indexes change nothing', () => {
 
   it('equals the reference in dense arenas with teams (many allies, obstacles and engagements)', () => {
     for (const seed of [5, 6]) {
-      const arena = new Arena({ guardCount: 60, guardTeams: 3, width: 1600, height: 1200, obstacleCount: 60, collectibleCount: 16, playerCount: 12 }, seed);
+      const arena = new Arena(
+        {
+          guardCount: 60,
+          guardTeams: 3,
+          width: 1600,
+          height: 1200,
+          obstacleCount: 60,
+          collectibleCount: 16,
+          playerCount: 12,
+        },
+        seed,
+      );
       const rng = new Rng(seed);
       drive(arena, 120, seed, (t) => {
         if (t % 3 === 0) checkState(arena, `dense seed ${seed} tick ${t}`);
@@ -420,7 +437,12 @@ describe('arena simulation: spatial indexes change nothing', () => {
     spots.forEach((s, i) => (gs[i]!.pos = { ...s }));
     // Guards on obstacle edges and corners (rays and line of sight start on the boundary).
     arena.obstacles.slice(0, 10).forEach((r, i) => {
-      gs[10 + i]!.pos = i % 3 === 0 ? { x: r.x, y: r.y } : i % 3 === 1 ? { x: r.x + r.w, y: r.y + r.h / 2 } : { x: r.x + r.w / 2, y: r.y + r.h };
+      gs[10 + i]!.pos =
+        i % 3 === 0
+          ? { x: r.x, y: r.y }
+          : i % 3 === 1
+            ? { x: r.x + r.w, y: r.y + r.h / 2 }
+            : { x: r.x + r.w / 2, y: r.y + r.h };
     });
     // Allies exactly allyRadius apart, and chains of them.
     const R = arena.config.guard.allyRadius;
@@ -433,7 +455,10 @@ describe('arena simulation: spatial indexes change nothing', () => {
     arena.step(gs.map(() => ACTION.flank));
     checkState(arena, 'edge placements after a step');
     arena.players[0]!.pos = { x: -1e12, y: 3 };
-    arena.step(gs.map(() => ACTION.chase), { p0: { dx: 1, dy: 0, attack: true } });
+    arena.step(
+      gs.map(() => ACTION.chase),
+      { p0: { dx: 1, dy: 0, attack: true } },
+    );
     checkState(arena, 'edge placements with a player far out');
   });
 
@@ -450,12 +475,16 @@ describe('arena simulation: spatial indexes change nothing', () => {
         return { x: r.x + r.w * fx + rng.pick([0, 0, 1e-9, -1e-9]), y: r.y + r.h * fy };
       };
       for (let i = 0; i < 20000; i++) {
-        const a = rng.chance(0.3) ? corner() : { x: rng.range(-100, arena.width + 100), y: rng.range(-100, arena.height + 100) };
+        const a = rng.chance(0.3)
+          ? corner()
+          : { x: rng.range(-100, arena.width + 100), y: rng.range(-100, arena.height + 100) };
         const len = rng.pick([5, 40, 220, 400, 1200]);
         const b = rng.chance(0.3) ? corner() : { x: a.x + rng.range(-len, len), y: a.y + rng.range(-len, len) };
         expect(lineOfSightIndexed(a, b, index), `los ${JSON.stringify([a, b])}`).to.equal(refLineOfSight(a, b, rects));
         const r = rng.pick([0.5, 8, 10, 11, 14, 40, 400]);
-        expect(circleHitsIndexed(a.x, a.y, r, index), `circle ${JSON.stringify([a, r])}`).to.equal(refCircleHitsAny(a.x, a.y, r, rects));
+        expect(circleHitsIndexed(a.x, a.y, r, index), `circle ${JSON.stringify([a, r])}`).to.equal(
+          refCircleHitsAny(a.x, a.y, r, rects),
+        );
       }
     }
   });
@@ -463,15 +492,41 @@ describe('arena simulation: spatial indexes change nothing', () => {
   // Hashes recorded with the implementation before the spatial indexes (plain scans).
   it('replays exactly the trajectories of the plain implementation', async () => {
     const bots12 = Array.from({ length: 12 }, (_, i) => BOT_STYLES[i % 3]!);
-    const dense: ArenaConfigInput = { guardCount: 60, guardTeams: 3, width: 1600, height: 1200, obstacleCount: 60, collectibleCount: 16 };
-    const big: ArenaConfigInput = { guardCount: 150, guardTeams: 2, width: 4000, height: 3000, obstacleCount: 120, collectibleCount: 40 };
+    const dense: ArenaConfigInput = {
+      guardCount: 60,
+      guardTeams: 3,
+      width: 1600,
+      height: 1200,
+      obstacleCount: 60,
+      collectibleCount: 16,
+    };
+    const big: ArenaConfigInput = {
+      guardCount: 150,
+      guardTeams: 2,
+      width: 4000,
+      height: 3000,
+      obstacleCount: 120,
+      collectibleCount: 40,
+    };
     const cases: [string, Parameters<typeof runEpisode>[0], string][] = [
       ['default s1 random', { seed: 1, guardPolicy: randomPolicy(5), endOnWipe: false }, '3541f175'],
       ['default s2 expert', { seed: 2, guardPolicy: expertPolicy, endOnWipe: false }, '64cd0cf7'],
       ['default s3 random', { seed: 3, guardPolicy: randomPolicy(6), endOnWipe: false, maxTicks: 600 }, '729f8475'],
-      ['big s5 expert', { seed: 5, guardPolicy: expertPolicy, config: big, bots: bots12, maxTicks: 300, endOnWipe: false }, '2ca92bf0'],
-      ['dense s6 random', { seed: 6, guardPolicy: randomPolicy(8), config: dense, bots: bots12, maxTicks: 400, endOnWipe: false }, '30b5efee'],
-      ['dense s7 expert', { seed: 7, guardPolicy: expertPolicy, config: dense, bots: bots12, maxTicks: 400, endOnWipe: false }, '8a072be2'],
+      [
+        'big s5 expert',
+        { seed: 5, guardPolicy: expertPolicy, config: big, bots: bots12, maxTicks: 300, endOnWipe: false },
+        '2ca92bf0',
+      ],
+      [
+        'dense s6 random',
+        { seed: 6, guardPolicy: randomPolicy(8), config: dense, bots: bots12, maxTicks: 400, endOnWipe: false },
+        '30b5efee',
+      ],
+      [
+        'dense s7 expert',
+        { seed: 7, guardPolicy: expertPolicy, config: dense, bots: bots12, maxTicks: 400, endOnWipe: false },
+        '8a072be2',
+      ],
     ];
     for (const [name, options, hash] of cases) {
       expect((await runEpisode(options)).hash, name).to.equal(hash);
@@ -481,7 +536,9 @@ describe('arena simulation: spatial indexes change nothing', () => {
   it('replays exactly a crowded 500-guard run of the plain implementation (states, observations and masks)', function () {
     this.timeout(120_000);
     expect(crowdedRun(500, 60, 3, {}), '500 guards').to.equal(GOLDEN_CROWDED_500);
-    expect(crowdedRun(300, 60, 4, { guardTeams: 2, obstacleCount: 500 }), '300 guards, 500 obstacles').to.equal(GOLDEN_CROWDED_300);
+    expect(crowdedRun(300, 60, 4, { guardTeams: 2, obstacleCount: 500 }), '300 guards, 500 obstacles').to.equal(
+      GOLDEN_CROWDED_300,
+    );
   });
 });
 

@@ -276,9 +276,16 @@ describe('arena simulation', () => {
       const g = arena.guard(guardId)!;
       g.health = 1;
       const { events } = arena.step(idleAll(arena), { p0: { dx: 0, dy: 0, attack: true } });
-      expect(events).to.deep.include({ type: 'guard-hit', tick: arena.tick, guardId, playerId: 'p0', damage: arena.config.player.attackDamage });
+      expect(events).to.deep.include({
+        type: 'guard-hit',
+        tick: arena.tick,
+        guardId,
+        playerId: 'p0',
+        damage: arena.config.player.attackDamage,
+      });
       expect(arena.players[0]!.score).to.equal(arena.config.guardDownScore);
-      for (let i = 0; i < arena.config.guard.respawnTicks; i++) arena.step(idleAll(arena), { p0: { dx: 0, dy: 0, attack: false } });
+      for (let i = 0; i < arena.config.guard.respawnTicks; i++)
+        arena.step(idleAll(arena), { p0: { dx: 0, dy: 0, attack: false } });
       expect(g.alive).to.equal(true);
       expect(g.pos).to.deep.equal(g.post);
     });
@@ -307,7 +314,9 @@ describe('arena simulation', () => {
       expect(arena.finishQuest('p2')).to.equal(true);
       expect(arena.finishQuest('p2')).to.equal(false);
       const next = arena.step(idleAll(arena), {});
-      expect(next.events.some((e) => e.type === 'quest-finished' && e.playerId === 'p2' && e.questId === 'defeat-1')).to.equal(true);
+      expect(
+        next.events.some((e) => e.type === 'quest-finished' && e.playerId === 'p2' && e.questId === 'defeat-1'),
+      ).to.equal(true);
     });
 
     it('rejects an unknown quest or player', () => {
@@ -334,7 +343,12 @@ describe('arena simulation', () => {
               total++;
             }
             // Mix expert and random steps so the states are varied.
-            return (arena.tick % 3 === 0 ? randomPolicy(arena.tick) : expertPolicy)(obs, n, masks, arena) as ArrayLike<number>;
+            return (arena.tick % 3 === 0 ? randomPolicy(arena.tick) : expertPolicy)(
+              obs,
+              n,
+              masks,
+              arena,
+            ) as ArrayLike<number>;
           },
           maxTicks: 600,
         });
@@ -354,7 +368,10 @@ describe('arena simulation', () => {
       const seeds = Array.from({ length: 20 }, (_, i) => 1000 + i);
       const expert = await meanOver(() => expertPolicy, seeds);
       const random = await meanOver((s) => randomPolicy(s), seeds);
-      expect(expert.ret - random.ret, `expert ${expert.ret.toFixed(2)} vs random ${random.ret.toFixed(2)}`).to.be.greaterThan(1);
+      expect(
+        expert.ret - random.ret,
+        `expert ${expert.ret.toFixed(2)} vs random ${random.ret.toFixed(2)}`,
+      ).to.be.greaterThan(1);
       expect(expert.win).to.be.greaterThan(random.win);
     });
   });

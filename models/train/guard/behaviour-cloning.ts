@@ -87,7 +87,10 @@ export async function behaviourClone(options: BcOptions): Promise<BcResult> {
     const logits = tf.add(forward(x), tf.mul(tf.sub(m, 1), 1e4));
     return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1))) as tf.Scalar;
   };
-  const targets = (d: BcDataset, idx: Int32Array): { x: tf.Tensor2D; m: tf.Tensor2D; t: tf.Tensor2D; y: Int32Array } => {
+  const targets = (
+    d: BcDataset,
+    idx: Int32Array,
+  ): { x: tf.Tensor2D; m: tf.Tensor2D; t: tf.Tensor2D; y: Int32Array } => {
     const n = idx.length;
     const x = new Float32Array(n * GUARD_FEATURE_COUNT);
     const m = new Float32Array(n * GUARD_ACTION_COUNT);

@@ -91,14 +91,20 @@ function withAgreement(policy: GuardPolicy, agreement: Agreement): GuardPolicy {
       for (let a = 0; a < GUARD_ACTION_COUNT; a++) if ((masks[i * GUARD_ACTION_COUNT + a] as number) > 0) allowed++;
       if (allowed < 2) continue;
       agreement.total++;
-      if (out[i] === expertGuardFromObservation(obs.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT))) agreement.same++;
+      if (out[i] === expertGuardFromObservation(obs.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT)))
+        agreement.same++;
     }
     return out;
   };
 }
 
 /** Plays the seeds, `concurrency` episodes at a time, in seed order. */
-async function play(seeds: readonly number[], policyFor: (seed: number) => GuardPolicy, concurrency: number, onDone: () => void): Promise<EpisodeResult[]> {
+async function play(
+  seeds: readonly number[],
+  policyFor: (seed: number) => GuardPolicy,
+  concurrency: number,
+  onDone: () => void,
+): Promise<EpisodeResult[]> {
   const out: EpisodeResult[] = new Array(seeds.length);
   for (let start = 0; start < seeds.length; start += concurrency) {
     const wave = seeds.slice(start, start + concurrency);
@@ -144,7 +150,12 @@ export async function evaluateGuard(options: EvaluateOptions = {}): Promise<Guar
   const randomSeed = options.randomSeed ?? 7;
   const progress = options.progress ?? silentProgress;
   const seeds = evaluationSeeds(count);
-  const brain = await createBrain({ mode: 'local', models: resolve(options.models ?? 'models'), heuristics: GUARD_HEURISTICS, logger: silentLogger });
+  const brain = await createBrain({
+    mode: 'local',
+    models: resolve(options.models ?? 'models'),
+    heuristics: GUARD_HEURISTICS,
+    logger: silentLogger,
+  });
   const servedBy: Record<string, number> = {};
   const models: Record<string, number> = {};
   try {
@@ -175,7 +186,12 @@ export async function evaluateGuard(options: EvaluateOptions = {}): Promise<Guar
     const agreeRandom: Agreement = { same: 0, total: 0 };
     const trained = await play(seeds, () => withAgreement(onnxPolicy, agreeTrained), concurrency, tick);
     const expert = await play(seeds, () => withAgreement(expertPolicy, agreeExpert), 1, tick);
-    const random = await play(seeds, (seed) => withAgreement(randomPolicy(randomSeed * 7919 + seed), agreeRandom), 1, tick);
+    const random = await play(
+      seeds,
+      (seed) => withAgreement(randomPolicy(randomSeed * 7919 + seed), agreeRandom),
+      1,
+      tick,
+    );
     task.stop();
 
     const ids = Object.keys(models);
@@ -193,7 +209,11 @@ export async function evaluateGuard(options: EvaluateOptions = {}): Promise<Guar
       random: score('random (uniform over allowed actions)', random, agreeRandom),
       servedBy,
       models,
-      returns: { trained: trained.map((r) => r.return), expert: expert.map((r) => r.return), random: random.map((r) => r.return) },
+      returns: {
+        trained: trained.map((r) => r.return),
+        expert: expert.map((r) => r.return),
+        random: random.map((r) => r.return),
+      },
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
@@ -239,7 +259,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Guar
     allowPositionals: false,
   });
   const episodes = Number(values.episodes);
-  if (!Number.isInteger(episodes) || episodes < 1) throw new RangeError(`'--episodes' must be a positive integer, got ${values.episodes}`);
+  if (!Number.isInteger(episodes) || episodes < 1)
+    throw new RangeError(`'--episodes' must be a positive integer, got ${values.episodes}`);
   const e = await evaluateGuard({ models: values.models, name: values.name, episodes, progress: streamProgress() });
   process.stdout.write(`\n## ${values.name} evaluation\n\n${evaluationTable(e)}\n\n(${e.seconds.toFixed(1)} s)\n`);
   return e;

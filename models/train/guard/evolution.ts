@@ -118,8 +118,10 @@ export async function evolve(options: EsOptions): Promise<EsResult> {
   const trainable = options.trainable ?? 'all';
   const last = layers[layers.length - 1] as LayerSlice;
   // The evolving slice of the flat vector (each choice is contiguous and ends the vector).
-  const from = trainable === 'all' ? 0 : trainable === 'output-layer' ? last.w : trainable === 'output-bias' ? last.b : NaN;
-  if (Number.isNaN(from)) throw new RangeError(`'trainable' must be 'all', 'output-layer' or 'output-bias', got ${String(trainable)}`);
+  const from =
+    trainable === 'all' ? 0 : trainable === 'output-layer' ? last.w : trainable === 'output-bias' ? last.b : NaN;
+  if (Number.isNaN(from))
+    throw new RangeError(`'trainable' must be 'all', 'output-layer' or 'output-bias', got ${String(trainable)}`);
   const d = size - from;
   const theta = Float64Array.from(options.init);
   const m = new Float64Array(d);
@@ -132,7 +134,11 @@ export async function evolve(options: EsOptions): Promise<EsResult> {
   try {
     const validate = async () => {
       const b = await pool.play(theta, validationSeeds);
-      return { validation: mean(b.returns), validationWinRate: mean(b.wins.map((w) => (w ? 1 : 0))), validationFitness: fitnessOf(b) };
+      return {
+        validation: mean(b.returns),
+        validationWinRate: mean(b.wins.map((w) => (w ? 1 : 0))),
+        validationFitness: fitnessOf(b),
+      };
     };
     const curve: EsGeneration[] = [];
     const v0 = await validate();
@@ -184,7 +190,13 @@ export async function evolve(options: EsOptions): Promise<EsResult> {
       if (gen % validateEvery === 0 || gen === generations) {
         Object.assign(point, await validate());
         if ((point.validationFitness as number) > best.validationFitness) {
-          best = { params: Float32Array.from(theta), validation: point.validation as number, validationWinRate: point.validationWinRate as number, validationFitness: point.validationFitness as number, generation: gen };
+          best = {
+            params: Float32Array.from(theta),
+            validation: point.validation as number,
+            validationWinRate: point.validationWinRate as number,
+            validationFitness: point.validationFitness as number,
+            generation: gen,
+          };
         }
       }
       curve.push(point);

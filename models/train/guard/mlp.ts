@@ -67,7 +67,8 @@ export class Mlp {
     readonly params: Float32Array = new Float32Array(layout(shape).size),
   ) {
     const { layers, size } = layout(shape);
-    if (params.length !== size) throw new RangeError(`'params' must hold ${size} values for this shape, got ${params.length}`);
+    if (params.length !== size)
+      throw new RangeError(`'params' must hold ${size} values for this shape, got ${params.length}`);
     this.layers = layers;
     this.scratch = [shape.input, ...shape.hidden, shape.output].map((d) => new Float64Array(d));
   }

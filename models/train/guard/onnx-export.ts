@@ -69,7 +69,13 @@ export interface WrittenGuardModel {
  * @param sha256 - the model file's sha256, keyed by `version`
  * @returns the manifest (validated by the SDK's schema)
  */
-export function guardManifest(name: string, version: number, sha256: string, report: Record<string, unknown>, description?: string): ManifestInput {
+export function guardManifest(
+  name: string,
+  version: number,
+  sha256: string,
+  report: Record<string, unknown>,
+  description?: string,
+): ManifestInput {
   const manifest: ManifestInput = {
     name,
     kind: 'policy',

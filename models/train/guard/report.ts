@@ -22,7 +22,12 @@ export interface GuardReportInput {
   readonly parameters: number;
   readonly modelBytes: number;
   readonly sha256: string;
-  readonly data: { trainEpisodes: number; trainRows: number; validationRows: number; actionCounts: Record<string, number> };
+  readonly data: {
+    trainEpisodes: number;
+    trainRows: number;
+    validationRows: number;
+    actionCounts: Record<string, number>;
+  };
   readonly bc: { epochs: number; curve: readonly BcEpoch[] };
   readonly es: {
     generations: number;
@@ -63,41 +68,51 @@ export async function writeGuardReport(dir: string, r: GuardReportInput): Promis
   await mkdir(out, { recursive: true });
   const files: Record<string, string> = {};
 
-  files['bc-loss.svg'] = lineChart(
-    'Behaviour cloning: masked cross-entropy per epoch',
-    'epoch',
-    'loss',
-    [
-      { label: 'train loss', color: '#1f77b4', points: r.bc.curve.map((p) => [p.epoch, p.loss] as const) },
-      { label: 'validation loss', color: '#ff7f0e', points: r.bc.curve.map((p) => [p.epoch, p.valLoss ?? NaN] as const) },
-    ],
-  );
-  files['bc-accuracy.svg'] = lineChart(
-    'Behaviour cloning: agreement with the expert per epoch',
-    'epoch',
-    'accuracy',
-    [
-      { label: 'train', color: '#1f77b4', points: r.bc.curve.map((p) => [p.epoch, p.accuracy] as const) },
-      { label: 'validation', color: '#ff7f0e', points: r.bc.curve.map((p) => [p.epoch, p.valAccuracy ?? NaN] as const) },
-    ],
-  );
+  files['bc-loss.svg'] = lineChart('Behaviour cloning: masked cross-entropy per epoch', 'epoch', 'loss', [
+    { label: 'train loss', color: '#1f77b4', points: r.bc.curve.map((p) => [p.epoch, p.loss] as const) },
+    { label: 'validation loss', color: '#ff7f0e', points: r.bc.curve.map((p) => [p.epoch, p.valLoss ?? NaN] as const) },
+  ]);
+  files['bc-accuracy.svg'] = lineChart('Behaviour cloning: agreement with the expert per epoch', 'epoch', 'accuracy', [
+    { label: 'train', color: '#1f77b4', points: r.bc.curve.map((p) => [p.epoch, p.accuracy] as const) },
+    { label: 'validation', color: '#ff7f0e', points: r.bc.curve.map((p) => [p.epoch, p.valAccuracy ?? NaN] as const) },
+  ]);
   const gens = r.es.curve.filter((p) => p.generation > 0);
   files['es-return.svg'] = lineChart(
     'Evolution strategies: mean episode return',
     'generation',
     'mean return',
     [
-      { label: 'population mean (training batch)', color: '#9ecae1', points: gens.map((p) => [p.generation, p.populationMean] as const) },
-      { label: 'centre on the validation batch', color: '#d62728', points: r.es.curve.filter((p) => p.validation !== undefined).map((p) => [p.generation, p.validation as number] as const) },
+      {
+        label: 'population mean (training batch)',
+        color: '#9ecae1',
+        points: gens.map((p) => [p.generation, p.populationMean] as const),
+      },
+      {
+        label: 'centre on the validation batch',
+        color: '#d62728',
+        points: r.es.curve
+          .filter((p) => p.validation !== undefined)
+          .map((p) => [p.generation, p.validation as number] as const),
+      },
     ],
-    [{ label: `expert on the validation batch (${r.es.expertValidation.toFixed(3)})`, y: r.es.expertValidation, color: '#2ca02c' }],
+    [
+      {
+        label: `expert on the validation batch (${r.es.expertValidation.toFixed(3)})`,
+        y: r.es.expertValidation,
+        color: '#2ca02c',
+      },
+    ],
   );
   const e = r.evaluation;
-  files['evaluation.svg'] = barChart(`Evaluation: mean return ± sd over ${e.seeds.count} seeded episodes`, 'mean return', [
-    { label: `trained (${e.model})`, value: e.trained.meanReturn, err: e.trained.sdReturn, color: '#d62728' },
-    { label: 'scripted expert', value: e.expert.meanReturn, err: e.expert.sdReturn, color: '#2ca02c' },
-    { label: 'random', value: e.random.meanReturn, err: e.random.sdReturn, color: '#7f7f7f' },
-  ]);
+  files['evaluation.svg'] = barChart(
+    `Evaluation: mean return ± sd over ${e.seeds.count} seeded episodes`,
+    'mean return',
+    [
+      { label: `trained (${e.model})`, value: e.trained.meanReturn, err: e.trained.sdReturn, color: '#d62728' },
+      { label: 'scripted expert', value: e.expert.meanReturn, err: e.expert.sdReturn, color: '#2ca02c' },
+      { label: 'random', value: e.random.meanReturn, err: e.random.sdReturn, color: '#7f7f7f' },
+    ],
+  );
   files['win-rate.svg'] = barChart(`Evaluation: win rate over ${e.seeds.count} seeded episodes`, 'win rate', [
     { label: `trained (${e.model})`, value: e.trained.winRate, color: '#d62728' },
     { label: 'scripted expert', value: e.expert.winRate, color: '#2ca02c' },
@@ -129,7 +144,9 @@ ${verdict}
 "Agreement with expert" is the share of the policy's decisions (living guards with a choice, on the
 states the policy itself visited) equal to what the expert would do there; the expert agrees with itself
 by definition. The evaluation took ${e.seconds.toFixed(1)} s; every decision was served by
-\`${e.model}\` through the local engine (${Object.entries(e.servedBy).map(([k, v]) => `${k}: ${v}`).join(', ')}).
+\`${e.model}\` through the local engine (${Object.entries(e.servedBy)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ')}).
 Re-run it with \`npm run eval\` (\`npx tsx models/train/guard/evaluate.ts\`).
 
 ![evaluation](evaluation.svg)
@@ -139,7 +156,9 @@ Re-run it with \`npm run eval\` (\`npx tsx models/train/guard/evaluate.ts\`).
 
 - Expert demonstrations: ${r.data.trainEpisodes} seeded episodes (expert guards vs. the scripted bots);
   ${r.data.trainRows} training rows and ${r.data.validationRows} validation rows (living guards with more than one allowed action).
-- Expert labels: ${Object.entries(r.data.actionCounts).map(([k, v]) => `${k} ${v}`).join(', ')}.
+- Expert labels: ${Object.entries(r.data.actionCounts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}.
 - Evaluation seeds ${e.seeds.first}… are never used for training (training seeds are derived with the top bit set).
 
 ## Behaviour cloning
@@ -166,8 +185,8 @@ decision re-rolls the rest of an episode (even σ = 0.01 changes most episodes),
 the members of a pair are mostly noise, and the best validated centre was an early, lucky draw.`
 }
 The centre is scored every few generations on a fixed validation batch of ${r.es.validationEpisodes} episodes (mean return ${
-  r.es.curve[0]?.validation?.toFixed(3) ?? '?'
-}, win rate ${pct(r.es.curve[0]?.validationWinRate)} for the cloned policy; the expert: ${r.es.expertValidation.toFixed(3)}, ${pct(r.es.expertValidationWinRate)});
+    r.es.curve[0]?.validation?.toFixed(3) ?? '?'
+  }, win rate ${pct(r.es.curve[0]?.validationWinRate)} for the cloned policy; the expert: ${r.es.expertValidation.toFixed(3)}, ${pct(r.es.expertValidationWinRate)});
 the centre of best validation fitness is kept (generation ${r.es.bestGeneration}${r.es.bestGeneration === 0 ? ', i.e. the cloned policy: ES did not beat it on validation' : ''}).
 ${r.es.episodes} episodes played, with a pure-TypeScript forward pass of the MLP on ${r.es.threads} worker thread${r.es.threads === 1 ? '' : 's'}
 (each episode is a function of the parameters and its seed, and results are gathered in order: the model does not depend on the number of threads).
@@ -176,7 +195,9 @@ ${r.es.episodes} episodes played, with a pure-TypeScript forward pass of the MLP
 
 ## Time
 
-${Object.entries(r.timings).map(([k, v]) => `- ${k}: ${v.toFixed(1)} s`).join('\n')}
+${Object.entries(r.timings)
+  .map(([k, v]) => `- ${k}: ${v.toFixed(1)} s`)
+  .join('\n')}
 - total: ${total.toFixed(1)} s
 `;
   files['README.md'] = readme;

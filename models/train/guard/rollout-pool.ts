@@ -41,7 +41,8 @@ export class RolloutPool {
     readonly shape: MlpShape,
     threads = Math.min(2, availableParallelism()),
   ) {
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`'threads' must be an integer >= 1, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`'threads' must be an integer >= 1, got ${threads}`);
     this.local = threads === 1;
     if (this.local) return;
     // The worker has this module's extension: .ts under tsx (which the worker
@@ -53,7 +54,10 @@ export class RolloutPool {
         ? `import(${JSON.stringify(tsxEsmApi())}).then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`
         : null;
     for (let i = 0; i < threads; i++) {
-      const w = boot !== null ? new Worker(boot, { eval: true, workerData: { shape } }) : new Worker(url, { workerData: { shape } });
+      const w =
+        boot !== null
+          ? new Worker(boot, { eval: true, workerData: { shape } })
+          : new Worker(url, { workerData: { shape } });
       w.on('message', (reply: RolloutReply) => this.onReply(w, reply));
       w.on('error', (err) => this.failAll(err));
       this.workers.push(w);
@@ -119,7 +123,8 @@ export class RolloutPool {
     this.pending.delete(reply.id);
     this.idle.push(w);
     if (p !== undefined) {
-      if (reply.error !== undefined || reply.returns === undefined || reply.wins === undefined) p.reject(new Error(`rollout worker failed: ${reply.error ?? 'no result'}`));
+      if (reply.error !== undefined || reply.returns === undefined || reply.wins === undefined)
+        p.reject(new Error(`rollout worker failed: ${reply.error ?? 'no result'}`));
       else p.resolve({ returns: reply.returns, wins: reply.wins });
     }
     this.pump();
@@ -133,5 +138,9 @@ export class RolloutPool {
 
 /** The URL of tsx's ES-module API (its `import` entry; `require.resolve` finds the CommonJS twin beside it). */
 function tsxEsmApi(): string {
-  return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  return pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
 }

@@ -31,7 +31,16 @@ const policy = mlpPolicy(mlp);
 parentPort?.on('message', (job: RolloutJob) => {
   mlp.params.set(job.params);
   playEpisodes(() => policy, job.seeds).then(
-    (results) => parentPort?.postMessage({ id: job.id, returns: results.map((r) => r.return), wins: results.map((r) => r.win) } satisfies RolloutReply),
-    (err: unknown) => parentPort?.postMessage({ id: job.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies RolloutReply),
+    (results) =>
+      parentPort?.postMessage({
+        id: job.id,
+        returns: results.map((r) => r.return),
+        wins: results.map((r) => r.win),
+      } satisfies RolloutReply),
+    (err: unknown) =>
+      parentPort?.postMessage({
+        id: job.id,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      } satisfies RolloutReply),
   );
 });

@@ -40,7 +40,10 @@ export function mlpPolicy(mlp: Mlp): GuardPolicy {
  * @param seeds - episode seeds
  * @returns the results, in seed order
  */
-export async function playEpisodes(policyFor: (seed: number) => GuardPolicy, seeds: readonly number[]): Promise<EpisodeResult[]> {
+export async function playEpisodes(
+  policyFor: (seed: number) => GuardPolicy,
+  seeds: readonly number[],
+): Promise<EpisodeResult[]> {
   const out: EpisodeResult[] = [];
   for (const seed of seeds) out.push(await runEpisode({ seed, guardPolicy: policyFor(seed) }));
   return out;

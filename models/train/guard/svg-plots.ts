@@ -71,9 +71,17 @@ function frame(title: string, xLabel: string, yLabel: string, body: string[]): s
  *
  * @returns the SVG document
  */
-export function lineChart(title: string, xLabel: string, yLabel: string, series: readonly Series[], references: readonly Reference[] = []): string {
+export function lineChart(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  series: readonly Series[],
+  references: readonly Reference[] = [],
+): string {
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
-  const ys = [...series.flatMap((s) => s.points.map((p) => p[1])), ...references.map((r) => r.y)].filter((y) => Number.isFinite(y));
+  const ys = [...series.flatMap((s) => s.points.map((p) => p[1])), ...references.map((r) => r.y)].filter((y) =>
+    Number.isFinite(y),
+  );
   let x0 = Math.min(...xs);
   let x1 = Math.max(...xs);
   if (!Number.isFinite(x0)) [x0, x1] = [0, 1];
@@ -87,29 +95,41 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
   const py = (y: number) => H - M.bottom - ((y - y0) / (y1 - y0)) * (H - M.top - M.bottom);
   const body: string[] = [];
   for (const t of ticks(y0, y1)) {
-    body.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#e5e5e5"/>`);
+    body.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#e5e5e5"/>`,
+    );
     body.push(`<text x="${M.left - 6}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
   }
   for (const t of ticks(x0, x1, 6)) {
     body.push(`<text x="${px(t).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle">${fmt(t)}</text>`);
   }
-  body.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`);
+  body.push(
+    `<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`,
+  );
   for (const r of references) {
-    body.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${py(r.y).toFixed(1)}" y2="${py(r.y).toFixed(1)}" stroke="${r.color}" stroke-dasharray="6 4" stroke-width="1.5"/>`);
+    body.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${py(r.y).toFixed(1)}" y2="${py(r.y).toFixed(1)}" stroke="${r.color}" stroke-dasharray="6 4" stroke-width="1.5"/>`,
+    );
   }
   for (const s of series) {
     const pts = s.points.filter((p) => Number.isFinite(p[1]));
     if (s.markers) {
-      for (const [x, y] of pts) body.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
+      for (const [x, y] of pts)
+        body.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
     } else if (pts.length > 0) {
       const d = pts.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
       body.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     }
   }
-  const legend = [...series.map((s) => ({ label: s.label, color: s.color, dash: false })), ...references.map((r) => ({ label: r.label, color: r.color, dash: true }))];
+  const legend = [
+    ...series.map((s) => ({ label: s.label, color: s.color, dash: false })),
+    ...references.map((r) => ({ label: r.label, color: r.color, dash: true })),
+  ];
   legend.forEach((l, i) => {
     const y = M.top + 14 + i * 16;
-    body.push(`<line x1="${M.left + 10}" x2="${M.left + 34}" y1="${y - 4}" y2="${y - 4}" stroke="${l.color}" stroke-width="2"${l.dash ? ' stroke-dasharray="6 4"' : ''}/>`);
+    body.push(
+      `<line x1="${M.left + 10}" x2="${M.left + 34}" y1="${y - 4}" y2="${y - 4}" stroke="${l.color}" stroke-width="2"${l.dash ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     body.push(`<text x="${M.left + 40}" y="${y}">${esc(l.label)}</text>`);
   });
   return frame(title, xLabel, yLabel, body);
@@ -132,26 +152,41 @@ export function barChart(title: string, yLabel: string, bars: readonly Bar[]): s
   const slot = (W - M.left - M.right) / Math.max(1, bars.length);
   const body: string[] = [];
   for (const t of ticks(y0, y1)) {
-    body.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#e5e5e5"/>`);
+    body.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#e5e5e5"/>`,
+    );
     body.push(`<text x="${M.left - 6}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
   }
-  body.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${py(0).toFixed(1)}" y2="${py(0).toFixed(1)}" stroke="#333"/>`);
+  body.push(
+    `<line x1="${M.left}" x2="${W - M.right}" y1="${py(0).toFixed(1)}" y2="${py(0).toFixed(1)}" stroke="#333"/>`,
+  );
   bars.forEach((b, i) => {
     const cx = M.left + slot * (i + 0.5);
     const bw = slot * 0.5;
     const top = py(Math.max(0, b.value));
     const bottom = py(Math.min(0, b.value));
-    body.push(`<rect x="${(cx - bw / 2).toFixed(1)}" y="${top.toFixed(1)}" width="${bw.toFixed(1)}" height="${Math.max(1, bottom - top).toFixed(1)}" fill="${b.color}"/>`);
+    body.push(
+      `<rect x="${(cx - bw / 2).toFixed(1)}" y="${top.toFixed(1)}" width="${bw.toFixed(1)}" height="${Math.max(1, bottom - top).toFixed(1)}" fill="${b.color}"/>`,
+    );
     if (b.err !== undefined && b.err > 0) {
       const e0 = py(b.value - b.err);
       const e1 = py(b.value + b.err);
-      body.push(`<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${e0.toFixed(1)}" y2="${e1.toFixed(1)}" stroke="#222"/>`);
-      for (const e of [e0, e1]) body.push(`<line x1="${(cx - 8).toFixed(1)}" x2="${(cx + 8).toFixed(1)}" y1="${e.toFixed(1)}" y2="${e.toFixed(1)}" stroke="#222"/>`);
+      body.push(
+        `<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${e0.toFixed(1)}" y2="${e1.toFixed(1)}" stroke="#222"/>`,
+      );
+      for (const e of [e0, e1])
+        body.push(
+          `<line x1="${(cx - 8).toFixed(1)}" x2="${(cx + 8).toFixed(1)}" y1="${e.toFixed(1)}" y2="${e.toFixed(1)}" stroke="#222"/>`,
+        );
     }
     const labelY = b.value >= 0 ? top - 6 : bottom + 14;
-    body.push(`<text x="${cx.toFixed(1)}" y="${labelY.toFixed(1)}" text-anchor="middle" font-weight="bold">${fmt(b.value)}</text>`);
+    body.push(
+      `<text x="${cx.toFixed(1)}" y="${labelY.toFixed(1)}" text-anchor="middle" font-weight="bold">${fmt(b.value)}</text>`,
+    );
     body.push(`<text x="${cx.toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle">${esc(b.label)}</text>`);
   });
-  body.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`);
+  body.push(
+    `<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`,
+  );
   return frame(title, '', yLabel, body);
 }

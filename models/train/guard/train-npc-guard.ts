@@ -53,13 +53,51 @@ export interface BudgetSpec {
 
 /** The budgets. */
 export const BUDGETS: Readonly<Record<GuardBudget, Readonly<BudgetSpec>>> = Object.freeze({
-  tiny: { expertEpisodes: 3, stride: 4, validationEpisodes: 1, epochs: 2, generations: 1, pairs: 2, episodesPerEval: 1, esValidationEpisodes: 2, validateEvery: 1, evalEpisodes: 4 },
-  quick: { expertEpisodes: 12, stride: 2, validationEpisodes: 2, epochs: 3, generations: 4, pairs: 4, episodesPerEval: 6, esValidationEpisodes: 12, validateEvery: 2, evalEpisodes: 50 },
-  full: { expertEpisodes: 40, stride: 2, validationEpisodes: 6, epochs: 6, generations: 20, pairs: 8, episodesPerEval: 24, esValidationEpisodes: 96, validateEvery: 4, evalEpisodes: 200 },
+  tiny: {
+    expertEpisodes: 3,
+    stride: 4,
+    validationEpisodes: 1,
+    epochs: 2,
+    generations: 1,
+    pairs: 2,
+    episodesPerEval: 1,
+    esValidationEpisodes: 2,
+    validateEvery: 1,
+    evalEpisodes: 4,
+  },
+  quick: {
+    expertEpisodes: 12,
+    stride: 2,
+    validationEpisodes: 2,
+    epochs: 3,
+    generations: 4,
+    pairs: 4,
+    episodesPerEval: 6,
+    esValidationEpisodes: 12,
+    validateEvery: 2,
+    evalEpisodes: 50,
+  },
+  full: {
+    expertEpisodes: 40,
+    stride: 2,
+    validationEpisodes: 6,
+    epochs: 6,
+    generations: 20,
+    pairs: 8,
+    episodesPerEval: 24,
+    esValidationEpisodes: 96,
+    validateEvery: 4,
+    evalEpisodes: 200,
+  },
 });
 
 /** The network: 24 features → 32 → 32 → 6 logits, ReLU. */
-export const GUARD_SHAPE: MlpShape = Object.freeze({ input: GUARD_FEATURE_COUNT, hidden: [32, 32], output: GUARD_ACTION_COUNT, activation: 'relu' });
+export const GUARD_SHAPE: MlpShape = Object.freeze({
+  input: GUARD_FEATURE_COUNT,
+  hidden: [32, 32],
+  output: GUARD_ACTION_COUNT,
+  activation: 'relu',
+});
 
 /**
  * ES hyper-parameters. Only the output layer's biases (one preference per
@@ -68,10 +106,21 @@ export const GUARD_SHAPE: MlpShape = Object.freeze({ input: GUARD_FEATURE_COUNT,
  * decision re-rolls the rest of an episode) and the validation pick was luck.
  * Fitness adds the win rate to the mean return, as both are the goal.
  */
-const ES = { sigma: 0.3, learningRate: 0.05, trainable: 'output-bias', winWeight: 1 } as const satisfies { sigma: number; learningRate: number; trainable: EsTrainable; winWeight: number };
+const ES = { sigma: 0.3, learningRate: 0.05, trainable: 'output-bias', winWeight: 1 } as const satisfies {
+  sigma: number;
+  learningRate: number;
+  trainable: EsTrainable;
+  winWeight: number;
+};
 
 /** Derived-seed streams of the pipeline. */
-const STREAM = { expert: 0x42430000, validation: 0x42438000, init: 0x494e4954, shuffle: 0x53485546, esValidation: 0x45535600 } as const;
+const STREAM = {
+  expert: 0x42430000,
+  validation: 0x42438000,
+  init: 0x494e4954,
+  shuffle: 0x53485546,
+  esValidation: 0x45535600,
+} as const;
 
 /** Options of {@link trainNpcGuard}. */
 export interface TrainGuardOptions {
@@ -112,10 +161,12 @@ export interface TrainGuardResult {
  */
 export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGuardResult> {
   if (typeof options !== 'object' || options === null) throw new TypeError(`'options' must be an object`);
-  if (typeof options.outDir !== 'string' || options.outDir.length === 0) throw new TypeError(`'outDir' must be a non-empty string`);
+  if (typeof options.outDir !== 'string' || options.outDir.length === 0)
+    throw new TypeError(`'outDir' must be a non-empty string`);
   const budget = options.budget ?? 'full';
   const spec = BUDGETS[budget];
-  if (spec === undefined) throw new RangeError(`'budget' must be one of ${Object.keys(BUDGETS).join(', ')}, got ${String(budget)}`);
+  if (spec === undefined)
+    throw new RangeError(`'budget' must be one of ${Object.keys(BUDGETS).join(', ')}, got ${String(budget)}`);
   const seed = options.seed ?? 1;
   if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`'seed' must be a non-negative integer, got ${seed}`);
   const outDir = resolve(options.outDir);
@@ -130,8 +181,13 @@ export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGu
   };
 
   const seedsOf = (stream: number, n: number) => Array.from({ length: n }, (_, i) => trainingSeed(seed, stream + i));
-  const data = await timed('collect expert data', () => collectDataset({ seeds: seedsOf(STREAM.expert, spec.expertEpisodes), stride: spec.stride, progress }));
-  const validation = await collectDataset({ seeds: seedsOf(STREAM.validation, spec.validationEpisodes), stride: spec.stride * 2 });
+  const data = await timed('collect expert data', () =>
+    collectDataset({ seeds: seedsOf(STREAM.expert, spec.expertEpisodes), stride: spec.stride, progress }),
+  );
+  const validation = await collectDataset({
+    seeds: seedsOf(STREAM.validation, spec.validationEpisodes),
+    stride: spec.stride * 2,
+  });
   log(`expert data: ${data.size} rows from ${data.episodes} episodes, ${validation.size} validation rows`);
 
   const bc = await timed('behaviour cloning', () =>
@@ -146,7 +202,9 @@ export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGu
     }),
   );
   const lastBc = bc.curve[bc.curve.length - 1];
-  log(`behaviour cloning: accuracy ${((lastBc?.accuracy ?? 0) * 100).toFixed(2)} %, validation ${((lastBc?.valAccuracy ?? 0) * 100).toFixed(2)} %`);
+  log(
+    `behaviour cloning: accuracy ${((lastBc?.accuracy ?? 0) * 100).toFixed(2)} %, validation ${((lastBc?.valAccuracy ?? 0) * 100).toFixed(2)} %`,
+  );
 
   const esValidationSeeds = seedsOf(STREAM.esValidation, spec.esValidationEpisodes);
   const es = await timed('evolution strategies', () =>
@@ -215,7 +273,12 @@ export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGu
   // Write the model first: the evaluation runs this file through the engine.
   let written = await writeGuardModel({ dir: outDir, shape: GUARD_SHAPE, params: es.params, report: baseReport });
   const evaluation = await timed('evaluation (ONNX through the engine)', () =>
-    evaluateGuard({ models: dirname(outDir), name: written.manifestPath.split(/[\\/]/).at(-2), episodes: options.evalEpisodes ?? spec.evalEpisodes, progress }),
+    evaluateGuard({
+      models: dirname(outDir),
+      name: written.manifestPath.split(/[\\/]/).at(-2),
+      episodes: options.evalEpisodes ?? spec.evalEpisodes,
+      progress,
+    }),
   );
   const table = (s: GuardEvaluation['trained']) => ({
     meanReturn: round(s.meanReturn),
@@ -249,7 +312,12 @@ export async function trainNpcGuard(options: TrainGuardOptions): Promise<TrainGu
     parameters: baseReport.parameters,
     modelBytes: written.bytes,
     sha256: written.sha256,
-    data: { trainEpisodes: data.episodes, trainRows: data.size, validationRows: validation.size, actionCounts: baseReport.data.actionCounts },
+    data: {
+      trainEpisodes: data.episodes,
+      trainRows: data.size,
+      validationRows: validation.size,
+      actionCounts: baseReport.data.actionCounts,
+    },
     bc: { epochs: spec.epochs, curve: bc.curve },
     es: {
       ...esSettings,
@@ -290,11 +358,18 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Trai
     allowPositionals: false,
     strict: false,
   });
-  const budget = (typeof values.budget === 'string' ? values.budget : values.quick === true ? 'quick' : 'full') as GuardBudget;
-  if (!(budget in BUDGETS)) throw new RangeError(`'--budget' must be one of ${Object.keys(BUDGETS).join(', ')}, got ${budget}`);
+  const budget = (
+    typeof values.budget === 'string' ? values.budget : values.quick === true ? 'quick' : 'full'
+  ) as GuardBudget;
+  if (!(budget in BUDGETS))
+    throw new RangeError(`'--budget' must be one of ${Object.keys(BUDGETS).join(', ')}, got ${budget}`);
   const seed = Number(values.seed);
   const outDir =
-    typeof values.out === 'string' ? values.out : budget === 'full' ? join('models', 'npc-guard') : join(tmpdir(), `playmind-${budget}`, 'npc-guard');
+    typeof values.out === 'string'
+      ? values.out
+      : budget === 'full'
+        ? join('models', 'npc-guard')
+        : join(tmpdir(), `playmind-${budget}`, 'npc-guard');
   const started = Date.now();
   process.stderr.write(`npc-guard: training (budget ${budget}, seed ${seed}) -> ${outDir}\n`);
   const result = await trainNpcGuard({
@@ -305,7 +380,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Trai
     progress: streamProgress(),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  process.stdout.write(`${evaluationTable(result.evaluation)}\n\nnpc-guard: wrote ${result.written.modelPath} (${result.written.bytes} bytes) and ${result.reportFiles.length} report files in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `${evaluationTable(result.evaluation)}\n\nnpc-guard: wrote ${result.written.modelPath} (${result.written.bytes} bytes) and ${result.reportFiles.length} report files in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   return result;
 }
 

@@ -120,7 +120,13 @@ export function leaveOneOut(ds: Dataset, seed: number): { train: Dataset; heldOu
 }
 
 /** Summary numbers of a dataset (for reports). */
-export function describeDataset(ds: Dataset): { users: number; items: number; interactions: number; density: number; medianPerUser: number } {
+export function describeDataset(ds: Dataset): {
+  users: number;
+  items: number;
+  interactions: number;
+  density: number;
+  medianPerUser: number;
+} {
   const per: number[] = [];
   for (let u = 0; u < ds.users.length; u++) per.push(ds.indptr[u + 1]! - ds.indptr[u]!);
   per.sort((a, b) => a - b);

@@ -27,7 +27,9 @@ export function transformWeight(w: number, t: WeightTransform): number {
  * popular first, at most `maxItems` of them; returned in catalogue order.
  */
 export function selectItems(counts: Int32Array, minCount: number, maxItems: number): Int32Array {
-  const order = [...counts.keys()].filter((i) => counts[i]! >= minCount).sort((a, b) => counts[b]! - counts[a]! || a - b);
+  const order = [...counts.keys()]
+    .filter((i) => counts[i]! >= minCount)
+    .sort((a, b) => counts[b]! - counts[a]! || a - b);
   return Int32Array.from(order.slice(0, maxItems).sort((a, b) => a - b));
 }
 
@@ -73,7 +75,8 @@ export function invertSpd(A: Float64Array, n: number, tick?: Tick): Float64Array
   for (let j = 0; j < n; j++) {
     const rj = j * n;
     const d = A[rj + j]! - dot(A, rj, A, rj, j);
-    if (!(d > 0)) throw new PlaymindError(ErrorCode.INTERNAL, `matrix is not positive definite at row ${j} (pivot ${d})`);
+    if (!(d > 0))
+      throw new PlaymindError(ErrorCode.INTERNAL, `matrix is not positive definite at row ${j} (pivot ${d})`);
     const ljj = Math.sqrt(d);
     A[rj + j] = ljj;
     for (let i = j + 1; i < n; i++) {

@@ -21,7 +21,13 @@ import type { Interaction } from './interactions.js';
 import { MetricMean, rankScore, type RankScore } from './metrics.js';
 import { TENSORS } from './onnx-export.js';
 import { silentProgress, type ProgressFactory } from '../progress.js';
-import { fitRecommender, readRecommenderManifest, writeModelFolder, type FitOptions, type TrainedRecommender } from './trainer.js';
+import {
+  fitRecommender,
+  readRecommenderManifest,
+  writeModelFolder,
+  type FitOptions,
+  type TrainedRecommender,
+} from './trainer.js';
 
 /** One row of the results table. */
 export interface MethodResult extends RankScore {
@@ -152,11 +158,18 @@ export async function scoreWithOnnx(
       const rows = users.slice(start, start + batchSize);
       const input = new Float32Array(rows.length * n);
       rows.forEach((u, r) => {
-        for (let p = train.indptr[u]!; p < train.indptr[u + 1]!; p++) input[r * n + train.indices[p]!] = train.values[p]!;
+        for (let p = train.indptr[u]!; p < train.indptr[u + 1]!; p++)
+          input[r * n + train.indices[p]!] = train.values[p]!;
       });
-      const out = await session.run({ [TENSORS.input]: new ort.Tensor('float32', input, [rows.length, n]) }, [TENSORS.scores]);
+      const out = await session.run({ [TENSORS.input]: new ort.Tensor('float32', input, [rows.length, n]) }, [
+        TENSORS.scores,
+      ]);
       const scores = out[TENSORS.scores]!;
-      if (scores.dims[1] !== n) throw new PlaymindError(ErrorCode.CONTRACT_MISMATCH, `${modelFile}: scores have ${scores.dims[1]} columns, expected ${n}`);
+      if (scores.dims[1] !== n)
+        throw new PlaymindError(
+          ErrorCode.CONTRACT_MISMATCH,
+          `${modelFile}: scores have ${scores.dims[1]} columns, expected ${n}`,
+        );
       const data = scores.data as Float32Array;
       rows.forEach((_, r) => onScores(start + r, data.subarray(r * n, (r + 1) * n)));
       options.onBatch?.(Math.min(users.length, start + batchSize));
@@ -178,11 +191,16 @@ function seenMask(train: Dataset, user: number, mask: Uint8Array): Uint8Array {
  * @param fit - trainer options (name, weighted, λ…)
  * @returns the table's numbers
  */
-export async function evaluateLeaveOneOut(ds: Dataset, fit: FitOptions, options: EvalOptions = {}): Promise<EvalReport> {
+export async function evaluateLeaveOneOut(
+  ds: Dataset,
+  fit: FitOptions,
+  options: EvalOptions = {},
+): Promise<EvalReport> {
   const { seed = 1, k = 10, batchSize = 256, threads = 2, progress = silentProgress } = options;
   const timings: Record<string, number> = {};
   const { train, heldOut } = leaveOneOut(ds, seed);
-  if (heldOut.length === 0) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, 'no user has 2 or more items: nothing to evaluate');
+  if (heldOut.length === 0)
+    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, 'no user has 2 or more items: nothing to evaluate');
   const n = ds.items.length;
   const transform: WeightTransform = fit.weighted ? 'log1p' : 'none';
   const mask = new Uint8Array(n);
@@ -231,7 +249,10 @@ export async function evaluateLeaveOneOut(ds: Dataset, fit: FitOptions, options:
     if ((i & 1023) === 0) knnTask.update(i);
   });
   knnTask.stop();
-  methods.push({ method: options.knnNeighbours ? `item-kNN cosine (k=${options.knnNeighbours})` : 'item-kNN cosine', ...knnMean.result() });
+  methods.push({
+    method: options.knnNeighbours ? `item-kNN cosine (k=${options.knnNeighbours})` : 'item-kNN cosine',
+    ...knnMean.result(),
+  });
   timings.knn = (Date.now() - t) / 1000;
 
   return {
@@ -240,7 +261,12 @@ export async function evaluateLeaveOneOut(ds: Dataset, fit: FitOptions, options:
     users: heldOut.length,
     methods,
     timings,
-    model: { lambda: model.lambda, lambdaScale: model.lambdaScale, curve: model.curve, coveredItems: model.kept.length },
+    model: {
+      lambda: model.lambda,
+      lambdaScale: model.lambdaScale,
+      curve: model.curve,
+      coveredItems: model.kept.length,
+    },
   };
 }
 

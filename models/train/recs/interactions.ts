@@ -64,7 +64,9 @@ export function formatFromPath(file: string): LogFormat | undefined {
 
 /** Builds the error for one bad line. */
 function lineError(file: string, line: number, reason: string): PlaymindError {
-  return new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${file}:${line}: ${reason}`, { details: { file, line, reason } });
+  return new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${file}:${line}: ${reason}`, {
+    details: { file, line, reason },
+  });
 }
 
 /** Splits one CSV record (RFC 4180 quoting). Throws a reason string on bad quoting. */
@@ -87,7 +89,8 @@ export function splitCsvLine(line: string): string[] {
           break;
         }
       }
-      if (i < line.length && line[i] !== ',') throw new Error(`unexpected character after a quoted field at column ${i + 1}`);
+      if (i < line.length && line[i] !== ',')
+        throw new Error(`unexpected character after a quoted field at column ${i + 1}`);
       out.push(value);
     } else {
       const c = line.indexOf(',', i);
@@ -174,7 +177,12 @@ class LogParser {
     if (fields.length !== this.header.length) {
       throw lineError(this.file, n, `expected ${this.header.length} fields but found ${fields.length}`);
     }
-    this.add(fields[this.idx.user], fields[this.idx.item], this.idx.weight >= 0 ? fields[this.idx.weight] : undefined, n);
+    this.add(
+      fields[this.idx.user],
+      fields[this.idx.item],
+      this.idx.weight >= 0 ? fields[this.idx.weight] : undefined,
+      n,
+    );
   }
 
   private feedJson(line: string, n: number): void {
@@ -185,22 +193,38 @@ class LogParser {
     } catch (err) {
       throw lineError(this.file, n, `not valid JSON (${(err as Error).message})`);
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw lineError(this.file, n, 'expected a JSON object');
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw lineError(this.file, n, 'expected a JSON object');
     const obj = value as Record<string, unknown>;
     for (const k of Object.keys(obj)) this.jsonKeys.add(k);
     for (const col of [this.sel.userCol, this.sel.itemCol, this.sel.weightCol]) {
       if (col !== undefined && !(col in obj)) {
-        throw lineError(this.file, n, `missing key "${col}" (the object has ${Object.keys(obj).map((k) => `"${k}"`).join(', ') || 'no keys'})`);
+        throw lineError(
+          this.file,
+          n,
+          `missing key "${col}" (the object has ${
+            Object.keys(obj)
+              .map((k) => `"${k}"`)
+              .join(', ') || 'no keys'
+          })`,
+        );
       }
     }
-    this.add(obj[this.sel.userCol], obj[this.sel.itemCol], this.sel.weightCol === undefined ? undefined : obj[this.sel.weightCol], n);
+    this.add(
+      obj[this.sel.userCol],
+      obj[this.sel.itemCol],
+      this.sel.weightCol === undefined ? undefined : obj[this.sel.weightCol],
+      n,
+    );
   }
 
   private add(userRaw: unknown, itemRaw: unknown, weightRaw: unknown, n: number): void {
     const user = idOf(userRaw);
-    if (user === undefined) throw lineError(this.file, n, `${this.roles.user} column "${this.sel.userCol}" is empty or not a string/number`);
+    if (user === undefined)
+      throw lineError(this.file, n, `${this.roles.user} column "${this.sel.userCol}" is empty or not a string/number`);
     const item = idOf(itemRaw);
-    if (item === undefined) throw lineError(this.file, n, `${this.roles.item} column "${this.sel.itemCol}" is empty or not a string/number`);
+    if (item === undefined)
+      throw lineError(this.file, n, `${this.roles.item} column "${this.sel.itemCol}" is empty or not a string/number`);
     let weight = 1;
     if (this.sel.weightCol !== undefined) {
       const w = weightOf(weightRaw, this.sel.weightCol);
@@ -213,10 +237,14 @@ class LogParser {
   finish(): ReadResult {
     const columns = this.format === 'jsonl' ? [...this.jsonKeys] : (this.header ?? []);
     if (this.format !== 'jsonl' && !this.header) {
-      throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${this.file}: the file is empty (a header row is needed)`, { details: { file: this.file } });
+      throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${this.file}: the file is empty (a header row is needed)`, {
+        details: { file: this.file },
+      });
     }
     if (this.interactions.length === 0) {
-      throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${this.file}: no interactions`, { details: { file: this.file } });
+      throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${this.file}: no interactions`, {
+        details: { file: this.file },
+      });
     }
     const used = new Set([this.sel.userCol, this.sel.itemCol, this.sel.weightCol]);
     return {
@@ -230,14 +258,25 @@ class LogParser {
 }
 
 function checkSelection(sel: ColumnSelection, format: LogFormat | undefined, file: string): LogFormat {
-  if (typeof sel.userCol !== 'string' || sel.userCol === '') throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'userCol' must be a non-empty string`);
-  if (typeof sel.itemCol !== 'string' || sel.itemCol === '') throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'itemCol' must be a non-empty string`);
-  if (sel.userCol === sel.itemCol) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'userCol' and 'itemCol' are the same column ("${sel.userCol}")`);
+  if (typeof sel.userCol !== 'string' || sel.userCol === '')
+    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'userCol' must be a non-empty string`);
+  if (typeof sel.itemCol !== 'string' || sel.itemCol === '')
+    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'itemCol' must be a non-empty string`);
+  if (sel.userCol === sel.itemCol)
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `'userCol' and 'itemCol' are the same column ("${sel.userCol}")`,
+    );
   const f = format ?? formatFromPath(file);
   if (f === undefined) {
-    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${file}: cannot tell the format from the extension; pass format tsv, csv or jsonl`, { details: { file } });
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${file}: cannot tell the format from the extension; pass format tsv, csv or jsonl`,
+      { details: { file } },
+    );
   }
-  if (!LOG_FORMATS.includes(f)) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'format' must be tsv, csv or jsonl (got "${String(f)}")`);
+  if (!LOG_FORMATS.includes(f))
+    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'format' must be tsv, csv or jsonl (got "${String(f)}")`);
   return f;
 }
 
@@ -250,7 +289,11 @@ function checkSelection(sel: ColumnSelection, format: LogFormat | undefined, fil
  */
 export function parseInteractions(text: string, options: ReadOptions & { file?: string }): ReadResult {
   const file = options.file ?? '(memory)';
-  const parser = new LogParser(file, checkSelection(options, options.format ?? formatFromPath(file) ?? 'tsv', file), options);
+  const parser = new LogParser(
+    file,
+    checkSelection(options, options.format ?? formatFromPath(file) ?? 'tsv', file),
+    options,
+  );
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   lines.forEach((line, i) => parser.feed(line, i + 1));
@@ -275,10 +318,14 @@ async function readLog(file: string, options: ReadOptions, roles: { user: string
   try {
     size = (await stat(file)).size;
   } catch (err) {
-    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${file}: cannot read the interactions file (${(err as Error).message})`, {
-      cause: err,
-      details: { file },
-    });
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${file}: cannot read the interactions file (${(err as Error).message})`,
+      {
+        cause: err,
+        details: { file },
+      },
+    );
   }
   const parser = new LogParser(file, format, options, roles);
   const stream = createReadStream(file, { encoding: 'utf8' });
@@ -311,7 +358,11 @@ export interface TitleOptions {
  */
 export async function readTitles(file: string, options: TitleOptions): Promise<Map<string, string>> {
   // A title is read as the "user" column of a reader whose "item" is the id.
-  const res = await readLog(file, { format: options.format, userCol: options.titleCol, itemCol: options.itemCol }, { user: 'title', item: 'item' });
+  const res = await readLog(
+    file,
+    { format: options.format, userCol: options.titleCol, itemCol: options.itemCol },
+    { user: 'title', item: 'item' },
+  );
   const titles = new Map<string, string>();
   for (const r of res.interactions) titles.set(r.item, r.user);
   return titles;

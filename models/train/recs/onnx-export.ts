@@ -36,7 +36,12 @@ export interface RecommenderGraph {
 }
 
 /** Names of the graph's tensors. */
-export const TENSORS = { input: 'history', scores: 'scores', topScores: 'top_scores', topIndices: 'top_indices' } as const;
+export const TENSORS = {
+  input: 'history',
+  scores: 'scores',
+  topScores: 'top_scores',
+  topIndices: 'top_indices',
+} as const;
 
 /** Encodes the recommender as ONNX bytes. */
 export function buildRecommenderOnnx(m: RecommenderGraph): Uint8Array {
@@ -57,7 +62,11 @@ export function buildRecommenderOnnx(m: RecommenderGraph): Uint8Array {
   const identity = nKept === nItems;
   if (!identity) x = g.node('Gather', [x, g.int64s('kept_items', m.kept, [nKept])], ['kept_history'], { axis: 1 });
   const mm = g.node('MatMul', [x, g.floats('ease_weights', m.weights, [nKept, nKept])], ['ease_scores']);
-  const kept = g.node('Add', [mm, g.floats('popularity_prior', m.prior, [nKept])], identity ? [TENSORS.scores] : ['kept_scores']);
+  const kept = g.node(
+    'Add',
+    [mm, g.floats('popularity_prior', m.prior, [nKept])],
+    identity ? [TENSORS.scores] : ['kept_scores'],
+  );
   if (!identity) {
     const inKept = new Uint8Array(nItems);
     for (const i of m.kept) inKept[i] = 1;
@@ -66,16 +75,33 @@ export function buildRecommenderOnnx(m: RecommenderGraph): Uint8Array {
     // [kept..., rare...] → catalogue order.
     const inverse = new Array<number>(nItems);
     [...m.kept, ...rare].forEach((item, col) => (inverse[item] = col));
-    const rareRow = g.floats('uncovered_scores', rare.map((i) => UNCOVERED_SCORE + m.counts[i]!), [1, rare.length]);
+    const rareRow = g.floats(
+      'uncovered_scores',
+      rare.map((i) => UNCOVERED_SCORE + m.counts[i]!),
+      [1, rare.length],
+    );
     const shape = g.node('Shape', [TENSORS.input]);
-    const rows = g.node('Slice', [shape, g.int64s('s0', [0], [1]), g.int64s('s1', [1], [1]), g.int64s('s_axes', [0], [1])]);
+    const rows = g.node('Slice', [
+      shape,
+      g.int64s('s0', [0], [1]),
+      g.int64s('s1', [1], [1]),
+      g.int64s('s_axes', [0], [1]),
+    ]);
     const rareShape = g.node('Concat', [rows, g.int64s('n_uncovered', [rare.length], [1])], undefined, { axis: 0 });
     const rareScores = g.node('Expand', [rareRow, rareShape]);
     const all = g.node('Concat', [kept, rareScores], ['stacked_scores'], { axis: 1 });
     g.node('Gather', [all, g.int64s('catalogue_order', inverse, [nItems])], [TENSORS.scores], { axis: 1 });
   }
   const seen = g.node('Greater', [TENSORS.input, g.floats('zero', [0], [])], ['seen']);
-  const masked = g.node('Where', [seen, g.floats('masked_score', [MASKED_SCORE], []), TENSORS.scores], ['unseen_scores']);
-  g.node('TopK', [masked, g.int64s('k', [k], [1])], [TENSORS.topScores, TENSORS.topIndices], { axis: 1, largest: 1, sorted: 1 });
+  const masked = g.node(
+    'Where',
+    [seen, g.floats('masked_score', [MASKED_SCORE], []), TENSORS.scores],
+    ['unseen_scores'],
+  );
+  g.node('TopK', [masked, g.int64s('k', [k], [1])], [TENSORS.topScores, TENSORS.topIndices], {
+    axis: 1,
+    largest: 1,
+    sorted: 1,
+  });
   return g.toBytes(13, 'playmind-train-recs');
 }

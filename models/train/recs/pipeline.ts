@@ -10,7 +10,14 @@ import { evaluateLeaveOneOut, type EvalReport } from './evaluate.js';
 import { readInteractions, readTitles, type Interaction, type LogFormat, type ReadResult } from './interactions.js';
 import { silentProgress, type ProgressFactory } from '../progress.js';
 import { writeReport } from './report.js';
-import { fitRecommender, nameFromDir, writeModelFolder, type FitOptions, type TrainedRecommender, type WrittenModel } from './trainer.js';
+import {
+  fitRecommender,
+  nameFromDir,
+  writeModelFolder,
+  type FitOptions,
+  type TrainedRecommender,
+  type WrittenModel,
+} from './trainer.js';
 
 /** Options of {@link trainRecsPipeline}. */
 export interface PipelineOptions extends Omit<FitOptions, 'name' | 'progress' | 'titles'> {
@@ -72,9 +79,13 @@ export async function trainRecsPipeline(o: PipelineOptions): Promise<PipelineRes
   let read: ReadResult | undefined;
   let weighted = o.weighted ?? false;
   if (typeof o.interactions === 'string') {
-    if (!o.columns) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'columns' is required when 'interactions' is a file`);
+    if (!o.columns)
+      throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'columns' is required when 'interactions' is a file`);
     const task = progress('read interactions', 1);
-    read = await readInteractions(o.interactions, { ...o.columns, onProgress: (d, total) => task.update(d, { total }) });
+    read = await readInteractions(o.interactions, {
+      ...o.columns,
+      onProgress: (d, total) => task.update(d, { total }),
+    });
     task.stop();
     interactions = read.interactions;
     weighted = o.weighted ?? o.columns.weightCol !== undefined;
@@ -100,19 +111,28 @@ export async function trainRecsPipeline(o: PipelineOptions): Promise<PipelineRes
   let evaluation: EvalReport | undefined;
   if (o.evaluate) {
     t = Date.now();
-    evaluation = await evaluateLeaveOneOut(ds, fit, { seed: o.evalSeed ?? o.seed ?? 1, progress, knnNeighbours: o.knnNeighbours });
+    evaluation = await evaluateLeaveOneOut(ds, fit, {
+      seed: o.evalSeed ?? o.seed ?? 1,
+      progress,
+      knnNeighbours: o.knnNeighbours,
+    });
     timings.evaluate = (Date.now() - t) / 1000;
   }
   t = Date.now();
   // With an evaluation, its tuned λ (as a multiple of the Gram scale) is reused instead of tuning again.
-  const model = fitRecommender(ds, evaluation?.model && o.lambda === undefined ? { ...fit, lambdaMultiple: evaluation.model.lambdaScale } : fit);
+  const model = fitRecommender(
+    ds,
+    evaluation?.model && o.lambda === undefined ? { ...fit, lambdaMultiple: evaluation.model.lambdaScale } : fit,
+  );
   timings.train = (Date.now() - t) / 1000;
   const curve = model.curve ?? evaluation?.model?.curve;
   const written = await writeModelFolder(o.out, model, {
     version: o.version,
     report: {
       source: o.source ?? (typeof o.interactions === 'string' ? o.interactions : 'in-memory interactions'),
-      ...(curve && !model.curve ? { lambdaValidation: curve, lambdaValidationNote: 'tuned on the evaluation training split' } : {}),
+      ...(curve && !model.curve
+        ? { lambdaValidation: curve, lambdaValidationNote: 'tuned on the evaluation training split' }
+        : {}),
       ...(evaluation
         ? {
             evaluation: {

@@ -7,7 +7,16 @@
 
 /** Quest tags (the game's quest categories). */
 export const QUEST_TAGS = [
-  'combat', 'exploration', 'collection', 'stealth', 'escort', 'puzzle', 'crafting', 'story', 'boss', 'social',
+  'combat',
+  'exploration',
+  'collection',
+  'stealth',
+  'escort',
+  'puzzle',
+  'crafting',
+  'story',
+  'boss',
+  'social',
 ] as const;
 export type QuestTag = (typeof QUEST_TAGS)[number];
 

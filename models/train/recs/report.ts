@@ -47,10 +47,16 @@ export function evaluationBarsSvg(title: string, report: EvalReport): string {
     methods.forEach((m, i) => {
       const v = m[key];
       const x = x0 + i * barW;
-      out.push(`<rect x="${(x + 3).toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 6).toFixed(1)}" height="${(bottom - y(v)).toFixed(1)}" fill="${COLOURS[i % COLOURS.length]}"/>`);
-      out.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle">${v.toFixed(3)}</text>`);
+      out.push(
+        `<rect x="${(x + 3).toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 6).toFixed(1)}" height="${(bottom - y(v)).toFixed(1)}" fill="${COLOURS[i % COLOURS.length]}"/>`,
+      );
+      out.push(
+        `<text x="${(x + barW / 2).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle">${v.toFixed(3)}</text>`,
+      );
     });
-    out.push(`<text x="${(left + g * groupW + groupW / 2).toFixed(1)}" y="${bottom + 18}" text-anchor="middle" font-weight="bold">${label}</text>`);
+    out.push(
+      `<text x="${(left + g * groupW + groupW / 2).toFixed(1)}" y="${bottom + 18}" text-anchor="middle" font-weight="bold">${label}</text>`,
+    );
   });
   out.push(`<line x1="${left}" y1="${bottom}" x2="${W - 20}" y2="${bottom}" stroke="#4a5568"/>`);
   methods.forEach((m, i) => {
@@ -88,9 +94,14 @@ export function lambdaCurveSvg(title: string, curve: readonly LambdaPoint[], cho
     out.push(`<line x1="${left}" y1="${Y(v).toFixed(1)}" x2="${right}" y2="${Y(v).toFixed(1)}" stroke="#e2e8f0"/>`);
     out.push(`<text x="${left - 6}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end">${v.toFixed(2)}</text>`);
   }
-  for (const c of curve) out.push(`<text x="${X(c.lambda).toFixed(1)}" y="${bottom + 16}" text-anchor="middle">${c.lambda.toPrecision(3)}</text>`);
+  for (const c of curve)
+    out.push(
+      `<text x="${X(c.lambda).toFixed(1)}" y="${bottom + 16}" text-anchor="middle">${c.lambda.toPrecision(3)}</text>`,
+    );
   out.push(`<text x="${(left + right) / 2}" y="${bottom + 34}" text-anchor="middle">λ (log scale)</text>`);
-  out.push(`<line x1="${X(chosen).toFixed(1)}" y1="${top}" x2="${X(chosen).toFixed(1)}" y2="${bottom}" stroke="#718096" stroke-dasharray="4 3"/>`);
+  out.push(
+    `<line x1="${X(chosen).toFixed(1)}" y1="${top}" x2="${X(chosen).toFixed(1)}" y2="${bottom}" stroke="#718096" stroke-dasharray="4 3"/>`,
+  );
   const series: Array<['recall' | 'ndcg', string, string]> = [
     ['recall', 'validation recall@10', COLOURS[0]!],
     ['ndcg', 'validation NDCG@10', COLOURS[2]!],
@@ -98,8 +109,11 @@ export function lambdaCurveSvg(title: string, curve: readonly LambdaPoint[], cho
   series.forEach(([key, label, colour], i) => {
     const pts = curve.map((c) => `${X(c.lambda).toFixed(1)},${Y(c[key]).toFixed(1)}`).join(' ');
     out.push(`<polyline points="${pts}" fill="none" stroke="${colour}" stroke-width="2"/>`);
-    for (const c of curve) out.push(`<circle cx="${X(c.lambda).toFixed(1)}" cy="${Y(c[key]).toFixed(1)}" r="3" fill="${colour}"/>`);
-    out.push(`<rect x="${left + i * 200}" y="${H - 22}" width="12" height="12" fill="${colour}"/><text x="${left + i * 200 + 18}" y="${H - 12}">${label}</text>`);
+    for (const c of curve)
+      out.push(`<circle cx="${X(c.lambda).toFixed(1)}" cy="${Y(c[key]).toFixed(1)}" r="3" fill="${colour}"/>`);
+    out.push(
+      `<rect x="${left + i * 200}" y="${H - 22}" width="12" height="12" fill="${colour}"/><text x="${left + i * 200 + 18}" y="${H - 12}">${label}</text>`,
+    );
   });
   out.push(`<text x="${right}" y="${H - 12}" text-anchor="end">dashed: chosen λ</text>`);
   out.push('</svg>');

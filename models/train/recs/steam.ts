@@ -104,7 +104,9 @@ export async function runSteam(options: SteamOptions = {}): Promise<SteamResult[
     const interactions = everyNthUser(read.interactions, userStride);
     const out = await mkdtemp(join(tmpdir(), `playmind-steam-${variant.id}-`));
     try {
-      log(`steam ${variant.label}: ${interactions.length} rows${userStride > 1 ? ` (every ${userStride}th user)` : ''}`);
+      log(
+        `steam ${variant.label}: ${interactions.length} rows${userStride > 1 ? ` (every ${userStride}th user)` : ''}`,
+      );
       const r = await trainRecsPipeline({
         interactions,
         weighted: variant.weightCol !== undefined,
@@ -155,14 +157,17 @@ export async function writeSteamReport(
     '(`PLAYMIND_COMPAT_DIR`), not shipped. Each variant trains the quest-recs trainer (EASE, λ on a validation split) into a',
     'temporary folder and evaluates leave-one-out (one held-out game per user with ≥ 2 games, seeded; games the user already has',
     'excluded; the model scored from its exported ONNX file by onnxruntime-node; popularity and item-kNN cosine fitted on the',
-    'same split, over all games). item-kNN keeps each game\'s 100 most similar games: of 20, 100, 400 and all neighbours, 100',
+    "same split, over all games). item-kNN keeps each game's 100 most similar games: of 20, 100, 400 and all neighbours, 100",
     'scored best on these splits (chosen on the test split, which can only flatter the baseline).',
     '',
     `Regenerate: \`npx tsx models/train/recs/steam.ts\` (seed ${o.seed}, at most ${o.maxItems} games modelled${o.userStride > 1 ? `, every ${o.userStride}th user` : ''}).`,
   ];
   for (const r of results) {
     const svg = `steam-${r.variant.id}.svg`;
-    await writeFile(join(dir, svg), evaluationBarsSvg(`Steam ${r.variant.label}: ${r.evaluation.users} users`, r.evaluation));
+    await writeFile(
+      join(dir, svg),
+      evaluationBarsSvg(`Steam ${r.variant.label}: ${r.evaluation.users} users`, r.evaluation),
+    );
     md.push(
       '',
       `## ${r.variant.label} — \`${r.variant.file}\``,
@@ -185,7 +190,10 @@ export async function main(): Promise<void> {
     console.log(`steam: skipped, ${steamDir()} is absent (set PLAYMIND_COMPAT_DIR)`);
     return;
   }
-  for (const r of results) console.log(`\nSteam ${r.variant.label} (${r.evaluation.users} users, ${r.seconds.toFixed(1)} s):\n${formatTable(r.evaluation)}`);
+  for (const r of results)
+    console.log(
+      `\nSteam ${r.variant.label} (${r.evaluation.users} users, ${r.seconds.toFixed(1)} s):\n${formatTable(r.evaluation)}`,
+    );
   console.log(`\nwrote ${reportFile}`);
 }
 

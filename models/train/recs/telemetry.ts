@@ -118,7 +118,11 @@ function playOne(persona: Persona, rng: Rng, startMs: number): TelemetryEvent[] 
       if (q.requires && !finished.has(q.requires)) continue;
       const tooHard = Math.max(0, q.difficulty - persona.skill - 0.2);
       const u =
-        tagAffinity(persona, q) + persona.regionTaste[r]! + (r === lastRegion ? 0.6 : 0) + (q.requires ? 0.5 : 0) - 3 * tooHard;
+        tagAffinity(persona, q) +
+        persona.regionTaste[r]! +
+        (r === lastRegion ? 0.6 : 0) +
+        (q.requires ? 0.5 : 0) -
+        3 * tooHard;
       candidates.push(q);
       weights.push(Math.exp(u / 0.7));
     }
@@ -164,7 +168,11 @@ export function simulateTelemetry(options: TelemetryOptions = {}): TelemetryEven
 
 /** The events as JSONL (one object per line, trailing newline). */
 export function toJsonl(events: readonly TelemetryEvent[]): string {
-  return events.map((e) => JSON.stringify({ player: e.player, quest: e.quest, outcome: e.outcome, time: e.time })).join('\n') + '\n';
+  return (
+    events
+      .map((e) => JSON.stringify({ player: e.player, quest: e.quest, outcome: e.outcome, time: e.time }))
+      .join('\n') + '\n'
+  );
 }
 
 /** Simulates telemetry and writes it as JSONL to `file` (folders are created). */

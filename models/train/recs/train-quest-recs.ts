@@ -100,7 +100,10 @@ export async function main(): Promise<void> {
   const started = Date.now();
   const r = await trainQuestRecs();
   console.log(`quest-recs: wrote ${r.written.dir} (sha256 ${r.written.sha256})`);
-  if (r.evaluation) console.log(`\nleave-one-out on the training population (${r.evaluation.users} users):\n${formatTable(r.evaluation)}`);
+  if (r.evaluation)
+    console.log(
+      `\nleave-one-out on the training population (${r.evaluation.users} users):\n${formatTable(r.evaluation)}`,
+    );
   console.log(`\nnew players (${r.fresh.users} users):\n${formatTable(r.fresh)}`);
   console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

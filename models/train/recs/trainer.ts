@@ -122,8 +122,14 @@ export function fitRecommender(ds: Dataset, options: FitOptions): TrainedRecomme
     seed = 1,
     progress = silentProgress,
   } = options;
-  check(typeof name === 'string' && /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(name), `'name' must use letters, digits, ".", "_" and "-" (got "${name}")`);
-  check(lambda === 'auto' || (typeof lambda === 'number' && lambda > 0), `'lambda' must be a positive number or 'auto'`);
+  check(
+    typeof name === 'string' && /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(name),
+    `'name' must use letters, digits, ".", "_" and "-" (got "${name}")`,
+  );
+  check(
+    lambda === 'auto' || (typeof lambda === 'number' && lambda > 0),
+    `'lambda' must be a positive number or 'auto'`,
+  );
   check(lambdaGrid.length > 0 && lambdaGrid.every((v) => v > 0), `'lambdaGrid' must hold positive numbers`);
   check(Number.isInteger(minItemCount) && minItemCount >= 1, `'minItemCount' must be an integer ≥ 1`);
   check(Number.isInteger(maxItems) && maxItems >= 1, `'maxItems' must be an integer ≥ 1`);
@@ -147,7 +153,13 @@ export function fitRecommender(ds: Dataset, options: FitOptions): TrainedRecomme
     chosen = options.lambdaMultiple * scale;
   } else if (lambda === 'auto') {
     const task = progress(`tune λ (${lambdaGrid.length}×${n})`, 1);
-    const tuned = tuneLambda(ds, { kept, transform, grid: lambdaGrid, seed: seed + 7919, tick: (d, total) => task.update(d, { total }) });
+    const tuned = tuneLambda(ds, {
+      kept,
+      transform,
+      grid: lambdaGrid,
+      seed: seed + 7919,
+      tick: (d, total) => task.update(d, { total }),
+    });
     task.stop();
     // The inner split has slightly smaller counts: carry λ over as a multiple of the scale.
     const bestIndex = tuned.curve.reduce((b, c, i, all) => (c.ndcg > all[b]!.ndcg ? i : b), 0);
@@ -215,7 +227,10 @@ export function fitRecommender(ds: Dataset, options: FitOptions): TrainedRecomme
 export function trainRecommender(options: TrainOptions): TrainedRecommender {
   check(Array.isArray(options.interactions), `'interactions' must be an array`);
   check(options.interactions.length > 0, 'no interactions to train on');
-  const ds = buildDataset(options.interactions, { itemOrder: options.catalogue?.map((c) => c.id), weighted: options.weighted ?? false });
+  const ds = buildDataset(options.interactions, {
+    itemOrder: options.catalogue?.map((c) => c.id),
+    weighted: options.weighted ?? false,
+  });
   return fitRecommender(ds, options);
 }
 
@@ -238,7 +253,11 @@ export interface WrittenModel {
 }
 
 /** The manifest of a trained model (validated with the contract's schema). */
-export function recommenderManifest(model: TrainedRecommender, sha256: string, options: WriteOptions = {}): RecommenderManifest {
+export function recommenderManifest(
+  model: TrainedRecommender,
+  sha256: string,
+  options: WriteOptions = {},
+): RecommenderManifest {
   const version = options.version ?? 1;
   const nItems = model.dataset.items.length;
   const stats = describeDataset(model.dataset);
@@ -269,7 +288,8 @@ export function recommenderManifest(model: TrainedRecommender, sha256: string, o
       lambda: model.lambda,
       lambdaOverMeanGramDiagonal: model.lambdaScale,
       ...(model.curve ? { lambdaValidation: model.curve } : {}),
-      weightTransform: model.transform === 'log1p' ? 'log1p, applied inside the graph: feed raw weights' : 'none (multi-hot)',
+      weightTransform:
+        model.transform === 'log1p' ? 'log1p, applied inside the graph: feed raw weights' : 'none (multi-hot)',
       coveredItems: model.kept.length,
       minItemCount: model.minItemCount,
       uncoveredItems: 'items with fewer users than minItemCount score below every covered item, ordered by popularity',
@@ -293,7 +313,11 @@ export function recommenderManifest(model: TrainedRecommender, sha256: string, o
  * validated with the contract's schema before anything is written.
  * @param dir - the model folder (its base name is usually the model name)
  */
-export async function writeModelFolder(dir: string, model: TrainedRecommender, options: WriteOptions = {}): Promise<WrittenModel> {
+export async function writeModelFolder(
+  dir: string,
+  model: TrainedRecommender,
+  options: WriteOptions = {},
+): Promise<WrittenModel> {
   const version = options.version ?? 1;
   check(Number.isInteger(version) && version >= 1, `'version' must be an integer ≥ 1`);
   const sha256 = createHash('sha256').update(model.onnx).digest('hex');
@@ -311,7 +335,8 @@ export async function writeModelFolder(dir: string, model: TrainedRecommender, o
 export async function readRecommenderManifest(dir: string): Promise<RecommenderManifest> {
   const file = join(dir, 'manifest.json');
   const m = parseManifest(await readFile(file, 'utf8'), file);
-  if (m.kind !== 'recommender') throw new PlaymindError(ErrorCode.WRONG_KIND, `${file}: kind is "${m.kind}", not "recommender"`);
+  if (m.kind !== 'recommender')
+    throw new PlaymindError(ErrorCode.WRONG_KIND, `${file}: kind is "${m.kind}", not "recommender"`);
   return m;
 }
 

@@ -449,11 +449,9 @@ describe('scale-out: two server processes share matchmaking through Redis', func
   before(async function () {
     this.timeout(40_000);
     const redisBin = which('redis-server');
+    // Not a skip: the multi-process test is part of the suite (`.ci/run` installs redis-server).
     if (!redisBin) {
-      console.log(
-        '    (skipped: no redis-server on PATH; install it with `apt-get install -y redis-server` to run the multi-process tests)',
-      );
-      this.skip();
+      throw new Error('no redis-server on PATH: install it with `apt-get install -y redis-server` (.ci/run does)');
     }
     process.on('exit', killAllNow);
     workDir = await mkdtemp(join(tmpdir(), 'playmind-scale-'));
@@ -643,14 +641,17 @@ describe('scale-out: two server processes share matchmaking through Redis', func
     await until('the arena room on B to tick', () => (onB.ticks.length >= 2 ? true : undefined));
 
     const ticksOnA = arenaOnA.ticks.length;
-    const t0 = Date.now();
     B.child.kill('SIGTERM');
     const { code, signal } = await exited(B.child);
     expect({ code, signal }, B.stderr.join('')).to.deep.equal({ code: 0, signal: null });
-    expect(Date.now() - t0).to.be.below(6000);
-    const msgs = B.logs.map((l) => l.msg);
+    const msgs = B.logs.map((l) => String(l.msg));
     expect(msgs).to.include('draining');
     expect(msgs).to.include('server closed');
+    // The drain finished by itself, not by its timeout (rooms disposed, inference answered).
+    expect(
+      msgs.filter((m) => /did not (dispose|finish) in time/.test(m)),
+      'drain warnings',
+    ).to.deep.equal([]);
     expect(
       B.logs.filter((l) => l.level >= 50),
       'B logged no errors',
@@ -671,11 +672,14 @@ describe('scale-out: two server processes share matchmaking through Redis', func
     await until('more ticks on A after B left', () => (arenaOnA.ticks.length >= ticksOnA + 5 ? true : undefined));
     expect(arenaOnA.left.code).to.equal(undefined);
     // new rooms are created on A without waiting on B,
-    const t1 = Date.now();
+    const logsBefore = A.logs.length;
     const fresh = await matchmake(A, 'create', RoomName.ARENA);
     expect(fresh.status, JSON.stringify(fresh.json)).to.equal(200);
     expect((fresh.json as ISeatReservation).processId).to.equal(A.processId);
-    expect(Date.now() - t1, 'no timed-out call to the drained process').to.be.below(1500);
+    expect(
+      A.logs.slice(logsBefore).filter((l) => l.level >= 40),
+      'no warning (e.g. a timed-out call to the drained process) while A created the room',
+    ).to.deep.equal([]);
     const freshRoom = watchArena(await new Client(A.url).consumeSeatReservation(fresh.json as ISeatReservation));
     rooms.push(freshRoom.room);
     await until('state in the new room on A', () => (freshRoom.ticks.length >= 2 ? true : undefined));

@@ -253,7 +253,7 @@ function publicAddressOf(r: { value: string; from: string } | undefined): string
   if (!r) return undefined;
   const value = r.value.trim().replace(/\/+$/, '');
   if (
-    !/^[A-Za-z0-9.\-]+(:\d{1,5})?(\/[A-Za-z0-9._~\-/]*)?$/.test(value) &&
+    !/^[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~\-/]*)?$/.test(value) &&
     !/^\[[0-9A-Fa-f:.]+\](:\d{1,5})?(\/[A-Za-z0-9._~\-/]*)?$/.test(value)
   ) {
     throw new ConfigError(

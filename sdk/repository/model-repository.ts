@@ -168,7 +168,7 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
     const old = entry.served;
     entry.served = null;
     if (old) {
-      this.retire(old);
+      void this.retire(old);
       this.emit('unloaded', { name, id: old.id });
       this.log.info({ model: name, version: old.version }, 'model unloaded');
     }

@@ -193,14 +193,12 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
   // Model control (the model_repository extension), behind the admin token.
   router.post('/v2/repository/index', admin, (_req, res) => {
     res.json(
-      repository
-        .list()
-        .map((s) => ({
-          name: s.name,
-          version: s.served === null ? undefined : String(s.served),
-          state: s.state,
-          reason: s.lastError?.reason ?? '',
-        })),
+      repository.list().map((s) => ({
+        name: s.name,
+        version: s.served === null ? undefined : String(s.served),
+        state: s.state,
+        reason: s.lastError?.reason ?? '',
+      })),
     );
   });
   router.post('/v2/repository/models/:name/load', admin, async (req, res) => {

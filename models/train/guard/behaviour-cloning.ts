@@ -68,7 +68,7 @@ export async function behaviourClone(options: BcOptions): Promise<BcResult> {
   const batchSize = options.batchSize ?? 256;
   const smoothing = options.labelSmoothing ?? 0.05;
   const { layers } = layout(shape);
-  const vars = layers.map((L, l) => ({
+  const vars = layers.map((L) => ({
     w: tf.variable(tf.tensor2d(options.init.subarray(L.w, L.w + L.inDim * L.outDim), [L.outDim, L.inDim]), true),
     b: tf.variable(tf.tensor1d(options.init.subarray(L.b, L.b + L.outDim)), true),
   }));

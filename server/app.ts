@@ -22,12 +22,15 @@ import { InferenceEngine } from '../sdk/engine/inference-engine.js';
 import { ErrorCode, PlaymindError, RoomName } from '../sdk/protocol.js';
 import { FsModelSource } from '../sdk/repository/fs-source.js';
 import { ModelRepository } from '../sdk/repository/model-repository.js';
+import { LocalRoute } from '../sdk/routes/local.js';
 import type { ServerConfig } from './config.js';
+import { startGrpcServer, type GrpcInferenceServer } from './grpc/grpc-server.js';
 import { errorHandler, sendError } from './http/errors.js';
 import { kserveRouter } from './http/kserve.js';
 import { modelFilesRouter } from './http/model-files.js';
 import { statusPage } from './http/status-page.js';
 import { Metrics } from './metrics.js';
+import { OpenInference } from './inference/open-inference.js';
 import { InferenceRoom } from './rooms/inference-room.js';
 import type { ServerServices } from './services.js';
 // ARENA: the arena room is registered below when server/rooms/arena-room.ts exists.
@@ -44,6 +47,8 @@ export interface PlaymindServer {
   readonly host: string;
   /** `http://host:port` (loopback when listening on every interface). */
   readonly url: string;
+  /** The KServe v2 gRPC service's `host:port` as a client dials it, when `config.grpcPort` is set. */
+  readonly grpcAddress?: string;
   /** The shared services (repository, engine, metrics...). */
   readonly services: ServerServices;
   /** Whether a drain has started. */
@@ -159,6 +164,19 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   gameServer.define(RoomName.ARENA, ArenaRoom, options.arena ? { services, arena: options.arena } : { services }); // ARENA
 
   await gameServer.listen(config.port, config.host);
+  let grpc: GrpcInferenceServer | undefined;
+  if (config.grpcPort !== undefined) {
+    const core = new OpenInference(services, new LocalRoute(repository, engine), { isDraining: () => draining });
+    try {
+      grpc = await startGrpcServer(services, core, { host: config.host, port: config.grpcPort });
+    } catch (err) {
+      await gameServer.gracefullyShutdown(false).catch(() => undefined);
+      engine.close();
+      await repository.close();
+      metrics.close();
+      throw err;
+    }
+  }
   const address = httpServer.address() as AddressInfo;
   const host = config.host;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -172,6 +190,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
       redis: config.redisUrl !== undefined,
       publicAddress: config.publicAddress,
       processId: matchMaker.processId,
+      grpc: grpc?.address,
     },
     'playmind server listening',
   );
@@ -200,6 +219,8 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
       );
       if (!idle)
         logger.warn({ pending: engine.pending }, 'draining: in-flight inference did not finish in time; cancelling it');
+      // gRPC calls in flight finish before the engine closes (their deadlines bound them).
+      await grpc?.close(Math.max(100, left()));
       engine.close();
       await repository.close();
       metrics.close();
@@ -224,6 +245,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     port: address.port,
     host,
     url,
+    ...(grpc ? { grpcAddress: grpc.address } : {}),
     services,
     get draining() {
       return draining;

@@ -29,6 +29,8 @@ export interface ServerConfig {
   port: number;
   /** Interface to listen on. @default '0.0.0.0' */
   host: string;
+  /** TCP port of the KServe v2 gRPC service (on `host`); 0 picks a free one; unset = no gRPC. */
+  grpcPort?: number;
   /** The model repository folder. @default './models' */
   modelsDir: string;
   /** The built demo game, served at `/` when present. @default './demo-game/dist' */
@@ -95,6 +97,7 @@ Usage: npm start -- [flags]      (or: tsx server/main.ts [flags])
 Flags (each overrides its environment variable):
   --port <n>             PORT              TCP port, 0 = any free port           [2567]
   --host <addr>          HOST              interface to listen on                [0.0.0.0]
+  --grpc-port <n>        GRPC_PORT         KServe v2 gRPC service port, 0 = any free port [off]
   --models <dir>         MODELS_DIR        model repository folder               [./models]
   --demo <dir>           DEMO_DIR          built demo game served at /           [./demo-game/dist]
   --telemetry <file>     TELEMETRY_FILE    quest telemetry JSONL log             [./data/quest-telemetry.jsonl]
@@ -127,6 +130,7 @@ Endpoints:
   POST /v2/repository/models/:name/load|unload   (Authorization: Bearer $ADMIN_TOKEN)
   GET  /models/index.json, /models/:name/manifest.json, /models/:name/:version/model.onnx
   GET  /metrics              Prometheus metrics
+  grpc://host:grpc-port      KServe v2 inference.GRPCInferenceService (with --grpc-port)
 `;
 
 /** A bad flag or value. */
@@ -145,6 +149,7 @@ type Env = Record<string, string | undefined>;
 const FLAG_ENV: Record<string, string> = {
   port: 'PORT',
   host: 'HOST',
+  'grpc-port': 'GRPC_PORT',
   models: 'MODELS_DIR',
   demo: 'DEMO_DIR',
   telemetry: 'TELEMETRY_FILE',
@@ -208,6 +213,11 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
   const d = DEFAULT_CONFIG;
   const port = num('port', d.port, 0);
   if (port > 65535) throw new ConfigError(`port must be at most 65535, got ${port}`);
+  const grpcPort = raw('grpc-port') ? num('grpc-port', 0, 0) : undefined;
+  if (grpcPort !== undefined && grpcPort > 65535)
+    throw new ConfigError(`grpc port must be at most 65535, got ${grpcPort}`);
+  if (grpcPort !== undefined && grpcPort !== 0 && grpcPort === port)
+    throw new ConfigError(`the gRPC port must differ from the HTTP port (both ${port})`);
   const logLevel = str('log-level', d.logLevel);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
@@ -219,6 +229,7 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
   const config: ServerConfig = {
     port,
     host: str('host', d.host),
+    grpcPort,
     modelsDir: resolve(str('models', d.modelsDir)),
     demoDir: resolve(str('demo', d.demoDir)),
     telemetryFile: resolve(str('telemetry', d.telemetryFile)),

@@ -15,7 +15,7 @@ const TICK_SECONDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25];
 const BATCH_ROWS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 /** Where a request came in. */
-export type Frontend = 'kserve' | 'remote' | 'arena';
+export type Frontend = 'kserve' | 'grpc' | 'remote' | 'arena';
 
 /**
  * The server's metrics. One instance per server; `GET /metrics` serves {@link Metrics.registry}.
@@ -65,7 +65,7 @@ export class Metrics {
   });
   private readonly frontendRequests = new Counter({
     name: 'playmind_requests_total',
-    help: 'Requests received per frontend (kserve, remote, arena), model and outcome, including those refused before reaching the engine.',
+    help: 'Requests received per frontend (kserve, grpc, remote, arena), model and outcome, including those refused before reaching the engine.',
     labelNames: ['frontend', 'model', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -122,6 +122,12 @@ export class Metrics {
     name: 'playmind_http_requests_total',
     help: 'HTTP requests by route and status class.',
     labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly grpcRequests = new Counter({
+    name: 'playmind_grpc_requests_total',
+    help: 'gRPC calls (KServe v2 GRPCInferenceService) by method and status code.',
+    labelNames: ['method', 'code'] as const,
     registers: [this.registry],
   });
   private unbind: Array<() => void> = [];
@@ -249,6 +255,11 @@ export class Metrics {
   /** Counts an HTTP request by route and status class (2xx, 4xx...). */
   http(route: string, status: number): void {
     this.httpRequests.inc({ route, status: `${Math.floor(status / 100)}xx` });
+  }
+
+  /** Counts a gRPC call by method (`ModelInfer`...) and status code name (`OK`, `NOT_FOUND`...). */
+  grpc(method: string, code: string): void {
+    this.grpcRequests.inc({ method, code });
   }
 
   /** The exposition text and its content type. */

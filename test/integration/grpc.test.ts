@@ -6,7 +6,7 @@
  * Model Zoo MNIST with typed and raw contents, compared with REST and with onnxruntime
  * run directly; each error's gRPC status next to the REST status of the same request.
  */
-import { cp, writeFile } from 'node:fs/promises';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';

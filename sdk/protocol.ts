@@ -46,6 +46,14 @@ export const ErrorCode = {
   RATE_LIMITED: 'rate_limited',
   /** An admin call without a valid token. */
   UNAUTHORIZED: 'unauthorized',
+  /** The `models` folder or URL of a brain (or a CLI command) does not exist or is not a model repository. */
+  MODELS_NOT_FOUND: 'models_not_found',
+  /** A `serverUrl` that is not a `ws://` / `wss://` (or `http://` / `https://`) URL. */
+  INVALID_SERVER_URL: 'invalid_server_url',
+  /** A manifest names a fallback heuristic that no one registered. */
+  UNKNOWN_HEURISTIC: 'unknown_heuristic',
+  /** A file of the inference runtime itself (onnxruntime-web's .wasm or .mjs) could not be loaded. */
+  RUNTIME_LOAD_FAILED: 'runtime_load_failed',
   /** A bug: an error that none of the other codes describes. */
   INTERNAL: 'internal',
 } as const;

@@ -1,25 +1,16 @@
 /**
- * Progress of long training steps, on stderr: a cli-progress bar on a terminal,
- * percentage lines (every 10 %, at most one per 2 s) otherwise, nothing when
- * silenced. Shared by every training pipeline.
+ * Progress of the repository's training scripts on stderr: a cli-progress bar on a
+ * terminal, the SDK's percentage lines otherwise, nothing when silenced. The contract
+ * and the line output live in the SDK (`sdk/recs/progress.ts`), which the installed
+ * `playmind train-recs` uses without this devDependency.
  *
  * @module
  */
 import cliProgress from 'cli-progress';
+import { lineProgress, type ProgressFactory } from '../../sdk/recs/progress.js';
 
-/** One step being tracked. */
-export interface ProgressTask {
-  /** Reports `done` out of the total; `total` revises the total, `status` is shown beside it. */
-  update(done: number, info?: { total?: number; status?: string }): void;
-  /** Ends the step. */
-  stop(): void;
-}
-
-/** Starts tracking a step of `total` units. */
-export type ProgressFactory = (label: string, total: number) => ProgressTask;
-
-/** Shows nothing. */
-export const silentProgress: ProgressFactory = () => ({ update() {}, stop() {} });
+export { silentProgress } from '../../sdk/recs/progress.js';
+export type { ProgressFactory, ProgressTask } from '../../sdk/recs/progress.js';
 
 /**
  * Progress on a stream.
@@ -32,43 +23,23 @@ export function streamProgress(
   stream: NodeJS.WriteStream = process.stderr,
   tty = Boolean(stream.isTTY),
 ): ProgressFactory {
+  if (!tty) return lineProgress(stream);
   return (label, total) => {
-    const started = Date.now();
-    let size = Math.max(1, total);
-    if (tty) {
-      const bar = new cliProgress.SingleBar(
-        {
-          stream,
-          format: `${label.padEnd(26)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} {status}`,
-          hideCursor: true,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(size, 0, { status: '' });
-      return {
-        update(done, info) {
-          if (info?.total !== undefined) bar.setTotal(Math.max(1, info.total));
-          bar.update(done, { status: info?.status ?? '' });
-        },
-        stop: () => bar.stop(),
-      };
-    }
-    let shown = 0;
-    let last = started;
+    const bar = new cliProgress.SingleBar(
+      {
+        stream,
+        format: `${label.padEnd(26)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} {status}`,
+        hideCursor: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(Math.max(1, total), 0, { status: '' });
     return {
       update(done, info) {
-        if (info?.total !== undefined) size = Math.max(1, info.total);
-        const decile = Math.floor((10 * Math.min(done, size)) / size);
-        const now = Date.now();
-        if (decile > shown && decile < 10 && now - last >= 2000) {
-          shown = decile;
-          last = now;
-          stream.write(`${label}: ${decile * 10}%${info?.status ? ` ${info.status}` : ''}\n`);
-        }
+        if (info?.total !== undefined) bar.setTotal(Math.max(1, info.total));
+        bar.update(done, { status: info?.status ?? '' });
       },
-      stop() {
-        stream.write(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-      },
+      stop: () => bar.stop(),
     };
   };
 }

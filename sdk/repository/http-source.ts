@@ -2,12 +2,10 @@
  * A {@link ModelSource} over HTTP, for the browser: `<base>/index.json` lists the models
  * and their versions (the Playmind server serves it at `/models/index.json`).
  */
+import type { ModelIndex } from './model-index.js';
 import type { ModelSource, SourceFile } from './model-source.js';
 
-/** The listing a server publishes at `<base>/index.json`. */
-export interface ModelIndex {
-  models: { name: string; versions: number[] }[];
-}
+export type { ModelIndex } from './model-index.js';
 
 /** Reads models from a base URL with `fetch`. */
 export class HttpModelSource implements ModelSource {

@@ -26,6 +26,10 @@ export const STATUS_OF: Record<ErrorCodeValue, number> = {
   [ErrorCode.DEADLINE_EXCEEDED]: 504,
   [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCode.UNAUTHORIZED]: 401,
+  [ErrorCode.INVALID_SERVER_URL]: 400,
+  [ErrorCode.UNKNOWN_HEURISTIC]: 422,
+  [ErrorCode.MODELS_NOT_FOUND]: 500,
+  [ErrorCode.RUNTIME_LOAD_FAILED]: 500,
   [ErrorCode.INTERNAL]: 500,
 };
 

@@ -6,7 +6,7 @@
 import express, { type Router } from 'express';
 import { ErrorCode, PlaymindError } from '../../sdk/protocol.js';
 import { FsModelSource } from '../../sdk/repository/fs-source.js';
-import type { ModelIndex } from '../../sdk/repository/http-source.js';
+import { buildModelIndex } from '../../sdk/repository/model-index.js';
 import { sendError } from './errors.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
@@ -30,10 +30,7 @@ export function modelFilesRouter(modelsDir: string): Router {
 
   router.get('/index.json', async (_req, res) => {
     try {
-      const names = await source.listModels();
-      const index: ModelIndex = {
-        models: await Promise.all(names.map(async (name) => ({ name, versions: await source.listVersions(name) }))),
-      };
+      const index = await buildModelIndex(source);
       res.setHeader('Cache-Control', 'no-cache');
       res.json(index);
     } catch (err) {

@@ -3,15 +3,27 @@
  * what it prints.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from '../helpers/chai.js';
 import { compatFile, REPO_ROOT, tempDir } from '../helpers/compat.js';
 import { linearPolicyBytes, linearPolicyManifest, writeModel } from '../helpers/models.js';
 import { parseManifest } from '../../sdk/contract/manifest.js';
+import { main } from '../../sdk/cli/main.js';
 
 const run = promisify(execFile);
+
+/** Runs the CLI in this process (argument handling needs no child process). */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+  });
+  return { code, stdout, stderr };
+}
 
 /** Runs the CLI from source; resolves with the exit code and output whatever the code. */
 async function playmind(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -47,6 +59,10 @@ describe('playmind CLI', function () {
       expect((await playmind('import', file, '--name', 'push-block', '--into', dir)).code).to.equal(1);
       const forced = await playmind('import', file, '--name', 'push-block', '--into', dir, '--force');
       expect(forced.stdout).to.contain('version 2');
+      // The folder's listing follows, so a browser can read the folder as static files.
+      expect(JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'))).to.deep.equal({
+        models: [{ name: 'push-block', versions: [1, 2] }],
+      });
     } finally {
       await cleanup();
     }
@@ -94,12 +110,81 @@ describe('playmind CLI', function () {
     }
   });
 
-  it('prints help and refuses an unknown command', async () => {
+  it('prints its version (the package.json version) and lists every command in --help', async () => {
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const version = await playmind('--version');
+    expect(version.code).to.equal(0);
+    expect(version.stdout.trim()).to.equal(pkg.version);
     const help = await playmind('--help');
     expect(help.code).to.equal(0);
-    expect(help.stdout).to.contain('playmind import <file.onnx>');
-    const bad = await playmind('frobnicate');
+    for (const c of ['import', 'validate', 'train-recs', 'index', 'copy-runtime'])
+      expect(help.stdout).to.match(new RegExp(`^  ${c} `, 'm'));
+    const bad = await cli('frobnicate');
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.contain('unknown command "frobnicate"');
+  });
+
+  for (const command of ['import', 'validate', 'train-recs', 'index', 'copy-runtime']) {
+    it(`answers ${command} --help with its own usage and exit code 0`, async () => {
+      const r = await cli(command, '--help');
+      expect(r.code).to.equal(0);
+      expect(r.stdout).to.match(new RegExp(`^Usage: playmind ${command}\\b`));
+    });
+  }
+
+  it('index writes the listing of a hand-made model folder, and refuses a folder that does not exist', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await writeModel(dir, 'guard', 1, linearPolicyBytes(4, 3), linearPolicyManifest('guard', 4, 3));
+      await writeModel(dir, 'guard', 3, linearPolicyBytes(4, 3, 2));
+      const r = await cli('index', dir);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'))).to.deep.equal({
+        models: [{ name: 'guard', versions: [1, 3] }],
+      });
+      expect((await cli('index', dir)).stdout).to.match(/^kept /);
+      const missing = await cli('index', join(dir, 'nope'));
+      expect(missing.code).to.equal(1);
+      expect(missing.stderr).to.contain(`${join(dir, 'nope')}: no such folder`);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("copy-runtime copies onnxruntime-web's WASM binary and loader, byte for byte", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const r = await cli('copy-runtime', join(dir, 'ort'));
+      expect(r.code, r.stderr).to.equal(0);
+      const files = (await readdir(join(dir, 'ort'))).sort();
+      expect(files).to.deep.equal(['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']);
+      for (const f of files) {
+        const copied = await readFile(join(dir, 'ort', f));
+        const original = await readFile(join(REPO_ROOT, 'node_modules/onnxruntime-web/dist', f));
+        expect(copied.equals(original), f).to.equal(true);
+      }
+      expect(r.stdout).to.contain('ort-wasm-simd-threaded.wasm (13.');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('refuses an unknown flag, a flag without its value and a missing or extra argument with exit code 2', async () => {
+    const unknown = await cli('validate', 'models/npc-guard', '--strict');
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.contain("Unknown option '--strict'");
+    expect(unknown.stderr).to.contain('playmind validate --help');
+    const noValue = await cli('import', 'x.onnx', '--name');
+    expect(noValue.code).to.equal(2);
+    expect(noValue.stderr).to.contain("Option '--name <value>' argument missing");
+    const swallowed = await cli('import', 'x.onnx', '--name', '--force');
+    expect(swallowed.code).to.equal(2);
+    expect(swallowed.stderr).to.contain("'--name' argument is ambiguous");
+    const missing = await cli('import');
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.contain('missing <file.onnx>');
+    const extra = await cli('validate', 'a', 'b');
+    expect(extra.code).to.equal(2);
+    expect(extra.stderr).to.contain('unexpected argument "b"');
   });
 });

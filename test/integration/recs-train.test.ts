@@ -7,13 +7,13 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import * as ort from 'onnxruntime-node';
 import { parseManifest } from '../../sdk/contract/manifest.js';
-import { trainRecsCommand } from '../../sdk/cli/train-recs.js';
-import { evaluateModelFolder } from '../../models/train/recs/evaluate.js';
-import { UNCOVERED_SCORE } from '../../models/train/recs/onnx-export.js';
+import { trainRecsCommand } from '../../sdk/cli/commands/train-recs.js';
+import { evaluateModelFolder } from '../../sdk/recs/evaluate.js';
+import { UNCOVERED_SCORE } from '../../sdk/recs/onnx-export.js';
 import { runSteam, steamDir } from '../../models/train/recs/steam.js';
 import { simulateTelemetry, toJsonl } from '../../models/train/recs/telemetry.js';
 import { freshTelemetry, REPO_ROOT } from '../../models/train/recs/train-quest-recs.js';
-import { trainRecommender, writeModelFolder } from '../../models/train/recs/trainer.js';
+import { trainRecommender, writeModelFolder } from '../../sdk/recs/trainer.js';
 
 /** Captures what the command writes. */
 function sink(): { stream: NodeJS.WriteStream; text: () => string } {
@@ -30,7 +30,7 @@ function sink(): { stream: NodeJS.WriteStream; text: () => string } {
 async function run(argv: string[]) {
   const out = sink();
   const err = sink();
-  const code = await trainRecsCommand(argv, { stdout: out.stream, stderr: err.stream });
+  const code = await trainRecsCommand.execute(argv, { stdout: out.stream, stderr: err.stream });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 

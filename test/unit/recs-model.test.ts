@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { buildDataset, leaveOneOut } from '../../models/train/recs/dataset.js';
-import { easeFromGram, gramMatrix, invertSpd, selectItems } from '../../models/train/recs/ease.js';
-import { rankScore } from '../../models/train/recs/metrics.js';
-import { Rng } from '../../models/train/recs/prng.js';
+import { buildDataset, leaveOneOut } from '../../sdk/recs/dataset.js';
+import { easeFromGram, gramMatrix, invertSpd, selectItems } from '../../sdk/recs/ease.js';
+import { rankScore } from '../../sdk/recs/metrics.js';
+import { Rng } from '../../sdk/recs/prng.js';
 import { QUESTS, QUEST_TAGS, questCatalogue } from '../../models/train/recs/quests.js';
 import { simulateTelemetry, toJsonl } from '../../models/train/recs/telemetry.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as chai from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import { ErrorCode, PlaymindError } from '../../sdk/protocol.js';
-import { parseInteractions, readInteractions, readTitles, splitCsvLine } from '../../models/train/recs/trainer.js';
+import { parseInteractions, readInteractions, readTitles, splitCsvLine } from '../../sdk/recs/trainer.js';
 
 chai.use(chaiAsPromised);
 const { expect } = chai;

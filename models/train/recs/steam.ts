@@ -16,11 +16,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatTable, type EvalReport } from './evaluate.js';
-import { readInteractions, type Interaction } from './interactions.js';
-import { trainRecsPipeline } from './pipeline.js';
+import { formatTable, type EvalReport } from '../../../sdk/recs/evaluate.js';
+import { readInteractions, type Interaction } from '../../../sdk/recs/interactions.js';
+import { trainRecsPipeline } from '../../../sdk/recs/pipeline.js';
 import { silentProgress, streamProgress } from '../progress.js';
-import { evaluationBarsSvg } from './report.js';
+import { evaluationBarsSvg } from '../../../sdk/recs/report.js';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 

@@ -12,7 +12,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Rng } from './prng.js';
+import { Rng } from '../../../sdk/recs/prng.js';
 import { QUESTS, QUEST_TAGS, REGIONS, type Quest, type QuestTag } from './quests.js';
 
 /** What happened to a quest. */

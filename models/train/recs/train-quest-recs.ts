@@ -13,8 +13,8 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { evaluateModelFolder, formatTable, type EvalReport } from './evaluate.js';
-import { trainRecsPipeline, type PipelineResult } from './pipeline.js';
+import { evaluateModelFolder, formatTable, type EvalReport } from '../../../sdk/recs/evaluate.js';
+import { trainRecsPipeline, type PipelineResult } from '../../../sdk/recs/pipeline.js';
 import { streamProgress, silentProgress } from '../progress.js';
 import { questCatalogue } from './quests.js';
 import { simulateTelemetry, writeTelemetry } from './telemetry.js';

@@ -7,7 +7,7 @@
  * so a user's scores are `x · B`. The inversion is a Cholesky factorisation in
  * Float64, written for row-major cache locality (about n³/2 multiply-adds).
  */
-import { ErrorCode, PlaymindError } from '../../../sdk/protocol.js';
+import { ErrorCode, PlaymindError } from '../protocol.js';
 import { itemCounts, leaveOneOut, type Dataset } from './dataset.js';
 import { MetricMean, rankScore } from './metrics.js';
 

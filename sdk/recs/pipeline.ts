@@ -4,11 +4,11 @@
  * write the model folder and its report. The CLI, the quest-recs pipeline and the
  * Steam run all go through here.
  */
-import { ErrorCode, PlaymindError } from '../../../sdk/protocol.js';
+import { ErrorCode, PlaymindError } from '../protocol.js';
 import { buildDataset, describeDataset } from './dataset.js';
 import { evaluateLeaveOneOut, type EvalReport } from './evaluate.js';
 import { readInteractions, readTitles, type Interaction, type LogFormat, type ReadResult } from './interactions.js';
-import { silentProgress, type ProgressFactory } from '../progress.js';
+import { silentProgress, type ProgressFactory } from './progress.js';
 import { writeReport } from './report.js';
 import {
   fitRecommender,

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ErrorCode, PlaymindError } from '../../../sdk/protocol.js';
+import { ErrorCode, PlaymindError } from '../protocol.js';
 
 /** Formats an interaction log may have. */
 export type LogFormat = 'tsv' | 'csv' | 'jsonl';

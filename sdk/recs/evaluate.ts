@@ -14,13 +14,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ErrorCode, PlaymindError } from '../../../sdk/protocol.js';
+import { ErrorCode, PlaymindError } from '../protocol.js';
 import { buildDataset, itemCounts, leaveOneOut, type Dataset, type HeldOut } from './dataset.js';
 import { transformWeight, type WeightTransform } from './ease.js';
 import type { Interaction } from './interactions.js';
 import { MetricMean, rankScore, type RankScore } from './metrics.js';
 import { TENSORS } from './onnx-export.js';
-import { silentProgress, type ProgressFactory } from '../progress.js';
+import { silentProgress, type ProgressFactory } from './progress.js';
 import {
   fitRecommender,
   readRecommenderManifest,

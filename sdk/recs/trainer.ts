@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { parseManifest, type ManifestInput, type RecommenderManifest } from '../../../sdk/contract/manifest.js';
-import { ErrorCode, PlaymindError } from '../../../sdk/protocol.js';
+import { parseManifest, type ManifestInput, type RecommenderManifest } from '../contract/manifest.js';
+import { ErrorCode, PlaymindError } from '../protocol.js';
 import { buildDataset, describeDataset, itemCounts, type Dataset } from './dataset.js';
 import {
   easeFromGram,
@@ -28,7 +28,7 @@ import {
 } from './ease.js';
 import type { Interaction } from './interactions.js';
 import { buildRecommenderOnnx, TENSORS } from './onnx-export.js';
-import { silentProgress, type ProgressFactory } from '../progress.js';
+import { silentProgress, type ProgressFactory } from './progress.js';
 
 export { formatFromPath, parseInteractions, readInteractions, readTitles, splitCsvLine } from './interactions.js';
 export type { ColumnSelection, Interaction, LogFormat, ReadOptions, ReadResult } from './interactions.js';

@@ -10,7 +10,7 @@
  * Items the model does not cover (too few interactions) get a constant score far
  * below every modelled item, ordered by popularity.
  */
-import { GraphBuilder } from '../../../sdk/onnx/graph-builder.js';
+import { GraphBuilder } from '../onnx/graph-builder.js';
 import type { WeightTransform } from './ease.js';
 
 /** Score given to catalogue items the model does not cover (plus their user count). */

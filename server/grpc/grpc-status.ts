@@ -29,6 +29,10 @@ export const GRPC_STATUS_OF: Readonly<Record<ErrorCodeValue, status>> = Object.f
   [ErrorCode.DEADLINE_EXCEEDED]: status.DEADLINE_EXCEEDED,
   [ErrorCode.PAYLOAD_TOO_LARGE]: status.RESOURCE_EXHAUSTED,
   [ErrorCode.UNAUTHORIZED]: status.UNAUTHENTICATED,
+  [ErrorCode.INVALID_SERVER_URL]: status.INVALID_ARGUMENT,
+  [ErrorCode.UNKNOWN_HEURISTIC]: status.FAILED_PRECONDITION,
+  [ErrorCode.MODELS_NOT_FOUND]: status.INTERNAL,
+  [ErrorCode.RUNTIME_LOAD_FAILED]: status.INTERNAL,
   [ErrorCode.INTERNAL]: status.INTERNAL,
 });
 

@@ -10,11 +10,15 @@ import { HttpModelSource } from './repository/http-source.js';
 /**
  * Creates a brain in the browser. `models` is a base URL (e.g. `/models`).
  * @param wasmPaths - where onnxruntime-web's .wasm files are served (a URL prefix)
+ * @param wasmBinary - onnxruntime-web's .wasm itself, when the page fetched it already (e.g. to show a
+ *   download's progress); its `.mjs` loader still comes from `wasmPaths`
  */
-export function createBrain(options: BrainOptions & { wasmPaths?: string } = {}): Promise<Brain> {
+export function createBrain(
+  options: BrainOptions & { wasmPaths?: string; wasmBinary?: ArrayBuffer | Uint8Array } = {},
+): Promise<Brain> {
   const platform: Platform = {
     source: (models) => new HttpModelSource(models),
-    backend: async () => webBackend(options.wasmPaths),
+    backend: async () => webBackend(options.wasmPaths, options.wasmBinary),
   };
   return createBrainOn(platform, options);
 }

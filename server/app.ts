@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Server as ColyseusServer, type Presence, matchMaker } from '@colyseus/core';
 import { WebSocketTransport } from '@colyseus/ws-transport';
-import express, { type Application } from 'express';
+import type { Application } from 'express';
 import pino from 'pino';
 import { nodeBackend } from '../sdk/engine/backend-node.js';
 import { InferenceEngine } from '../sdk/engine/inference-engine.js';
@@ -28,6 +28,7 @@ import { startGrpcServer, type GrpcInferenceServer } from './grpc/grpc-server.js
 import { errorHandler, sendError } from './http/errors.js';
 import { kserveRouter } from './http/kserve.js';
 import { modelFilesRouter } from './http/model-files.js';
+import { staticFiles } from './http/static-files.js';
 import { statusPage } from './http/status-page.js';
 import { Metrics } from './metrics.js';
 import { OpenInference } from './inference/open-inference.js';
@@ -274,8 +275,8 @@ function mountHttp(app: Application, services: ServerServices, isDraining: () =>
   const demoIndex = join(config.demoDir, 'index.html');
   if (existsSync(demoIndex)) {
     logger.info({ demoDir: config.demoDir }, 'serving the demo game at /');
-    app.get('/', (_req, res) => res.sendFile(demoIndex));
-    app.use(express.static(config.demoDir, { index: false, dotfiles: 'ignore' }));
+    // Precompressed variants (.br, .gz written by the demo's build) when the browser takes them.
+    app.use(staticFiles(config.demoDir));
   } else {
     logger.warn({ demoDir: config.demoDir }, 'the demo game is not built; / serves a status page');
     app.get('/', (_req, res) => {

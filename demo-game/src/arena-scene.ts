@@ -1,15 +1,25 @@
 /**
  * The Phaser scene: draws the arena top-down with simple shapes (obstacles,
- * collectibles, guards coloured by action with the action as a label, players
- * with the own one highlighted, health bars, and the target of the own
- * player's active `visit` quest: a pulsing ring with the quest's title and a
- * dashed arrow from the player towards it) and turns WASD / arrows / SPACE
- * into the player's intent.
+ * gold, guards coloured by action with the action as a label, players with
+ * the own one highlighted, health bars, names, the target of the own
+ * player's `visit` quest) and turns WASD / arrows / SPACE into the player's
+ * intent.
+ *
+ * Motion: the own player is predicted and everyone else interpolated
+ * ({@link Motion}), so movement is smooth at any frame rate whatever the
+ * network does. A guard under the pointer is outlined; a click selects it
+ * (its sight range and target are drawn; the panel's inspector shows why it
+ * acts). Feedback pops up as floating text; a big banner carries the respawn
+ * countdown and the end of a round.
+ *
+ * For tests, `window.__playmindRecord = n` makes the scene record where it
+ * drew every player in the next `n` frames into `window.__playmindFrames`.
  *
  * @module
  */
 import * as Phaser from 'phaser';
-import { questTargetOf, type ArenaSource, type ArenaView, type PlayerIntent } from './arena-source.js';
+import { questTargetOf, type ArenaSource, type ArenaView, type GuardView, type PlayerIntent } from './arena-source.js';
+import { Motion } from './motion.js';
 import { ACTION_COLORS, COLORS, UNKNOWN_ACTION_COLOR, css } from './palette.js';
 
 /** Sizes from the simulation's defaults (`server/sim/config.ts`). */
@@ -17,10 +27,8 @@ const PLAYER_RADIUS = 10;
 const GUARD_RADIUS = 11;
 const COLLECTIBLE_RADIUS = 8;
 const ATTACK_RANGE = 40;
+const SIGHT_RANGE = 220;
 const MAX_HEALTH = 100;
-/** Displayed positions follow the 20 Hz state at this rate (1/s); farther jumps snap. */
-const FOLLOW_RATE = 18;
-const SNAP_DISTANCE = 80;
 /** A `visit` quest finishes within this distance of its target (`server/sim/arena.ts`: player radius + 14). */
 const QUEST_REACH = PLAYER_RADIUS + 14;
 /** The quest target's outer ring pulses out this far beyond the reach ring, once per period. */
@@ -31,38 +39,157 @@ const HINT_DASH = 10;
 const HINT_GAP = 7;
 const ARROW_SIZE = 9;
 const ARROW_OFFSET = PLAYER_RADIUS + 16;
+/** A click this close to a guard's centre (arena units) selects it. */
+const PICK_RADIUS = 22;
 /** Label key of the quest target. */
 const QUEST_TARGET_LABEL = 'quest-target';
+/** Floating texts alive at once, and how long each lives, ms. */
+const MAX_POPS = 12;
+const POP_MS = 1100;
 
 type Keys = Record<'up' | 'down' | 'left' | 'right' | 'w' | 'a' | 's' | 'd' | 'space', Phaser.Input.Keyboard.Key>;
+
+/** A recorded frame (test hook): page time and where each player was drawn. */
+export interface RecordedFrame {
+  t: number;
+  players: Record<string, [number, number]>;
+}
+
+declare global {
+  interface Window {
+    /** Frames still to record (tests set it). */
+    __playmindRecord?: number;
+    __playmindFrames?: RecordedFrame[];
+  }
+}
+
+/** What the scene tells the game. */
+export interface SceneCallbacks {
+  onIntent(intent: PlayerIntent): void;
+  /** A guard was clicked (null: the click hit no guard). */
+  onSelectGuard(id: string | null): void;
+  /** `M` was pressed. */
+  onToggleMute(): void;
+}
 
 /** See the module documentation. */
 export class ArenaScene extends Phaser.Scene {
   private graphics!: Phaser.GameObjects.Graphics;
   private keys: Keys | null = null;
   private readonly labels = new Map<string, Phaser.GameObjects.Text>();
-  private readonly shown = new Map<string, { x: number; y: number }>();
+  private readonly pops: { text: Phaser.GameObjects.Text; born: number; x: number; y: number }[] = [];
+  private banner!: Phaser.GameObjects.Text;
   private waiting!: Phaser.GameObjects.Text;
   private intent: PlayerIntent = { dx: 0, dy: 0, attack: false };
+  private motion: Motion;
+  private playerId: string;
+  private hovered: string | null = null;
+  private selected: string | null = null;
+  private bannerText = '';
+  private names = new Map<string, string>();
+  private readonly at = { x: 0, y: 0 };
   /** Scene time of the current frame, ms (drives the quest target's pulse). */
   private now = 0;
+  private enabled = false;
 
   constructor(
     private readonly source: ArenaSource,
-    private readonly onIntent: (intent: PlayerIntent) => void,
+    private readonly callbacks: SceneCallbacks,
   ) {
     super({ key: 'arena' });
+    this.playerId = source.playerId;
+    this.motion = new Motion(this.playerId);
+  }
+
+  /** Starts reading the keys (after the title screen). */
+  enableInput(): void {
+    this.enabled = true;
+  }
+
+  /** A new arena or a new own player (online ↔ offline): forget the motion state. */
+  resetMotion(): void {
+    this.playerId = this.source.playerId;
+    this.motion = new Motion(this.playerId);
+    this.selected = null;
+  }
+
+  /** Feeds a state to the motion (call on every state event, with its arrival time). */
+  onState(view: ArenaView, arrivalMs: number): void {
+    if (this.source.playerId !== this.playerId) this.resetMotion();
+    this.motion.onState(view, arrivalMs);
+  }
+
+  /** The measured round trip (the prediction samples inputs that far ahead), ms. */
+  setRoundTrip(ms: number): void {
+    this.motion.setRoundTrip(ms);
+  }
+
+  get tickRate(): number {
+    return this.motion.tickRate;
+  }
+
+  get predictionCorrections(): { corrections: number; snaps: number } {
+    return this.motion.corrections;
+  }
+
+  /** The guard the inspector shows (null: none). */
+  select(id: string | null): void {
+    this.selected = id;
+  }
+
+  /** Display names of players (`id` → name). */
+  setNames(names: Map<string, string>): void {
+    this.names = names;
+  }
+
+  /** The big centred message ('' hides it): the respawn countdown, the end of a round. */
+  setBanner(text: string): void {
+    this.bannerText = text;
+  }
+
+  /**
+   * A floating text at an arena position.
+   *
+   * @param color - a colour number
+   */
+  pop(text: string, x: number, y: number, color: number, big = false): void {
+    if (!this.graphics) return;
+    while (this.pops.length >= MAX_POPS) this.pops.shift()!.text.destroy();
+    const t = this.add
+      .text(0, 0, text, {
+        fontFamily: 'system-ui, sans-serif',
+        fontSize: big ? '22px' : '15px',
+        fontStyle: 'bold',
+        color: css(color),
+        stroke: '#000000',
+        strokeThickness: 4,
+      })
+      .setOrigin(0.5, 1)
+      .setDepth(10);
+    this.pops.push({ text: t, born: this.now, x, y });
   }
 
   create(): void {
     this.graphics = this.add.graphics();
     this.waiting = this.add
       .text(this.scale.width / 2, this.scale.height / 2, 'joining the arena…', {
-        fontFamily: 'monospace',
+        fontFamily: 'system-ui, sans-serif',
         fontSize: '18px',
         color: '#e5e7eb',
       })
       .setOrigin(0.5);
+    this.banner = this.add
+      .text(this.scale.width / 2, this.scale.height * 0.4, '', {
+        fontFamily: 'system-ui, sans-serif',
+        fontSize: '30px',
+        fontStyle: 'bold',
+        color: '#f9fafb',
+        stroke: '#000000',
+        strokeThickness: 6,
+        align: 'center',
+      })
+      .setOrigin(0.5)
+      .setDepth(20);
     const kb = this.input.keyboard;
     if (kb) {
       const K = Phaser.Input.Keyboard.KeyCodes;
@@ -77,44 +204,74 @@ export class ArenaScene extends Phaser.Scene {
         d: K.D,
         space: K.SPACE,
       }) as Keys;
+      kb.on('keydown-M', () => this.callbacks.onToggleMute());
     }
+    this.input.on('pointermove', (p: Phaser.Input.Pointer) => {
+      this.hovered = this.guardAt(p.worldX, p.worldY);
+      this.input.setDefaultCursor(this.hovered ? 'pointer' : 'default');
+    });
+    this.input.on('pointerdown', (p: Phaser.Input.Pointer) => {
+      const id = this.guardAt(p.worldX, p.worldY);
+      this.selected = id;
+      this.callbacks.onSelectGuard(id);
+    });
   }
 
-  override update(time: number, deltaMs: number): void {
+  override update(time: number): void {
     this.now = time;
     this.readKeys();
     const view = this.source.view();
-    this.waiting.setVisible(view === null || view.width === 0);
-    if (view === null || view.width === 0) return;
-    this.draw(view, Math.min(1, (deltaMs / 1000) * FOLLOW_RATE));
+    const ready = view !== null && view.width > 0;
+    this.waiting.setVisible(!ready);
+    this.banner.setText(this.bannerText).setVisible(this.bannerText !== '');
+    if (!ready) return;
+    const now = performance.now();
+    this.motion.frame(now, this.intent);
+    this.draw(view, now);
+    this.record(view, now);
   }
 
   private readKeys(): void {
-    if (!this.keys) return;
+    if (!this.keys || !this.enabled) return;
     const k = this.keys;
     const dx = (k.right.isDown || k.d.isDown ? 1 : 0) - (k.left.isDown || k.a.isDown ? 1 : 0);
     const dy = (k.down.isDown || k.s.isDown ? 1 : 0) - (k.up.isDown || k.w.isDown ? 1 : 0);
     const attack = k.space.isDown;
     if (dx !== this.intent.dx || dy !== this.intent.dy || attack !== this.intent.attack) {
       this.intent = { dx, dy, attack };
-      this.onIntent(this.intent);
+      this.callbacks.onIntent(this.intent);
     }
   }
 
-  /** The displayed position of an entity, easing towards its state position. */
-  private follow(id: string, x: number, y: number, blend: number): { x: number; y: number } {
-    const p = this.shown.get(id);
-    if (!p || Math.hypot(x - p.x, y - p.y) > SNAP_DISTANCE) {
-      const fresh = { x, y };
-      this.shown.set(id, fresh);
-      return fresh;
-    }
-    p.x += (x - p.x) * blend;
-    p.y += (y - p.y) * blend;
-    return p;
+  /** The guard nearest to a pointer position (game coordinates), if one is within reach. */
+  private guardAt(gx: number, gy: number): string | null {
+    const view = this.source.view();
+    if (!view || view.width === 0) return null;
+    const x = (gx * view.width) / this.scale.width;
+    const y = (gy * view.height) / this.scale.height;
+    let best: string | null = null;
+    let bestD = PICK_RADIUS;
+    const now = performance.now();
+    view.guards.forEach((_g, id) => {
+      if (!this.motion.position(`g:${id}`, now, this.at)) return;
+      const d = Math.hypot(this.at.x - x, this.at.y - y);
+      if (d < bestD) [best, bestD] = [id, d];
+    });
+    return best;
   }
 
-  private draw(view: ArenaView, blend: number): void {
+  private record(view: ArenaView, now: number): void {
+    const left = window.__playmindRecord ?? 0;
+    if (left <= 0) return;
+    window.__playmindRecord = left - 1;
+    const players: Record<string, [number, number]> = {};
+    view.players.forEach((_p, id) => {
+      if (this.motion.position(`p:${id}`, now, this.at)) players[id] = [this.at.x, this.at.y];
+    });
+    (window.__playmindFrames ??= []).push({ t: now, players });
+  }
+
+  private draw(view: ArenaView, now: number): void {
     const g = this.graphics;
     const sx = this.scale.width / view.width;
     const sy = this.scale.height / view.height;
@@ -142,7 +299,7 @@ export class ArenaScene extends Phaser.Scene {
     });
 
     const seen = new Set<string>();
-    const me = this.source.playerId;
+    const me = this.playerId;
     const mePlayer = view.players.get(me);
     const target = questTargetOf(mePlayer);
     if (mePlayer && target) {
@@ -150,30 +307,38 @@ export class ArenaScene extends Phaser.Scene {
       this.questTarget(target.x, target.y, view.quests.get(mePlayer.quest)?.title ?? mePlayer.quest, sx, sy);
     }
 
+    const selected = this.selected ? view.guards.get(this.selected) : undefined;
+    if (selected && selected.alive && this.motion.position(`g:${this.selected}`, now, this.at)) {
+      this.sight(selected, this.at.x, this.at.y, now);
+    }
+
     view.guards.forEach((guard, id) => {
       const key = `g:${id}`;
       seen.add(key);
-      const p = this.follow(key, guard.x, guard.y, blend);
+      if (!this.motion.position(key, now, this.at)) return;
+      const { x, y } = this.at;
       const color = guard.alive ? (ACTION_COLORS[guard.action] ?? UNKNOWN_ACTION_COLOR) : COLORS.dead;
       // Guards are squares, players circles.
       const r = GUARD_RADIUS;
-      g.fillStyle(color, guard.alive ? 1 : 0.4).fillRect(p.x - r, p.y - r, 2 * r, 2 * r);
-      g.lineStyle(2, 0x0b0f16, 1).strokeRect(p.x - r, p.y - r, 2 * r, 2 * r);
-      if (guard.alive) this.healthBar(p.x, p.y - GUARD_RADIUS - 7, guard.health);
+      g.fillStyle(color, guard.alive ? 1 : 0.4).fillRect(x - r, y - r, 2 * r, 2 * r);
+      const outlined = id === this.selected || id === this.hovered;
+      g.lineStyle(outlined ? 3 : 2, outlined ? 0xffffff : 0x0b0f16, 1).strokeRect(x - r, y - r, 2 * r, 2 * r);
+      if (guard.alive) this.healthBar(x, y - GUARD_RADIUS - 7, guard.health);
       const label = this.label(key);
       label.setText(guard.alive ? guard.action : 'down');
       label.setColor(css(color));
-      label.setPosition(p.x * sx, (p.y - GUARD_RADIUS - 10) * sy);
+      label.setPosition(x * sx, (y - GUARD_RADIUS - 10) * sy);
     });
 
     view.players.forEach((player, id) => {
       const key = `p:${id}`;
       seen.add(key);
-      const p = this.follow(key, player.x, player.y, blend);
+      if (!this.motion.position(key, now, this.at)) return;
+      const { x, y } = this.at;
       const mine = id === me;
       if (mine && player.alive && this.intent.attack) {
-        g.fillStyle(COLORS.me, 0.15).fillCircle(p.x, p.y, ATTACK_RANGE);
-        g.lineStyle(1, COLORS.me, 0.6).strokeCircle(p.x, p.y, ATTACK_RANGE);
+        g.fillStyle(COLORS.me, 0.15).fillCircle(x, y, ATTACK_RANGE);
+        g.lineStyle(1, COLORS.me, 0.6).strokeCircle(x, y, ATTACK_RANGE);
       }
       const color = !player.alive
         ? COLORS.dead
@@ -182,20 +347,21 @@ export class ArenaScene extends Phaser.Scene {
           : player.kind === 'human'
             ? COLORS.human
             : COLORS.bot;
-      g.fillStyle(color, player.alive ? 1 : 0.4).fillCircle(p.x, p.y, PLAYER_RADIUS);
-      if (mine) g.lineStyle(3, COLORS.meRing, 1).strokeCircle(p.x, p.y, PLAYER_RADIUS + 4);
-      if (player.alive) this.healthBar(p.x, p.y - PLAYER_RADIUS - 7 - (mine ? 4 : 0), player.health);
-      if (mine) {
-        const label = this.label(key);
-        label.setText(player.alive ? 'you' : 'you (down)');
-        label.setColor(css(COLORS.meRing));
-        label.setPosition(p.x * sx, (p.y + PLAYER_RADIUS + 20) * sy);
-      }
+      g.fillStyle(color, player.alive ? 1 : 0.4).fillCircle(x, y, PLAYER_RADIUS);
+      if (mine) g.lineStyle(3, COLORS.meRing, 1).strokeCircle(x, y, PLAYER_RADIUS + 4);
+      if (player.alive) this.healthBar(x, y - PLAYER_RADIUS - 7 - (mine ? 4 : 0), player.health);
+      const label = this.label(key);
+      const name = mine ? 'you' : (this.names.get(id) ?? '');
+      label.setText(player.alive ? name : `${name} (down)`);
+      label.setColor(css(mine ? COLORS.meRing : color));
+      label.setPosition(x * sx, (y + PLAYER_RADIUS + 20) * sy);
     });
 
-    // The hint towards the quest target, over the entities, from the displayed own player.
-    const shownMe = this.shown.get(`p:${me}`);
-    if (target && mePlayer?.alive && shownMe) this.questHint(shownMe.x, shownMe.y, target.x, target.y);
+    // The hint towards the quest target, over the entities, from the drawn own player.
+    if (target && mePlayer?.alive && this.motion.position(`p:${me}`, now, this.at))
+      this.questHint(this.at.x, this.at.y, target.x, target.y);
+
+    this.drawPops(sx, sy);
 
     // Drop what left the state.
     for (const [key, label] of this.labels) {
@@ -204,7 +370,33 @@ export class ArenaScene extends Phaser.Scene {
         this.labels.delete(key);
       }
     }
-    for (const key of this.shown.keys()) if (!seen.has(key)) this.shown.delete(key);
+  }
+
+  /** The selected guard's sight range and, when it has one, the line to its target. */
+  private sight(guard: GuardView, x: number, y: number, now: number): void {
+    const g = this.graphics;
+    g.fillStyle(0xffffff, 0.05).fillCircle(x, y, SIGHT_RANGE);
+    g.lineStyle(1, 0xffffff, 0.35).strokeCircle(x, y, SIGHT_RANGE);
+    const targetId = (guard as GuardView & { target?: string }).target;
+    if (targetId && this.motion.position(`p:${targetId}`, now, this.at)) {
+      const sees = (guard as GuardView & { sees?: boolean }).sees !== false;
+      g.lineStyle(2, 0xef4444, sees ? 0.9 : 0.4).lineBetween(x, y, this.at.x, this.at.y);
+      g.lineStyle(2, 0xef4444, 0.9).strokeCircle(this.at.x, this.at.y, PLAYER_RADIUS + 6);
+    }
+  }
+
+  private drawPops(sx: number, sy: number): void {
+    for (let i = this.pops.length - 1; i >= 0; i--) {
+      const p = this.pops[i]!;
+      const age = this.now - p.born;
+      if (age > POP_MS) {
+        p.text.destroy();
+        this.pops.splice(i, 1);
+        continue;
+      }
+      const u = age / POP_MS;
+      p.text.setPosition(p.x * sx, (p.y - 18 - 36 * u) * sy).setAlpha(1 - u * u);
+    }
   }
 
   /** The own visit quest's target: the reach ring, a pulse spreading out of it, and the quest's title above. */

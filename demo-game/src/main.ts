@@ -1,152 +1,351 @@
 /**
- * The Playmind demo game: joins the server's `arena` room on this page's
- * origin and plays it — guards driven by the npc-guard model, quests
- * recommended by the quest-recs model. Renders with Phaser 4 (canvas
- * renderer), with a DOM side panel for the HUD and the quests, and publishes a
- * summary on `window.__playmind` for tests.
+ * The Playmind demo game: a title screen, then the server's `arena` room on
+ * this page's origin — guards driven by the npc-guard model, quests
+ * recommended by the quest-recs model — or, when the server cannot be reached
+ * (or with `?offline=1`), the same arena in the page with the SDK's browser
+ * build ({@link ArenaLink} switches between the two without a reload).
+ * Renders with Phaser 4 (canvas renderer, scaled to fit), with a DOM side
+ * panel, and publishes a summary on `window.__playmind` for tests.
  *
- * Offline mode (`?offline=1`, or when the arena cannot be joined at start-up):
- * the simulation runs in the page and the SDK's browser build serves the models
- * (`offline-source.ts`, loaded by dynamic import: the SDK and onnxruntime-web
- * are only fetched then). Its files come from the demo's own folder:
- * `./offline-models/` (a copy of the shipped models made by `build.mjs`, not
- * the server's live `/models/`) and `./ort/` (onnxruntime-web's WASM).
+ * Offline mode's files come from the demo's own folder: `./offline-models/`
+ * (a copy of the shipped models made by `build.mjs`, not the server's live
+ * `/models/`) and `./ort/` (onnxruntime-web's WASM), loaded by
+ * `offline-runtime.ts` through a dynamic import.
  *
  * @module
  */
 import * as Phaser from 'phaser';
+import { DEFAULT_ARENA_CONFIG } from '../../server/sim/index.js';
+import { ArenaLink, type RuntimeProgress } from './arena-link.js';
 import { ArenaScene } from './arena-scene.js';
 import {
   questTargetOf,
-  type ArenaSource,
   type ArenaView,
-  type InferenceSummary,
   type PlayerIntent,
   type PlayerView,
   type Recommendations,
 } from './arena-source.js';
-import { OnlineSource, endpointFor } from './online-source.js';
+import { diffFeedback, snapshotOf, type FeedbackEvent, type FeedbackSnapshot } from './feedback.js';
+import { LateDecisions, guardRouteOf } from './guard-route.js';
+import { endpointFor } from './online-source.js';
+import { COLORS } from './palette.js';
+import { reasonFor, type CatalogueEntry } from './quest-reasons.js';
 import { SidePanel } from './side-panel.js';
-import type { ConnectionStatus, PlaymindHook } from './test-hook.js';
+import { Sounds, type SoundName } from './sounds.js';
+import type { PlaymindHook } from './test-hook.js';
+import { showTitleScreen } from './title-screen.js';
 
 /** Errors kept for the panel and the hook. */
 const MAX_ERRORS = 20;
-/** How long joining the arena may take before the game goes offline, ms. */
-const JOIN_TIMEOUT_MS = 8000;
-/** Where offline mode finds the models and onnxruntime-web's files (copied by `build.mjs`). */
-const OFFLINE_MODELS = './offline-models/';
-const OFFLINE_WASM = './ort/';
+/** How often the round trip is measured, ms. */
+const PING_EVERY_MS = 1000;
 
-/** The most common `model` among the guards ('' before any decision). */
-function guardModelOf(view: ArenaView): string {
-  const counts = new Map<string, number>();
-  view.guards.forEach((g) => {
-    if (g.model && g.model !== 'initial') counts.set(g.model, (counts.get(g.model) ?? 0) + 1);
-  });
-  let best = '';
-  let n = 0;
-  for (const [model, c] of counts) if (c > n) [best, n] = [model, c];
-  return best;
+/** Whether the page asks for offline mode (`?offline=1`, `?offline=true`, `?offline`). */
+function offlineRequested(search: string): boolean {
+  const v = new URLSearchParams(search).get('offline');
+  return v !== null && v !== '0' && v !== 'false';
 }
 
-function describeError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** A display name for a player without one: `bot-3` → `Bot 3`, a session id → `Player AbCd`. */
+function nameOf(p: PlayerView): string {
+  const named = (p as PlayerView & { name?: string }).name;
+  if (named) return named;
+  const bot = /^bot-(\d+)$/.exec(p.id);
+  if (bot) return `Bot ${bot[1]}`;
+  return `Player ${p.id.slice(0, 4)}`;
 }
 
-/** Wires a source to the scene, the panel and the test hook. */
+const FEEDBACK_SOUND: Readonly<Record<FeedbackEvent['kind'], SoundName>> = {
+  hit: 'hit',
+  hurt: 'hurt',
+  kill: 'kill',
+  pickup: 'pickup',
+  quest: 'quest',
+  down: 'down',
+  respawn: 'respawn',
+};
+
+/** Wires the link to the scene, the panel, the sounds and the test hook. */
 class DemoGame {
   private recommendations: Recommendations | null = null;
   private readonly errors: { code: string; message: string }[] = [];
   private updates = 0;
   private intent: PlayerIntent = { dx: 0, dy: 0, attack: false };
   private readonly panel: SidePanel;
+  private readonly scene: ArenaScene;
+  private readonly sounds = new Sounds();
+  private readonly late = new LateDecisions();
+  private readonly feedbackCounts: Record<string, number> = {};
+  private readonly history = { taken: [] as string[], finished: [] as string[] };
+  private catalogue = new Map<string, CatalogueEntry>();
+  private snapshot: FeedbackSnapshot | null = null;
+  private ping: number | null = null;
+  private playing = false;
+  private downSince: number | null = null;
+  private banner = '';
+  private overlay: HTMLElement;
 
   constructor(
-    private readonly source: ArenaSource,
+    private readonly link: ArenaLink,
     panelRoot: HTMLElement,
     gameParent: HTMLElement,
-    private readonly notice = '',
   ) {
-    this.panel = new SidePanel(panelRoot, (questId) => source.takeQuest(questId));
-    source.on('state', () => {
-      this.updates++;
-      this.refresh();
+    this.panel = new SidePanel(panelRoot, {
+      takeQuest: (id) => this.takeQuest(id),
+      abandonQuest: () => this.abandonQuest(),
     });
-    source.on('recommendations', (recs) => {
+    this.overlay = document.createElement('div');
+    this.overlay.className = 'loading-overlay';
+    this.overlay.hidden = true;
+    gameParent.append(this.overlay);
+
+    this.scene = new ArenaScene(link, {
+      onIntent: (intent) => {
+        this.intent = intent;
+        link.setIntent(intent);
+        this.refresh();
+      },
+      onSelectGuard: () => this.refresh(),
+      onToggleMute: () => {
+        this.sounds.toggleMute();
+        this.refresh();
+      },
+    });
+    link.on('state', (view) => this.onState(view));
+    link.on('recommendations', (recs) => {
       this.recommendations = recs;
       this.refresh();
     });
-    source.on('status', () => this.refresh());
-    source.on('error', (e) => this.addError(e.code, e.message));
-
-    const scene = new ArenaScene(source, (intent) => {
-      this.intent = intent;
-      source.setIntent(intent);
+    link.on('status', () => this.refresh());
+    link.on('error', (e) => this.addError(e.code, e.message));
+    link.onLink('switch', (source) => {
+      this.scene.resetMotion();
+      this.snapshot = null;
+      this.late.reset();
+      this.recommendations = null;
+      this.ping = null;
+      this.downSince = null;
+      this.sounds.play(source.mode === 'offline' ? 'offline' : 'online');
+      if (source.mode === 'online') void this.loadCatalogue(['/models/quest-recs/manifest.json']);
       this.refresh();
     });
+    link.onLink('progress', (p) => this.onProgress(p));
+    link.onLink('notice', () => this.refresh());
+
     new Phaser.Game({
       type: Phaser.CANVAS,
       parent: gameParent,
-      width: 800,
-      height: 600,
       backgroundColor: '#0b0f16',
       banner: false,
       audio: { noAudio: true },
-      scene: [scene],
+      scale: {
+        mode: Phaser.Scale.FIT,
+        autoCenter: Phaser.Scale.CENTER_BOTH,
+        width: DEFAULT_ARENA_CONFIG.width,
+        height: DEFAULT_ARENA_CONFIG.height,
+      },
+      scene: [this.scene],
     });
+    void this.loadCatalogue(['./offline-models/quest-recs/manifest.json']);
+    setInterval(() => void this.measurePing(), PING_EVERY_MS);
+    this.refresh();
+  }
+
+  /** The player pressed Play. */
+  start(): void {
+    this.playing = true;
+    this.sounds.unlock();
+    this.scene.enableInput();
     this.refresh();
   }
 
   addError(code: string, message: string): void {
+    console.warn(`[playmind demo] ${code}: ${message}`);
     this.errors.push({ code, message });
     if (this.errors.length > MAX_ERRORS) this.errors.shift();
     this.refresh();
   }
 
+  private takeQuest(id: string): void {
+    this.link.takeQuest(id);
+    if (!this.history.taken.includes(id)) this.history.taken.push(id);
+  }
+
+  private abandonQuest(): void {
+    const s = this.link.source as { abandonQuest?: () => void } | null;
+    s?.abandonQuest?.();
+  }
+
+  private onProgress(p: RuntimeProgress): void {
+    const waiting = this.link.source === null || this.link.source.status !== 'connected';
+    const show = p.state === 'loading' && waiting && this.link.mode !== 'online';
+    this.overlay.hidden = !(show || (p.state === 'loading' && this.link.source === null));
+    if (!this.overlay.hidden) {
+      const share = p.total > 0 ? Math.min(1, p.loaded / p.total) : 0;
+      this.overlay.replaceChildren();
+      const text = document.createElement('p');
+      text.textContent =
+        p.total > 0
+          ? `Loading offline mode: ${p.label}, ${Math.round(share * 100)} % of ${(p.total / 1024 / 1024).toFixed(1)} MiB`
+          : `Loading offline mode: ${p.label}…`;
+      const bar = document.createElement('div');
+      bar.className = 'progress';
+      bar.setAttribute('role', 'progressbar');
+      bar.setAttribute('aria-valuenow', String(Math.round(share * 100)));
+      const fill = document.createElement('div');
+      fill.className = 'bar';
+      fill.style.width = `${(share * 100).toFixed(1)}%`;
+      bar.append(fill);
+      this.overlay.append(text, bar);
+    }
+    this.refresh();
+  }
+
+  /** The quest catalogue (titles, tags) for the reasons: the demo's copy, then the server's live one once online. */
+  private async loadCatalogue(urls: readonly string[]): Promise<void> {
+    for (const url of urls) {
+      try {
+        const res = await fetch(new URL(url, document.baseURI));
+        if (!res.ok) continue;
+        const m = (await res.json()) as { recommender?: { catalogue?: CatalogueEntry[] } };
+        const items = m.recommender?.catalogue ?? [];
+        if (items.length === 0) continue;
+        this.catalogue = new Map(items.map((i) => [i.id, i]));
+        this.refresh();
+        return;
+      } catch {
+        // try the next one
+      }
+    }
+  }
+
+  private async measurePing(): Promise<void> {
+    const ms = await this.link.ping();
+    if (ms === null && this.link.mode === 'online') return;
+    this.ping = ms;
+    if (ms !== null) this.scene.setRoundTrip(ms);
+  }
+
+  private onState(view: ArenaView): void {
+    this.updates++;
+    this.scene.onState(view, performance.now());
+    this.late.observe(view);
+    const snap = snapshotOf(view, this.link.playerId);
+    if (this.snapshot && this.playing) {
+      const events = diffFeedback(
+        this.snapshot,
+        snap,
+        (id) => view.quests.get(id)?.title ?? id,
+        (id) => view.quests.get(id)?.reward ?? 0,
+      );
+      for (const e of events) this.feedback(e);
+    }
+    this.snapshot = snap;
+    this.updateBanner(view);
+    this.refresh();
+  }
+
+  private feedback(e: FeedbackEvent): void {
+    this.feedbackCounts[e.kind] = (this.feedbackCounts[e.kind] ?? 0) + 1;
+    this.sounds.play(FEEDBACK_SOUND[e.kind]);
+    switch (e.kind) {
+      case 'hit':
+        this.scene.pop(`-${e.damage}`, e.x, e.y, 0xfde68a);
+        break;
+      case 'hurt':
+        this.scene.pop(`-${e.damage}`, e.x, e.y, 0xf87171);
+        break;
+      case 'kill':
+        this.scene.pop(`Guard down! +${e.score}`, e.x, e.y, 0x34d399, true);
+        break;
+      case 'pickup':
+        this.scene.pop(`+${e.score} gold`, e.x, e.y, COLORS.collectible);
+        break;
+      case 'quest':
+        this.scene.pop(`Quest complete: ${e.title} +${e.reward}`, e.x, e.y, COLORS.questTarget, true);
+        if (!this.history.finished.includes(e.questId)) this.history.finished.push(e.questId);
+        if (!this.history.taken.includes(e.questId)) this.history.taken.push(e.questId);
+        break;
+      case 'down':
+        this.scene.pop('You are down', e.x, e.y, 0xf87171, true);
+        break;
+      case 'respawn':
+        this.scene.pop('Back in the fight', e.x, e.y, 0x34d399);
+        break;
+    }
+  }
+
+  private updateBanner(view: ArenaView): void {
+    const me = view.players.get(this.link.playerId);
+    let text = '';
+    if (me && !me.alive) {
+      this.downSince ??= view.tick;
+      const synced = (me as PlayerView & { respawnIn?: number }).respawnIn;
+      const ticks =
+        typeof synced === 'number' ? synced : this.downSince + DEFAULT_ARENA_CONFIG.player.respawnTicks - view.tick;
+      const secs = Math.max(1, Math.ceil(ticks / DEFAULT_ARENA_CONFIG.tickRate));
+      text = `You are down\nback in ${secs} s`;
+    } else this.downSince = null;
+    this.banner = text;
+    this.scene.setBanner(text);
+  }
+
   private me(view: ArenaView | null): PlayerView | null {
-    return view?.players.get(this.source.playerId) ?? null;
+    return view?.players.get(this.link.playerId) ?? null;
+  }
+
+  private reasons(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const item of this.recommendations?.items ?? [])
+      out.set(item.id, reasonFor(item.id, this.catalogue, this.history, this.recommendations?.coldStart ?? false));
+    return out;
   }
 
   private refresh(): void {
-    const view = this.source.view();
+    const view = this.link.view();
     const me = this.me(view);
-    const guardModel = view ? guardModelOf(view) : '';
-    const inference = this.source.inference();
+    const inference = this.link.inference();
+    const route = guardRouteOf(this.link.mode, view, inference);
+    const reasons = this.reasons();
+    const counts = this.late.counts(inference);
+    const late = { late: counts.recentLate, of: counts.recentOf };
+    const names = new Map<string, string>();
+    view?.players.forEach((p, id) => names.set(id, nameOf(p)));
+    this.scene.setNames(names);
     this.panel.render({
-      mode: this.source.mode,
-      status: this.source.status,
+      mode: this.link.mode,
+      status: this.link.status,
+      host: location.host,
       view,
       me,
-      guardModel,
+      route,
       recommendations: this.recommendations,
+      reasons,
       inference,
-      notice: this.notice,
+      ping: this.link.mode === 'online' ? this.ping : null,
+      tickRate: this.scene.tickRate,
+      late,
+      offline: this.link.progress,
+      notice: this.link.notice,
       errors: this.errors,
     });
-    publishHook(this.hook(view, me, guardModel, inference));
-  }
-
-  private hook(
-    view: ArenaView | null,
-    me: PlayerView | null,
-    guardModel: string,
-    inference: InferenceSummary | null,
-  ): PlaymindHook {
     const guards: PlaymindHook['guards'] = [];
     view?.guards.forEach((g, id) =>
       guards.push({ id, x: g.x, y: g.y, action: g.action, model: g.model, alive: g.alive }),
     );
     const questInfo = me && me.quest ? view?.quests.get(me.quest) : undefined;
-    return {
-      mode: this.source.mode,
-      status: this.source.status,
-      connected: this.source.status === 'connected' || this.source.status === 'offline',
+    const status = this.link.status;
+    const p = this.link.progress;
+    window.__playmind = {
+      mode: this.link.mode,
+      status,
+      connected: (status === 'connected' || status === 'offline') && view !== null,
       tick: view?.tick ?? 0,
       updates: this.updates,
       me: me ? { id: me.id, x: me.x, y: me.y, health: me.health, alive: me.alive, score: me.score } : null,
       guards,
-      guardModel,
-      recommendations: this.recommendations?.items.map((i) => ({ ...i })) ?? [],
+      guardModel: route.model,
+      recommendations: this.panel.shown.map((i) => ({ ...i })),
       recommendationsModel: this.recommendations?.model ?? '',
       activeQuest:
         me && me.quest
@@ -161,112 +360,51 @@ class DemoGame {
       activeQuestTarget: questTargetOf(me),
       input: { ...this.intent },
       inference: inference ? { ...inference } : null,
-      notice: this.notice,
+      notice: this.link.notice,
       errors: this.errors.map((e) => ({ ...e })),
+      screen: this.playing ? 'playing' : 'title',
+      route: route.route,
+      routeLabel: route.label,
+      ping: this.link.mode === 'online' ? this.ping : null,
+      tickRate: this.scene.tickRate,
+      decisionsLate: { late: counts.late, of: counts.of },
+      offline: { state: p.state, loaded: p.loaded, total: p.total },
+      lostAt: this.link.lostAt,
+      offlineAt: this.link.offlineAt,
+      switches: { ...this.link.switches },
+      feedback: { ...this.feedbackCounts },
+      sounds: { ...this.sounds.played },
+      audio: this.sounds.enabled,
+      prediction: this.scene.predictionCorrections,
+      banner: this.banner,
     };
   }
-}
-
-function publishHook(hook: PlaymindHook): void {
-  window.__playmind = hook;
-}
-
-function emptyHook(
-  mode: PlaymindHook['mode'],
-  status: ConnectionStatus,
-  notice: string,
-  errors: PlaymindHook['errors'] = [],
-): PlaymindHook {
-  return {
-    mode,
-    status,
-    connected: false,
-    tick: 0,
-    updates: 0,
-    me: null,
-    guards: [],
-    guardModel: '',
-    recommendations: [],
-    recommendationsModel: '',
-    activeQuest: null,
-    activeQuestTarget: null,
-    input: { dx: 0, dy: 0, attack: false },
-    inference: null,
-    notice,
-    errors,
-  };
-}
-
-/** Whether the page asks for offline mode (`?offline=1`, `?offline=true`, `?offline`). */
-function offlineRequested(search: string): boolean {
-  const v = new URLSearchParams(search).get('offline');
-  return v !== null && v !== '0' && v !== 'false';
-}
-
-/** Joins the arena, or rejects after `ms` (a late join is left again). */
-async function joinWithin(endpoint: string, ms: number): Promise<ArenaSource> {
-  const joining = OnlineSource.join(endpoint);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([joining, timeout]);
-  } catch (err) {
-    joining.then((late) => late.close()).catch(() => {});
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Starts offline mode: loads the SDK chunk, then the models. */
-async function startOffline(): Promise<ArenaSource> {
-  const { OfflineSource } = await import('./offline-source.js');
-  const base = document.baseURI;
-  return OfflineSource.start({
-    models: new URL(OFFLINE_MODELS, base).href,
-    wasmPaths: new URL(OFFLINE_WASM, base).href,
-  });
-}
-
-function fatal(panelRoot: HTMLElement, message: string): void {
-  panelRoot.replaceChildren();
-  const p = document.createElement('p');
-  p.className = 'fatal';
-  p.textContent = message;
-  panelRoot.append(p);
 }
 
 async function boot(): Promise<void> {
   const panelRoot = document.getElementById('panel');
   const gameParent = document.getElementById('game');
   if (!panelRoot || !gameParent) throw new Error('index.html must have #panel and #game');
-  let source: ArenaSource | null = null;
-  let notice = '';
-  if (!offlineRequested(location.search)) {
-    publishHook(emptyHook('online', 'connecting', ''));
-    panelRoot.textContent = `Joining the arena at ${location.host}…`;
-    try {
-      source = await joinWithin(endpointFor(location), JOIN_TIMEOUT_MS);
-    } catch (err) {
-      notice = `Cannot join the arena at ${endpointFor(location)} (${describeError(err)}): playing offline — the simulation and the models run in this page.`;
-      console.warn(notice);
-    }
-  }
-  if (!source) {
-    publishHook(emptyHook('offline', 'connecting', notice));
-    panelRoot.textContent = `${notice ? `${notice} ` : ''}Loading the models…`;
-    try {
-      source = await startOffline();
-    } catch (err) {
-      const message = `cannot start offline mode: ${describeError(err)}`;
-      publishHook(emptyHook('offline', 'disconnected', notice, [{ code: 'offline_failed', message }]));
-      fatal(panelRoot, `${notice ? `${notice} ` : ''}${message}. Reload to retry.`);
-      return;
-    }
-  }
-  new DemoGame(source, panelRoot, gameParent, notice);
+  const base = document.baseURI;
+  const link = new ArenaLink({
+    endpoint: endpointFor(location),
+    offlineOnly: offlineRequested(location.search),
+    loadRuntime: async (onProgress) => {
+      onProgress({ state: 'loading', loaded: 0, total: 0, label: 'loading the game code for offline mode' });
+      const { loadOfflineRuntime } = await import('./offline-runtime.js');
+      return loadOfflineRuntime({ base }, onProgress);
+    },
+  });
+  const game = new DemoGame(link, panelRoot, gameParent);
+  // Offline mode's files download while the player reads the title screen.
+  link.preload();
+  showTitleScreen({
+    parent: gameParent,
+    onPlay: () => {
+      game.start();
+      link.start().catch((err: unknown) => game.addError('offline_failed', String(err)));
+    },
+  });
 }
 
 boot().catch((err: unknown) => {

@@ -80,6 +80,31 @@ export interface OfflineOptions {
   recsModel?: string;
   /** Recommendations shown. @default 5 */
   recommendations?: number;
+  /**
+   * A brain to decide with (see {@link createOfflineBrain}), kept open when the source closes;
+   * by default the source makes its own and closes it.
+   */
+  brain?: Brain;
+}
+
+/**
+ * The brain offline mode decides with: the SDK's browser build, local mode,
+ * with the arena's heuristics as fallbacks.
+ *
+ * @param wasmBinary - onnxruntime-web's WASM, when the page fetched it itself (to show progress)
+ */
+export function createOfflineBrain(
+  options: Pick<OfflineOptions, 'models' | 'wasmPaths'>,
+  wasmBinary?: ArrayBuffer,
+): Promise<Brain> {
+  return createBrain({
+    mode: 'local',
+    models: options.models,
+    wasmPaths: options.wasmPaths,
+    ...(wasmBinary ? { wasmBinary } : {}),
+    heuristics: GUARD_HEURISTICS,
+    logger: pageLogger,
+  });
 }
 
 /** Mutable versions of the view types: the source updates them in place every tick. */
@@ -165,7 +190,10 @@ export class OfflineSource implements ArenaSource {
     private readonly brain: Brain,
     private readonly encoding: GuardEncoding,
     quests: readonly ArenaQuest[],
-    private readonly options: Required<Omit<OfflineOptions, 'seed' | 'models' | 'wasmPaths'>> & { seed: number },
+    private readonly options: Required<Omit<OfflineOptions, 'seed' | 'models' | 'wasmPaths' | 'brain'>> & {
+      seed: number;
+    },
+    private readonly ownsBrain: boolean,
   ) {
     this.playerId = options.playerId;
     this.quests = new Map(quests.map((q) => [q.id, q]));
@@ -231,13 +259,7 @@ export class OfflineSource implements ArenaSource {
     }
     const guardModel = options.guardModel ?? 'npc-guard';
     const recsModel = options.recsModel ?? 'quest-recs';
-    const brain = await createBrain({
-      mode: 'local',
-      models: options.models,
-      wasmPaths: options.wasmPaths,
-      heuristics: GUARD_HEURISTICS,
-      logger: pageLogger,
-    });
+    const brain = options.brain ?? (await createOfflineBrain(options));
     let encoding: GuardEncoding = { identity: true, actions: GUARD_ACTIONS };
     try {
       const m: PolicyManifest = await brain.policy(guardModel).manifest();
@@ -253,16 +275,22 @@ export class OfflineSource implements ArenaSource {
       catalogue?.kind === 'recommender'
         ? catalogue.recommender.catalogue.map(questFromCatalogue)
         : DEFAULT_ARENA_QUESTS;
-    return new OfflineSource(brain, encoding, quests, {
-      tickRate: options.tickRate ?? 20,
-      guardCount: options.guardCount ?? 6,
-      minPlayers: options.minPlayers ?? 4,
-      seed: options.seed ?? Math.floor(Math.random() * 2 ** 31),
-      playerId: options.playerId ?? 'you',
-      guardModel,
-      recsModel,
-      recommendations: options.recommendations ?? 5,
-    });
+    return new OfflineSource(
+      brain,
+      encoding,
+      quests,
+      {
+        tickRate: options.tickRate ?? 20,
+        guardCount: options.guardCount ?? 6,
+        minPlayers: options.minPlayers ?? 4,
+        seed: options.seed ?? Math.floor(Math.random() * 2 ** 31),
+        playerId: options.playerId ?? 'you',
+        guardModel,
+        recsModel,
+        recommendations: options.recommendations ?? 5,
+      },
+      options.brain === undefined,
+    );
   }
 
   view(): ArenaView {
@@ -331,7 +359,7 @@ export class OfflineSource implements ArenaSource {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    await this.brain.close();
+    if (this.ownsBrain) await this.brain.close();
   }
 
   /** One tick: apply last tick's decision (or keep the actions), step, sync, issue the next decision. */

@@ -123,6 +123,22 @@ export class OnlineSource implements ArenaSource {
     if (this.current === 'connected') this.room.send(Msg.RECOMMENDATIONS, {});
   }
 
+  /**
+   * Measures the round trip to the server (Colyseus's `room.ping()`).
+   *
+   * @returns milliseconds, or null when the connection is not open or no answer comes within `timeoutMs`
+   */
+  ping(timeoutMs = 2000): Promise<number | null> {
+    return new Promise((resolve) => {
+      if (this.current !== 'connected') return resolve(null);
+      const timer = setTimeout(() => resolve(null), timeoutMs);
+      this.room.ping((ms) => {
+        clearTimeout(timer);
+        resolve(ms);
+      });
+    });
+  }
+
   on<E extends keyof SourceEvents>(event: E, listener: SourceEvents[E]): void {
     this.events.on(event, listener);
   }

@@ -18,6 +18,8 @@ export interface HookRecommendation {
   title: string;
   kind: string;
   score: number;
+  /** The one-line reason the panel shows (absent in what sources emit; the game adds it). */
+  reason?: string;
 }
 
 /** What `window.__playmind` holds. */
@@ -63,6 +65,35 @@ export interface PlaymindHook {
   notice: string;
   /** Errors the server sent (`error` messages) and connection failures, newest last. */
   errors: { code: string; message: string }[];
+  /** `title` until the player presses Play. */
+  screen: 'title' | 'playing';
+  /** Who decides for the guards: `server-model`, `server-fallback`, `local-model`, `local-fallback`, `none`. */
+  route: string;
+  /** The HUD's line for it. */
+  routeLabel: string;
+  /** The round trip to the server, ms (null offline or before the first answer). */
+  ping: number | null;
+  /** Ticks per second, measured. */
+  tickRate: number;
+  /** Ticks whose guard decision came late, and of how many. */
+  decisionsLate: { late: number; of: number };
+  /** The offline runtime's download. */
+  offline: { state: string; loaded: number; total: number };
+  /** Page times (`performance.now()`) the connection was found lost and the offline arena took over, or null. */
+  lostAt: number | null;
+  offlineAt: number | null;
+  /** Switches to offline mode after a lost connection, and back online. */
+  switches: { offline: number; online: number };
+  /** Feedback shown so far, by kind (`hit`, `hurt`, `kill`, `pickup`, `quest`, `down`, `respawn`). */
+  feedback: Record<string, number>;
+  /** Sounds played so far, by name. */
+  sounds: Record<string, number>;
+  /** Whether an audio context runs (false without a device, or muted). */
+  audio: boolean;
+  /** The own prediction's corrections (the server disagreed with a step) and snaps. */
+  prediction: { corrections: number; snaps: number };
+  /** The respawn countdown or end-of-round banner ('' without one). */
+  banner: string;
 }
 
 declare global {

@@ -1,0 +1,129 @@
+/**
+ * Where the scene draws each entity: the own player predicted
+ * ({@link OwnPrediction}), everyone else interpolated ({@link Interpolator}),
+ * both on the arena's tick timeline ({@link TickClock}). Fed every state the
+ * source emits, read every frame.
+ *
+ * Keys: `p:<playerId>` for players, `g:<guardId>` for guards.
+ *
+ * @module
+ */
+import { DEFAULT_ARENA_CONFIG, type Rect } from '../../server/sim/index.js';
+import type { ArenaView, PlayerIntent } from './arena-source.js';
+import { Interpolator } from './interpolation.js';
+import { OwnPrediction } from './prediction.js';
+import { TickClock } from './tick-clock.js';
+
+/** Added to the round trip when sampling a step's input, ms (event-loop and timer slack). */
+const LEAD_MARGIN_MS = 8;
+
+/** See the module documentation. */
+export class Motion {
+  private readonly clock: TickClock;
+  private readonly others = new Interpolator();
+  private prediction: OwnPrediction | null = null;
+  private obstacles: Rect[] = [];
+  private obstaclesKey = '';
+  private lastTick = -1;
+  private roundTripMs = 0;
+  private readonly keys = new Set<string>();
+  private intent: PlayerIntent = { dx: 0, dy: 0, attack: false };
+
+  /**
+   * @param playerId - the own player (predicted; '' for none)
+   * @param tickRate - the arena's nominal ticks per second
+   */
+  constructor(
+    private readonly playerId: string,
+    tickRate = DEFAULT_ARENA_CONFIG.tickRate,
+  ) {
+    this.clock = new TickClock(1000 / tickRate);
+  }
+
+  /** Ticks per second over the last two seconds, measured from the patches. */
+  get tickRate(): number {
+    return this.clock.tickRateAt(performance.now());
+  }
+
+  /** Corrections the own prediction needed so far (the server disagreed), and snaps. */
+  get corrections(): { corrections: number; snaps: number } {
+    return { corrections: this.prediction?.corrections ?? 0, snaps: this.prediction?.snaps ?? 0 };
+  }
+
+  /** The measured round trip to whoever runs the arena (0 offline), ms. */
+  setRoundTrip(ms: number): void {
+    if (Number.isFinite(ms) && ms >= 0) this.roundTripMs = ms;
+  }
+
+  private get leadMs(): number {
+    return this.roundTripMs + LEAD_MARGIN_MS;
+  }
+
+  /** Takes a state (call on every state event). */
+  onState(view: ArenaView, now: number): void {
+    if (view.width === 0) return;
+    if (view.tick === this.lastTick) return;
+    this.lastTick = view.tick;
+    this.clock.observe(view.tick, now);
+    const t = this.clock.timeOf(view.tick);
+    this.keys.clear();
+    view.guards.forEach((g, id) => {
+      const key = `g:${id}`;
+      this.keys.add(key);
+      this.others.push(key, t, g.x, g.y);
+    });
+    let index = 0;
+    view.players.forEach((p, id) => {
+      const key = `p:${id}`;
+      this.keys.add(key);
+      this.others.push(key, t, p.x, p.y);
+      if (id === this.playerId) this.reconcileOwn(view, index, p.x, p.y, p.alive, now);
+      index++;
+    });
+    this.others.retain(this.keys);
+  }
+
+  /** Runs the own player's due steps with the current input (call once per frame, before reading positions). */
+  frame(now: number, intent: PlayerIntent): void {
+    this.intent = intent;
+    this.prediction?.advance(now, intent.dx, intent.dy, this.leadMs);
+  }
+
+  /**
+   * Where to draw an entity now.
+   *
+   * @returns false when the entity has no position yet
+   */
+  position(key: string, now: number, out: { x: number; y: number }): boolean {
+    if (key === `p:${this.playerId}` && this.prediction?.running) {
+      this.prediction.position(now, this.leadMs, out);
+      return true;
+    }
+    return this.others.position(key, now, out);
+  }
+
+  private reconcileOwn(view: ArenaView, index: number, x: number, y: number, alive: boolean, now: number): void {
+    const key = this.worldKey(view);
+    if (!this.prediction || key !== this.obstaclesKey) {
+      this.obstaclesKey = key;
+      this.obstacles = [];
+      view.obstacles.forEach((o) => this.obstacles.push({ x: o.x, y: o.y, w: o.w, h: o.h }));
+      const world = { width: view.width, height: view.height, obstacles: this.obstacles };
+      const tuning = DEFAULT_ARENA_CONFIG.player;
+      this.prediction = new OwnPrediction(world, this.clock, {
+        speed: tuning.speed,
+        radius: tuning.radius,
+        side: index % 2 === 0 ? 1 : -1,
+      });
+    }
+    // Steps due by now first: a patch can come before the frame that would have run them.
+    this.prediction.advance(now, this.intent.dx, this.intent.dy, this.leadMs);
+    this.prediction.reconcile(view.tick, x, y, alive, now, this.leadMs);
+  }
+
+  private worldKey(view: ArenaView): string {
+    const parts: number[] = [view.width, view.height];
+    view.obstacles.forEach((o) => parts.push(o.x, o.y, o.w, o.h));
+    return parts.join(',');
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Loads what offline mode needs, once per page, reporting progress: this
+ * chunk (the SDK's browser build and onnxruntime-web's JavaScript), then the
+ * WASM (13.6 MiB, the bulk: fetched here with a byte count so a progress bar
+ * can show it, then handed to onnxruntime-web as `wasmBinary`), then both
+ * models (loaded and warmed up by `createBrain`). The build writes
+ * `offline-files.json` (the WASM's path and size) next to `index.html`.
+ *
+ * Loaded by dynamic import only: it pulls in the SDK and onnxruntime-web.
+ *
+ * @module
+ */
+import type { OfflineRuntime, RuntimeProgress } from './arena-link.js';
+import { OfflineSource, createOfflineBrain } from './offline-source.js';
+
+/** `offline-files.json`, written by `demo-game/build.mjs`. */
+interface OfflineFiles {
+  /** The WASM, relative to the page. */
+  wasm: string;
+  /** Its size, bytes (uncompressed: what the stream yields, whatever the transfer encoding). */
+  wasmBytes: number;
+}
+
+/** Where offline mode finds its files (copied by `build.mjs`). */
+export interface RuntimePaths {
+  /** Base URL of the page's folder. */
+  base: string;
+  /** @default './offline-models/' */
+  models?: string;
+  /** @default './ort/' */
+  wasmPaths?: string;
+}
+
+async function fetchWithProgress(url: string, expected: number, onBytes: (n: number) => void): Promise<ArrayBuffer> {
+  const res = await fetch(url, { credentials: 'same-origin' });
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  if (!res.body) return res.arrayBuffer();
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    n += value.byteLength;
+    onBytes(n);
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  if (expected > 0 && n !== expected) throw new Error(`GET ${url}: expected ${expected} bytes, got ${n}`);
+  return out.buffer;
+}
+
+/**
+ * Loads the runtime.
+ *
+ * @param onProgress - called as bytes arrive and at each stage
+ * @throws Error when a file cannot be fetched or the models cannot be loaded
+ */
+export async function loadOfflineRuntime(
+  paths: RuntimePaths,
+  onProgress: (p: RuntimeProgress) => void,
+): Promise<OfflineRuntime> {
+  const models = new URL(paths.models ?? './offline-models/', paths.base).href;
+  const wasmPaths = new URL(paths.wasmPaths ?? './ort/', paths.base).href;
+  const listRes = await fetch(new URL('./offline-files.json', paths.base), { credentials: 'same-origin' });
+  if (!listRes.ok) throw new Error(`offline-files.json: HTTP ${listRes.status}`);
+  const files = (await listRes.json()) as OfflineFiles;
+  const total = files.wasmBytes;
+  onProgress({ state: 'loading', loaded: 0, total, label: 'downloading the AI runtime' });
+  const wasm = await fetchWithProgress(new URL(files.wasm, paths.base).href, files.wasmBytes, (n) =>
+    onProgress({ state: 'loading', loaded: n, total, label: 'downloading the AI runtime' }),
+  );
+  onProgress({ state: 'loading', loaded: total, total, label: 'starting the AI runtime and loading the models' });
+  // createBrain loads (and warms up) every model of the repository before it resolves.
+  const brain = await createOfflineBrain({ models, wasmPaths }, wasm);
+  return {
+    play: () => OfflineSource.start({ models, wasmPaths, brain }),
+  };
+}

@@ -22,7 +22,15 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from '../helpers/chai.js';
 import { tempDir } from '../helpers/compat.js';
-import { CHROMIUM, DEMO_DIR, hook, launchChromium, moveWithKeys, waitForHook } from '../helpers/demo-page.js';
+import {
+  CHROMIUM,
+  DEMO_DIR,
+  hook,
+  launchChromium,
+  moveWithKeys,
+  pressPlay,
+  waitForHook,
+} from '../helpers/demo-page.js';
 import { GUARD_ACTIONS } from '../../server/sim/index.js';
 
 /** Bound of the offline start (fetch and compile the WASM, load the models), ms. */
@@ -165,6 +173,7 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
       w = await watchedPage(browser, server.url);
       const res = await w.page.goto(`${server.url}/?offline=1`);
       expect(res?.status(), 'GET /?offline=1').to.equal(200);
+      await pressPlay(w.page);
     });
 
     after(async () => {
@@ -199,7 +208,10 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
       expect(decided + missed, `decisions applied + missed over ${ticks} ticks`).to.be.at.most(ticks + 1);
       expect(decided, `decisions applied over ${ticks} ticks`).to.be.greaterThan(ticks / 2);
       expect(await w.page.locator('[data-hud="guards"]').textContent()).to.equal(MODEL);
-      expect(await w.page.locator('[data-hud="served-by"]').textContent()).to.match(/^local · onnxruntime-web/);
+      expect(h.route).to.equal('local-model');
+      expect(await w.page.locator('[data-hud="route"]').textContent()).to.equal(
+        `this page · model ${MODEL} (onnxruntime-web (wasm, in this page))`,
+      );
       // The model files and the WASM came from the demo's own folder on this server, as WASM.
       expect(server.log).to.include(`GET /offline-models/index.json -> 200 application/json`);
       expect(server.log).to.include(`GET /offline-models/npc-guard/1/model.onnx -> 200 application/octet-stream`);
@@ -270,6 +282,7 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
       w = await watchedPage(browser, server.url);
       const res = await w.page.goto(`${server.url}/`);
       expect(res?.status(), 'GET /').to.equal(200);
+      await pressPlay(w.page);
     });
 
     after(async () => {
@@ -283,7 +296,9 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
         `${OFFLINE_READY} && h.notice !== ''`,
         START_MS,
       );
-      expect(h.notice).to.match(/^Cannot join the arena at ws:\/\/127\.0\.0\.1:\d+ \(.+\): playing offline/);
+      // A sentence for players: why, and what the game does about it; no codes.
+      expect(h.notice).to.match(/^The server .+\. Playing offline: the arena and the AI run in this page\./);
+      expect(h.notice).to.not.match(/ws_|\b\d{3}\b|undefined/);
       const notice = w.page.locator('#notice');
       expect(await notice.isVisible(), '#notice visible').to.equal(true);
       expect(await notice.textContent()).to.equal(h.notice);

@@ -16,7 +16,16 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from '../helpers/chai.js';
 import { REPO_ROOT, tempDir } from '../helpers/compat.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { CHROMIUM, DEMO_DIR, WAIT_MS, hook, launchChromium, moveWithKeys, waitForHook } from '../helpers/demo-page.js';
+import {
+  CHROMIUM,
+  DEMO_DIR,
+  WAIT_MS,
+  hook,
+  launchChromium,
+  moveWithKeys,
+  pressPlay,
+  waitForHook,
+} from '../helpers/demo-page.js';
 import { DEFAULT_ARENA_CONFIG, GUARD_ACTIONS } from '../../server/sim/index.js';
 import { RoomName } from '../../sdk/protocol.js';
 import type { ArenaRoom } from '../../server/rooms/arena-room.js';
@@ -75,6 +84,7 @@ describe('demo game in headless Chromium (e2e)', function () {
     page.on('requestfailed', (req) => failedRequests.push(`${req.url()}: ${req.failure()?.errorText ?? '?'}`));
     const res = await page.goto(`${ts.server.url}/`);
     expect(res?.status(), 'GET /').to.equal(200);
+    await pressPlay(page);
   });
 
   after(async () => {
@@ -128,6 +138,8 @@ describe('demo game in headless Chromium (e2e)', function () {
     for (const g of h.guards) expect(GUARD_ACTIONS as readonly string[], `guard ${g.id}'s action`).to.include(g.action);
     expect(h.guardModel).to.equal(model);
     expect(await page.locator('[data-hud="guards"]').textContent()).to.equal(model);
+    expect(h.route).to.equal('server-model');
+    expect(await page.locator('[data-hud="route"]').textContent()).to.equal(`server · model ${model}`);
   });
 
   it('moves the own player in the direction of the keys pressed (arrows and WASD)', async () => {
@@ -157,6 +169,8 @@ describe('demo game in headless Chromium (e2e)', function () {
   });
 
   it('marks the target of a visit quest on the map, and clears it when the quest ends', async () => {
+    // The list holds still under the pointer; move it away so new suggestions show.
+    await page.mouse.move(2, 2);
     const h = await waitForHook(
       page,
       'a visit quest among the recommendations',

@@ -31,6 +31,15 @@ export function launchChromium(profileDir: string): Promise<BrowserContext> {
   });
 }
 
+/**
+ * Presses Play on the title screen (the game joins the arena then) and waits until the page
+ * says it is playing.
+ */
+export async function pressPlay(page: Page): Promise<void> {
+  await page.locator('#play').click();
+  await waitForHook(page, 'the title screen to close', `h.screen === 'playing'`);
+}
+
 /** Reads the demo's test hook. */
 export function hook(page: Page): Promise<PlaymindHook | null> {
   return page.evaluate(() => window.__playmind ?? null);

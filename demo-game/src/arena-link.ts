@@ -213,7 +213,8 @@ export class ArenaLink implements ArenaSource {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    await Promise.all([this.online?.close(), this.offline?.close()].map((p) => p?.catch(() => {})));
+    const sources = [this.online, this.offline].filter((s): s is NonNullable<typeof s> => s !== null);
+    await Promise.all(sources.map((s) => s.close().catch(() => {})));
   }
 
   private emitLink<E extends keyof LinkEvents>(event: E, ...args: Parameters<LinkEvents[E]>): void {

@@ -27,12 +27,15 @@ import type { ServerConfig } from './config.js';
 import { startGrpcServer, type GrpcInferenceServer } from './grpc/grpc-server.js';
 import { errorHandler, sendError } from './http/errors.js';
 import { kserveRouter } from './http/kserve.js';
+import { rolloutRouter } from './http/rollout-routes.js';
 import { modelFilesRouter } from './http/model-files.js';
 import { staticFiles } from './http/static-files.js';
 import { statusPage } from './http/status-page.js';
 import { Metrics } from './metrics.js';
 import { OpenInference } from './inference/open-inference.js';
 import { InferenceRoom } from './rooms/inference-room.js';
+import { RolloutManager } from './rollout/rollout-manager.js';
+import { RolloutMetrics } from './rollout/rollout-metrics.js';
 import type { ServerServices } from './services.js';
 // ARENA: the arena room is registered below when server/rooms/arena-room.ts exists.
 import { ArenaRoom, type ArenaSettings } from './rooms/arena-room.js';
@@ -118,7 +121,21 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   );
   if (config.watch) repository.watch();
 
-  const services: ServerServices = { repository, engine, metrics, logger, config, telemetryFile: config.telemetryFile };
+  const rollouts = new RolloutManager({
+    repository,
+    modelsDir: config.modelsDir,
+    metrics: new RolloutMetrics(metrics.registry),
+    logger: logger.child({ component: 'rollout' }),
+  });
+  const services: ServerServices = {
+    repository,
+    engine,
+    metrics,
+    logger,
+    config,
+    telemetryFile: config.telemetryFile,
+    rollouts,
+  };
   let draining = false;
 
   const httpServer: HttpServer = createHttpServer();
@@ -172,6 +189,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
       grpc = await startGrpcServer(services, core, { host: config.host, port: config.grpcPort });
     } catch (err) {
       await gameServer.gracefullyShutdown(false).catch(() => undefined);
+      await rollouts.close();
       engine.close();
       await repository.close();
       metrics.close();
@@ -222,6 +240,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
         logger.warn({ pending: engine.pending }, 'draining: in-flight inference did not finish in time; cancelling it');
       // gRPC calls in flight finish before the engine closes (their deadlines bound them).
       await grpc?.close(Math.max(100, left()));
+      await rollouts.close();
       engine.close();
       await repository.close();
       metrics.close();
@@ -267,6 +286,7 @@ function mountHttp(app: Application, services: ServerServices, isDraining: () =>
     next();
   });
   app.use(kserveRouter(services, { isDraining }));
+  app.use(rolloutRouter(services, services.rollouts));
   app.get('/metrics', async (_req, res) => {
     const { contentType, body } = await metrics.render();
     res.type(contentType).send(body);

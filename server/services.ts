@@ -10,6 +10,7 @@ import type { InferenceEngine } from '../sdk/engine/inference-engine.js';
 import type { ModelRepository } from '../sdk/repository/model-repository.js';
 import type { ServerConfig } from './config.js';
 import type { Metrics } from './metrics.js';
+import type { RolloutManager } from './rollout/rollout-manager.js';
 
 /** What a room or route of the server may use. */
 export interface ServerServices {
@@ -25,6 +26,8 @@ export interface ServerServices {
   config: ServerConfig;
   /** Where quest telemetry (take/finish) is appended, one JSON object per line. */
   telemetryFile: string;
+  /** Shadow and canary rollouts of candidate versions (`/v2/repository/models/:name/rollout`). */
+  rollouts: RolloutManager;
 }
 
 /** The options rooms receive in `onCreate` (the client's join options are merged under them). */

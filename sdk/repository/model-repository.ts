@@ -96,6 +96,8 @@ interface Entry {
   lastError: LoadFailure | null;
   failures: LoadFailure[];
   unloaded: boolean;
+  /** The version {@link ModelRepository.pin} chose, over the manifest's choice. */
+  pin: number | undefined;
   /** Serialises loads of one model. */
   chain: Promise<unknown>;
 }
@@ -156,6 +158,46 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
   /** Loads a model that was unloaded (model control `load`). */
   load(name: string): Promise<ModelVersion> {
     return this.reload(name);
+  }
+
+  /**
+   * Serves one version of a model, whatever its manifest picks: loads, checks and warms
+   * it, then swaps it in atomically (requests in flight finish on the version they started
+   * on). The pin holds over later reloads (file changes) until it is lifted with `null`.
+   * When the load fails the previous version keeps serving and the previous pin is kept.
+   *
+   * @param name - the model
+   * @param version - the version to serve, or null to serve the manifest's choice again
+   * @returns the served version
+   * @throws PlaymindError `unknown_model`, or the load failure (file and reason)
+   * @example await repository.pin('npc-guard', 2); // promote version 2
+   */
+  pin(name: string, version: number | null): Promise<ModelVersion> {
+    if (version !== null && (!Number.isInteger(version) || version < 1))
+      return Promise.reject(new RangeError(`'version' must be a positive integer or null, got ${String(version)}`));
+    const entry = this.entries.get(name);
+    if (!entry)
+      return Promise.reject(
+        new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name}"`, { details: { model: name } }),
+      );
+    const next = entry.chain.then(async () => {
+      const previous = entry.pin;
+      entry.pin = version ?? undefined;
+      entry.unloaded = false;
+      try {
+        return await this.doLoad(entry);
+      } catch (err) {
+        entry.pin = previous;
+        throw err;
+      }
+    });
+    entry.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The version {@link pin} holds for a model, or null when the manifest picks. */
+  pinned(name: string): number | null {
+    return this.entries.get(name)?.pin ?? null;
   }
 
   /** Stops serving a model; its version is released once its requests finish. */
@@ -291,6 +333,7 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
         lastError: null,
         failures: [],
         unloaded: false,
+        pin: undefined,
         chain: Promise.resolve(),
       };
       this.entries.set(name, e);
@@ -346,7 +389,7 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
         ),
       );
     }
-    const target = manifest.version ?? entry.versions[entry.versions.length - 1]!;
+    const target = entry.pin ?? manifest.version ?? entry.versions[entry.versions.length - 1]!;
     if (!entry.versions.includes(target)) {
       throw this.fail(
         entry,
@@ -354,7 +397,7 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
         this.source.modelLocation(name, target),
         new PlaymindError(
           ErrorCode.MODEL_LOAD_FAILED,
-          `manifest pins version ${target} but there is no folder ${name}/${target}`,
+          `${entry.pin !== undefined ? 'the repository' : 'manifest'} pins version ${target} but there is no folder ${name}/${target}`,
         ),
       );
     }
@@ -371,7 +414,7 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
         toPlaymindError(err, ErrorCode.MODEL_LOAD_FAILED),
       );
       // Nothing served yet (first start): fall back to the newest lower version that loads.
-      if (!entry.served && manifest.version === undefined) {
+      if (!entry.served && manifest.version === undefined && entry.pin === undefined) {
         for (const lower of entry.versions.filter((x) => x < target).reverse()) {
           try {
             const v = await this.loadVersion(manifest, lower);

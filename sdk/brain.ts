@@ -107,7 +107,7 @@ export interface PolicyHandle {
   readonly name: string;
   /**
    * Decides for a batch of agents.
-   * @param observations - objects keyed by feature name, or Float32Array rows in feature order
+   * @param observations - objects keyed by feature name, Float32Array rows in feature order, or objects keyed by observation input (per sensor)
    * @returns one decision per observation
    * @example const [d] = await brain.policy('npc-guard').decide([{ health: 1, ... }]);
    */
@@ -241,7 +241,7 @@ export class Brain extends Emitter<BrainEvents> {
     let rows: Float32Array;
     let masks: Float32Array | undefined;
     try {
-      rows = encodeObservations(name, m.policy, observations);
+      rows = encodeObservations(name, m, observations);
       masks = options.masks ? encodeMasks(name, m.policy, options.masks, observations.length) : undefined;
       if (options.agentIds && (!Array.isArray(options.agentIds) || options.agentIds.length !== observations.length)) {
         throw new PlaymindError(

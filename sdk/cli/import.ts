@@ -1,13 +1,15 @@
 /**
- * `playmind import <file.onnx> [--name N] [--into models/]`: inspects an ONNX file,
- * recognises ML-Agents and Godot RL Agents exports, writes
- * `<into>/<name>/manifest.json` and `<into>/<name>/<version>/model.onnx`, then loads
- * the result through the repository to prove it serves.
+ * `playmind import <file.onnx> [--name N] [--into models/] [--actions JSON|file]`:
+ * inspects an ONNX file, recognises ML-Agents and Godot RL Agents exports, writes
+ * `<into>/<name>/manifest.json` and `<into>/<name>/<version>/model.onnx` (external weight
+ * files folded in), then loads the result through the repository to prove it serves.
  */
 import { mkdir, readFile, writeFile, rm, readdir } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { inspectModel } from '../contract/formats.js';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { parseGodotActionSpace, type GodotActionSpace, type GodotDecoding } from '../contract/format-godot-rl.js';
+import { inspectModel, type Inspection } from '../contract/formats.js';
 import { parseManifest } from '../contract/manifest.js';
+import { inlineExternalData, readGraph, type GraphSummary } from '../onnx/graph-reader.js';
 import { nodeBackend } from '../engine/backend-node.js';
 import { ErrorCode, PlaymindError } from '../protocol.js';
 import { sha256Hex } from '../repository/sha256.js';
@@ -21,6 +23,14 @@ export interface ImportOptions {
   into?: string;
   /** Replace an existing model folder's manifest and add a version. @default false */
   force?: boolean;
+  /**
+   * Godot RL Agents: the agent's action space, as `AIController.get_action_space()` returns
+   * it — JSON text, the path of a JSON file, or the object.
+   * @example '{"move": {"size": 2, "action_type": "continuous"}, "jump": {"size": 2, "action_type": "discrete"}}'
+   */
+  actions?: string | GodotActionSpace;
+  /** Godot RL Agents: how the game's plugin decodes actions. @default 'argmax' */
+  godotDecoding?: GodotDecoding;
 }
 
 /** What {@link importModel} wrote. */
@@ -30,6 +40,11 @@ export interface ImportResult {
   dir: string;
   format: string;
   kind: string;
+  /** What the import recognised in the file. */
+  recognised: string[];
+  /** What it assumed where the file does not say. */
+  assumed: string[];
+  /** `recognised` then `assumed`. */
   notes: string[];
 }
 
@@ -59,6 +74,25 @@ export async function importModel(file: string, options: ImportOptions = {}): Pr
     });
   }
   if (bytes.byteLength === 0) throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: the file is empty`);
+  const actions = typeof options.actions === 'string' ? await readActionSpace(options.actions) : options.actions;
+  let graph: GraphSummary | undefined;
+  const fileNotes: string[] = [];
+  try {
+    graph = readGraph(bytes);
+  } catch {
+    graph = undefined; // not a readable ModelProto: onnxruntime says why below
+  }
+  if (graph && graph.externalFiles.length > 0) {
+    try {
+      const inlined = await inlineExternalData(bytes, (location) => readBeside(file, location));
+      bytes = inlined.bytes;
+      fileNotes.push(
+        `external weights ${inlined.files.join(', ')} folded into the imported model.onnx (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB), so that it loads from one file`,
+      );
+    } catch (err) {
+      throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
   const backend = nodeBackend();
   let session;
   try {
@@ -68,12 +102,22 @@ export async function importModel(file: string, options: ImportOptions = {}): Pr
       cause: err,
     });
   }
-  let inspection;
+  let inspection: Inspection;
   try {
-    inspection = await inspectModel(name, session);
+    inspection = await inspectModel(name, session, {
+      graph,
+      godotActions: actions,
+      godotDecoding: options.godotDecoding,
+    });
+  } catch (err) {
+    if (err instanceof PlaymindError)
+      throw new PlaymindError(err.code, `${file}: ${err.message}`, { cause: err, details: err.details });
+    throw err;
   } finally {
     await session.release();
   }
+  inspection.recognised.push(...fileNotes);
+  inspection.notes = [...inspection.recognised, ...inspection.assumed];
   const dir = join(into, name);
   const existing = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^[1-9]\d*$/.test(f)).map(Number);
   if (existing.length > 0 && !options.force) {
@@ -95,7 +139,7 @@ export async function importModel(file: string, options: ImportOptions = {}): Pr
   const manifest = {
     ...inspection.manifest,
     sha256: { ...previousSha, [String(version)]: sha },
-    report: { importedFrom: basename(file), notes: inspection.notes },
+    report: { importedFrom: basename(file), recognised: inspection.recognised, assumed: inspection.assumed },
   };
   parseManifest(manifest, `${dir}/manifest.json`);
   await mkdir(join(dir, String(version)), { recursive: true });
@@ -112,5 +156,40 @@ export async function importModel(file: string, options: ImportOptions = {}): Pr
   } finally {
     await repo.close();
   }
-  return { name, version, dir, format: inspection.format, kind: inspection.kind, notes: inspection.notes };
+  return {
+    name,
+    version,
+    dir,
+    format: inspection.format,
+    kind: inspection.kind,
+    recognised: inspection.recognised,
+    assumed: inspection.assumed,
+    notes: inspection.notes,
+  };
+}
+
+/** An action space from JSON text, or from the JSON file it names. */
+async function readActionSpace(arg: string): Promise<GodotActionSpace> {
+  if (arg.trim().startsWith('{')) return parseGodotActionSpace(arg, '--actions');
+  let text: string;
+  try {
+    text = await readFile(arg, 'utf8');
+  } catch (err) {
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `--actions: "${arg}" is neither JSON nor a readable file (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
+  return parseGodotActionSpace(text, arg);
+}
+
+/** Reads an external weight file named by a model, refusing paths outside the model's folder. */
+async function readBeside(modelFile: string, location: string): Promise<Uint8Array> {
+  const folder = dirname(resolve(modelFile));
+  const path = resolve(folder, location);
+  const rel = relative(folder, path);
+  if (isAbsolute(location) || rel.startsWith('..') || isAbsolute(rel))
+    throw new Error(`"${location}" is outside the model's folder ${folder}`);
+  return new Uint8Array(await readFile(path));
 }

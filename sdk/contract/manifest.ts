@@ -51,11 +51,29 @@ export const DiscreteActionsSchema = z.object({
   /** The output that holds the decision. */
   output: z.string().min(1),
   /**
-   * How the output encodes the decision: `index` (int64 action indices per branch, as
-   * ML-Agents' deterministic outputs), `logits` or `probabilities` (one score per action,
-   * branches concatenated; the highest allowed one wins).
+   * How the output encodes the decision: `index` (the chosen action's index per branch,
+   * int64 or float, as ML-Agents' action outputs), `logits` or `probabilities` (one score per
+   * action, branches concatenated; the highest allowed one wins), `round` (one value per
+   * branch, rounded half away from zero to the action index, as Godot RL Agents plugins of
+   * 2023-04 to 2024-04 decoded discrete actions).
    */
-  encoding: z.enum(['index', 'logits', 'probabilities']),
+  encoding: z.enum(['index', 'logits', 'probabilities', 'round']),
+  /**
+   * Where each branch starts in a row of the output (its first score, or its value for
+   * `index` and `round`). @default branches back to back from column 0
+   */
+  offsets: z.array(z.number().int().min(0)).optional(),
+  /**
+   * `logits` / `probabilities`: the score the argmax starts from; an action wins only with a
+   * score above it, else the branch's first action does (Godot RL plugins of 2024-04 to
+   * 2025-05 started at 0). @default -Infinity
+   */
+  minScore: z.number().optional(),
+  /**
+   * The output is sampled from the policy's distribution (no deterministic output exists):
+   * the same observation can get different actions. Decisions from it carry `sampled: true`.
+   */
+  sampled: z.boolean().optional(),
   /** An output with probabilities (or logits) to report alongside an index decision. */
   probabilitiesOutput: z.string().min(1).optional(),
 });
@@ -64,8 +82,13 @@ export const DiscreteActionsSchema = z.object({
 export const ContinuousActionsSchema = z.object({
   names: z.array(z.string().min(1)).min(1),
   output: z.string().min(1),
+  /** The column of each name in a row of the output. @default 0, 1, 2, ... */
+  columns: z.array(z.number().int().min(0)).optional(),
+  /** Values are clamped to [low, high] (per name). */
   low: z.array(z.number()).optional(),
   high: z.array(z.number()).optional(),
+  /** The output is sampled (see the discrete `sampled`). */
+  sampled: z.boolean().optional(),
 });
 
 /** The recurrent state a policy carries per agent between decisions. */
@@ -221,20 +244,43 @@ function crossCheck(m: Manifest): string[] {
         `policy.observation.features: ${p.observation.features.length} features but the observation inputs take ${width} values per row`,
       );
     }
-    if (p.actions.discrete) {
-      needOut(p.actions.discrete.output, 'policy.actions.discrete.output');
-      if (p.actions.discrete.probabilitiesOutput)
-        needOut(p.actions.discrete.probabilitiesOutput, 'policy.actions.discrete.probabilitiesOutput');
+    const d = p.actions.discrete;
+    if (d) {
+      needOut(d.output, 'policy.actions.discrete.output');
+      if (d.probabilitiesOutput) needOut(d.probabilitiesOutput, 'policy.actions.discrete.probabilitiesOutput');
+      if (d.offsets && d.offsets.length !== d.branches.length)
+        problems.push(`policy.actions.discrete.offsets: ${d.offsets.length} offsets for ${d.branches.length} branches`);
+      const names = d.branches.flat();
+      const dup = names.find((n, i) => names.indexOf(n) !== i);
+      if (dup !== undefined) problems.push(`policy.actions.discrete.branches: action "${dup}" is named twice`);
+      const out = outs.get(d.output);
+      const row = out && out.shape.length > 1 ? rowWidth(out) : undefined;
+      if (row !== undefined && out!.shape.slice(1).every((x) => x >= 0)) {
+        const need = columnsNeeded(d);
+        if (need > row)
+          problems.push(
+            `policy.actions.discrete: reads ${need} values per row of "${d.output}", which has ${row} [${out!.shape.join(', ')}]`,
+          );
+      }
     }
-    if (p.actions.continuous) {
-      needOut(p.actions.continuous.output, 'policy.actions.continuous.output');
-      const c = p.actions.continuous;
+    const c = p.actions.continuous;
+    if (c) {
+      needOut(c.output, 'policy.actions.continuous.output');
       for (const [key, arr] of [
         ['low', c.low],
         ['high', c.high],
+        ['columns', c.columns],
       ] as const) {
         if (arr && arr.length !== c.names.length)
           problems.push(`policy.actions.continuous.${key}: ${arr.length} values for ${c.names.length} actions`);
+      }
+      const out = outs.get(c.output);
+      if (out && out.shape.length > 1 && out.shape.slice(1).every((x) => x >= 0)) {
+        const need = c.columns ? Math.max(...c.columns) + 1 : c.names.length;
+        if (need > rowWidth(out))
+          problems.push(
+            `policy.actions.continuous: reads ${need} values per row of "${c.output}", which has ${rowWidth(out)} [${out.shape.join(', ')}]`,
+          );
       }
     }
     if (p.mask) needIn(p.mask.input, 'policy.mask.input');
@@ -262,6 +308,13 @@ function crossCheck(m: Manifest): string[] {
     }
   }
   return problems;
+}
+
+/** How many values per output row a discrete decoding reads. */
+function columnsNeeded(d: z.infer<typeof DiscreteActionsSchema>): number {
+  const perBranch = (b: number) => (d.encoding === 'index' || d.encoding === 'round' ? 1 : d.branches[b]!.length);
+  if (d.offsets) return Math.max(...d.offsets.map((o, b) => o + perBranch(b)));
+  return d.branches.reduce((s, _, b) => s + perBranch(b), 0);
 }
 
 /** Number of values one batch row of a tensor holds (product of the dims after the first). */

@@ -86,3 +86,63 @@ export function checkFeeds(model: string, inputs: readonly TensorSpec[], feeds: 
   }
   return rows ?? 1;
 }
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * IEEE-754 half-precision bits (as onnxruntime holds float16 data in a Uint16Array) from
+ * float32 values, rounded to nearest even.
+ */
+export function float32ToFloat16(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    f32[0] = values[i]!;
+    const x = u32[0]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0); // Infinity or NaN
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00; // overflow: Infinity
+      continue;
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign; // underflow: signed zero
+        continue;
+      }
+      mant |= 0x800000; // subnormal half
+      const shift = 14 - e;
+      const half = mant >>> shift;
+      const rest = mant & ((1 << shift) - 1);
+      const mid = 1 << (shift - 1);
+      out[i] = sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
+      continue;
+    }
+    let half = (e << 10) | (mant >>> 13);
+    const rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++; // may carry into the exponent, as it should
+    out[i] = sign | half;
+  }
+  return out;
+}
+
+/** float32 values from IEEE-754 half-precision bits. */
+export function float16ToFloat32(bits: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i]!;
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >>> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    if (exp === 0) out[i] = sign * mant * 2 ** -24;
+    else if (exp === 0x1f) out[i] = mant ? NaN : sign * Infinity;
+    else out[i] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}

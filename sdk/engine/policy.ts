@@ -4,7 +4,7 @@
  * continuous actions, masks, recurrent memory), Godot RL Agents (`output`).
  */
 import type { PolicyManifest, TensorSpec } from '../contract/manifest.js';
-import { arrayTypeOf } from '../contract/tensors.js';
+import { arrayTypeOf, float16ToFloat32, float32ToFloat16 } from '../contract/tensors.js';
 import type { Tensor } from './backend.js';
 import type { InferenceEngine, RunnableVersion } from './inference-engine.js';
 
@@ -20,6 +20,11 @@ export interface Decision {
   values?: Float32Array;
   /** Action probabilities (first branch), where the model gives them. */
   probabilities?: Float32Array;
+  /**
+   * The actions were sampled from the policy's distribution (the model has no deterministic
+   * output): the same observation can get different actions.
+   */
+  sampled?: true;
   /** `name@version` that decided, or `name@fallback:<heuristic>`. */
   model: string;
   /** Which route answered. */
@@ -94,14 +99,21 @@ export async function runPolicy(
       data = new Float32Array(n * w);
       for (let r = 0; r < n; r++) data.set(batch.rows.subarray(r * width + offset, r * width + offset + w), r * w);
     }
-    feeds[name] = { type: 'float32', data, dims: spec.shape.length === 2 ? [n, w] : dimsFor(spec, n) };
+    const dims = spec.shape.length === 2 ? [n, w] : dimsFor(spec, n);
+    feeds[name] =
+      spec.dtype === 'float16'
+        ? { type: 'float16', data: float32ToFloat16(data), dims }
+        : { type: 'float32', data, dims };
     offset += w;
   }
   if (p.mask) {
     const spec = specs.get(p.mask.input)!;
     const w = perRow(spec);
     const data = batch.masks && batch.masks.length === n * w ? batch.masks : new Float32Array(n * w).fill(1);
-    feeds[p.mask.input] = { type: 'float32', data, dims: dimsFor(spec, n) };
+    feeds[p.mask.input] =
+      spec.dtype === 'float16'
+        ? { type: 'float16', data: float32ToFloat16(data), dims: dimsFor(spec, n) }
+        : { type: 'float32', data, dims: dimsFor(spec, n) };
   }
   if (p.recurrent) {
     const spec = specs.get(p.recurrent.input)!;
@@ -206,72 +218,105 @@ export function decodeDecisions(
   const decisions: Decision[] = [];
   const disc = p.actions.discrete;
   const cont = p.actions.continuous;
+  const sampled = !!(disc?.sampled || cont?.sampled);
   const total = disc ? disc.branches.reduce((s, b) => s + b.length, 0) : 0;
+  const offsets = disc ? (disc.offsets ?? branchStarts(disc)) : [];
   // Outputs may be the whole batch this request ran in: its rows start at rowOffset.
   const first = (t: Tensor) => (t.dims[0] === batchRows ? rowOffset : 0);
+  const discOut = disc ? outputs[disc.output]! : undefined;
+  const discData = discOut ? numbers(discOut) : undefined;
+  const discWidth = discOut ? rowWidthOf(discOut) : 0;
+  const contOut = cont ? outputs[cont.output]! : undefined;
+  const contData = contOut ? (numbers(contOut) as Float32Array | ArrayLike<number>) : undefined;
+  const contWidth = contOut ? rowWidthOf(contOut) : 0;
   for (let r = 0; r < n; r++) {
     const d: Decision = { model: servedBy, servedBy: 'local' };
-    if (disc) {
-      const out = outputs[disc.output]!;
-      const row = first(out) + r;
-      if (disc.encoding === 'index') {
-        const nb = disc.branches.length;
-        const data = out.data as ArrayLike<number | bigint>;
-        const indices = Array.from({ length: nb }, (_, b) => Number(data[row * nb + b]));
-        d.indices = indices;
-        d.index = indices[0];
-        d.action = disc.branches[0]![indices[0]!];
+    if (disc && discOut && discData) {
+      const row = (first(discOut) + r) * discWidth;
+      const indices: number[] = [];
+      if (disc.encoding === 'index' || disc.encoding === 'round') {
+        for (let b = 0; b < disc.branches.length; b++) {
+          const x = Number(discData[row + offsets[b]!]);
+          // ML-Agents' float outputs hold whole numbers; GDScript's round() rounds half away from zero.
+          indices.push(Number.isInteger(x) ? x : Math.sign(x) * Math.round(Math.abs(x)));
+        }
         const prOut = disc.probabilitiesOutput ? outputs[disc.probabilitiesOutput] : undefined;
         if (prOut) {
-          const pr = prOut.data as Float32Array;
-          const w = pr.length / (prOut.dims[0] ?? 1);
+          const pr = numbers(prOut) as Float32Array;
+          const w = rowWidthOf(prOut);
           const pRow = first(prOut) + r;
-          d.probabilities = softmaxIfLogits(pr.slice(pRow * w, pRow * w + disc.branches[0]!.length));
+          d.probabilities = softmaxIfLogits(
+            Float32Array.from(pr.subarray(pRow * w, pRow * w + disc.branches[0]!.length)),
+          );
         }
       } else {
-        const scores = out.data as Float32Array;
-        const indices: number[] = [];
+        const scores = discData as Float32Array;
+        const floor = disc.minScore ?? -Infinity;
         let base = 0;
-        for (const branch of disc.branches) {
+        for (let b = 0; b < disc.branches.length; b++) {
+          const size = disc.branches[b]!.length;
+          const at = row + offsets[b]!;
           let best = -1;
-          let bestScore = -Infinity;
-          for (let a = 0; a < branch.length; a++) {
+          let bestScore = floor;
+          for (let a = 0; a < size; a++) {
             if (masks && masks[r * total + base + a] === 0) continue;
-            const s = scores[row * total + base + a]!;
-            if (best < 0 || s > bestScore) {
+            const s = scores[at + a]!;
+            if (s > bestScore || (best < 0 && floor === -Infinity)) {
               best = a;
               bestScore = s;
             }
           }
           indices.push(best < 0 ? 0 : best);
-          if (base === 0) {
+          if (b === 0) {
+            const branch = scores.subarray(at, at + size);
             d.probabilities =
               disc.encoding === 'logits'
-                ? softmax(
-                    scores.subarray(row * total, row * total + branch.length),
-                    masks?.subarray(r * total, r * total + branch.length),
-                  )
-                : scores.slice(row * total, row * total + branch.length);
+                ? softmax(branch, masks?.subarray(r * total, r * total + size))
+                : Float32Array.from(branch);
           }
-          base += branch.length;
+          base += size;
         }
-        d.indices = indices;
-        d.index = indices[0];
-        d.action = disc.branches[0]![indices[0]!];
       }
+      d.indices = indices;
+      d.index = indices[0];
+      const name = disc.branches[0]![indices[0]!];
+      if (name !== undefined) d.action = name;
     }
-    if (cont) {
-      const out = outputs[cont.output]!;
+    if (cont && contOut && contData) {
       const w = cont.names.length;
-      const row = first(out) + r;
-      const values = (out.data as Float32Array).slice(row * w, row * w + w);
+      const row = (first(contOut) + r) * contWidth;
+      const values = new Float32Array(w);
+      for (let i = 0; i < w; i++) values[i] = contData[row + (cont.columns ? cont.columns[i]! : i)]!;
       if (cont.low && cont.high)
         for (let i = 0; i < w; i++) values[i] = Math.min(cont.high[i]!, Math.max(cont.low[i]!, values[i]!));
       d.values = values;
     }
+    if (sampled) d.sampled = true;
     decisions.push(d);
   }
   return decisions;
+}
+
+/** Where each branch starts in an output row when branches sit back to back. */
+function branchStarts(disc: NonNullable<PolicyManifest['policy']['actions']['discrete']>): number[] {
+  const starts: number[] = [];
+  let at = 0;
+  for (const b of disc.branches) {
+    starts.push(at);
+    at += disc.encoding === 'index' || disc.encoding === 'round' ? 1 : b.length;
+  }
+  return starts;
+}
+
+/** Values per row of an output (all of it when it has no batch dimension). */
+function rowWidthOf(t: Tensor): number {
+  return t.dims.length === 0 ? 1 : t.data.length / Math.max(1, t.dims[0]!);
+}
+
+/** An output's values as numbers: float32 as it is, float16 converted, integers as they are. */
+function numbers(t: Tensor): Float32Array | ArrayLike<number | bigint> {
+  if (t.type === 'float16') return float16ToFloat32(t.data as Uint16Array);
+  return t.data as Float32Array | ArrayLike<number | bigint>;
 }
 
 function softmax(row: Float32Array, mask?: ArrayLike<number>): Float32Array {

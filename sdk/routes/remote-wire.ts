@@ -37,6 +37,7 @@ export interface WireDecision {
   indices?: number[];
   values?: Uint8Array;
   probabilities?: Uint8Array;
+  sampled?: true;
   model: string;
 }
 
@@ -132,6 +133,7 @@ export function encodeDecision(d: Decision): WireDecision {
   if (d.indices !== undefined) w.indices = d.indices;
   if (d.values !== undefined) w.values = toBytes(d.values);
   if (d.probabilities !== undefined) w.probabilities = toBytes(d.probabilities);
+  if (d.sampled) w.sampled = true;
   return w;
 }
 
@@ -143,5 +145,6 @@ export function decodeDecision(w: WireDecision): Decision {
   if (w.indices !== undefined) d.indices = w.indices;
   if (w.values !== undefined) d.values = float32FromBytes(w.values) ?? new Float32Array(0);
   if (w.probabilities !== undefined) d.probabilities = float32FromBytes(w.probabilities) ?? new Float32Array(0);
+  if (w.sampled === true) d.sampled = true;
   return d;
 }

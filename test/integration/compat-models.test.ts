@@ -110,18 +110,155 @@ describe('third-party models through the SDK', function () {
     }
   }
 
-  it('ML-Agents 3DBallHard (version 2 layout, sampled actions only): answers continuous actions of the right size at batch 1 and 32', async () => {
-    for (const n of [1, 32]) {
-      const d = await brain.policy('3DBallHard').decide(rows(n, 45, 3));
-      expect(d).to.have.length(n);
-      for (const x of d) {
-        expect(x.values).to.have.length(2);
-        expect(Array.from(x.values!).every(Number.isFinite)).to.equal(true);
-      }
+  it('ML-Agents 3DBallHard (version 2 layout, sampled actions only): import says so, the manifest and every decision record it', async () => {
+    const { dir: other, cleanup: done } = await tempDir();
+    try {
+      const r = await importModel(join(COMPAT_DIR!, 'mlagents', '3DBallHard.onnx'), { into: other });
+      expect(r.recognised.join('\n')).to.match(
+        /SAMPLED continuous actions: the export has no deterministic_continuous_actions output/,
+      );
+    } finally {
+      await done();
     }
     const m = await brain.policy('3DBallHard').manifest();
     expect(m.format).to.equal('ml-agents');
     expect(m.policy.observation.inputs).to.deep.equal(['vector_observation']);
+    expect(m.policy.actions.continuous).to.include({ output: 'continuous_actions', sampled: true });
+    for (const n of [1, 32]) {
+      const d = await brain.policy('3DBallHard').decide(rows(n, 45, 3));
+      expect(d).to.have.length(n);
+      for (const x of d) {
+        expect(x.sampled).to.equal(true);
+        expect(x.values).to.have.length(2);
+        expect(Array.from(x.values!).every(Number.isFinite)).to.equal(true);
+      }
+    }
+    // The deterministic exports are not marked.
+    const [det] = await brain.policy('3DBall').decide(rows(1, 8, 1));
+    expect(det!.sampled).to.equal(undefined);
+  });
+
+  for (const n of [1, 32]) {
+    it(`ML-Agents PushBlock: observations per sensor (obs_0 + obs_1) give the same actions as flat rows and as onnxruntime at batch ${n}`, async () => {
+      const flat = rows(n, 210, 40 + n);
+      // Per sensor: a Float32Array for obs_0 and a plain array for obs_1, as a game would build them.
+      const perSensor = flat.map((r) => ({ obs_0: r.slice(0, 105), obs_1: Array.from(r.subarray(105)) }));
+      const policy = brain.policy('PushBlock');
+      const [fromRows, fromSensors] = await Promise.all([policy.decide(flat), policy.decide(perSensor)]);
+      const session = await ort.InferenceSession.create(join(COMPAT_DIR!, 'mlagents', 'PushBlock.onnx'));
+      const direct = await session.run(
+        {
+          obs_0: new ort.Tensor('float32', stack(flat, 0, 105), [n, 105]),
+          obs_1: new ort.Tensor('float32', stack(flat, 105, 105), [n, 105]),
+          action_masks: new ort.Tensor('float32', new Float32Array(n * 7).fill(1), [n, 7]),
+        },
+        ['deterministic_discrete_actions'],
+      );
+      const want = Array.from(direct.deterministic_discrete_actions!.data as BigInt64Array, Number);
+      expect(fromSensors.map((d) => d.index)).to.deep.equal(want);
+      expect(fromRows.map((d) => d.index)).to.deep.equal(want);
+      expect(new Set(want).size, 'the observations lead to different actions').to.be.greaterThan(n > 1 ? 1 : 0);
+      await session.release();
+    });
+
+    it(`ML-Agents Hallway (recurrent, sampled actions): per-sensor observations act and remember like flat rows and onnxruntime at batch ${n}`, async () => {
+      const flat = rows(n, 108, 70 + n);
+      const perSensor = flat.map((r) => ({ obs_0: Array.from(r.subarray(0, 105)), obs_1: r.slice(105) }));
+      // Hallway has only the sampled discrete_actions output: one allowed action per agent makes the sample certain.
+      const masks = flat.map((_, i) => Float32Array.from({ length: 5 }, (_, a) => (a === (i * 3) % 5 ? 1 : 0)));
+      const hallway = brain.policy('Hallway');
+      const agents = (tag: string) => flat.map((_, i) => `${tag}-${i}`);
+      hallway.resetAgent();
+      const fromSensors = await hallway.decide(perSensor, { masks, agentIds: agents('s') });
+      const fromRows = await hallway.decide(flat, { masks, agentIds: agents('r') });
+      const session = await ort.InferenceSession.create(join(COMPAT_DIR!, 'mlagents', 'Hallway.onnx'));
+      const flatMasks = new Float32Array(n * 5);
+      masks.forEach((m, i) => flatMasks.set(m, i * 5));
+      const direct = await session.run({
+        obs_0: new ort.Tensor('float32', stack(flat, 0, 105), [n, 105]),
+        obs_1: new ort.Tensor('float32', stack(flat, 105, 3), [n, 3]),
+        action_masks: new ort.Tensor('float32', flatMasks, [n, 5]),
+        recurrent_in: new ort.Tensor('float32', new Float32Array(n * 128), [n, 1, 128]),
+      });
+      const actions = Array.from(direct.discrete_actions!.data as BigInt64Array, Number);
+      expect(fromSensors.map((d) => d.index)).to.deep.equal(actions);
+      expect(fromRows.map((d) => d.index)).to.deep.equal(actions);
+      const memory = direct.recurrent_out!.data as Float32Array;
+      for (let i = 0; i < n; i++) {
+        const want = Array.from(memory.subarray(i * 128, (i + 1) * 128));
+        expect(Array.from(hallway.memory(`s-${i}`)!)).to.deep.equal(want);
+        expect(Array.from(hallway.memory(`r-${i}`)!)).to.deep.equal(want);
+      }
+      for (const d of [...fromSensors, ...fromRows]) expect(d.sampled).to.equal(true);
+      expect((await hallway.manifest()).policy.actions.discrete).to.include({
+        output: 'discrete_actions',
+        sampled: true,
+      });
+      await session.release();
+    });
+  }
+
+  it('names the sensor and its expected shape when a per-sensor observation is wrong', async () => {
+    const push = brain.policy('PushBlock');
+    const obs_0 = new Float32Array(105);
+    await expect(push.decide([{ obs_0 }]))
+      .to.be.rejectedWith(
+        'PushBlock: observation 0: sensor "obs_1" is missing (the model takes obs_0 [105], obs_1 [105])',
+      )
+      .and.eventually.have.property('code', 'invalid_observation');
+    await expect(push.decide([{ obs_0, obs_1: new Float32Array(100) }])).to.be.rejectedWith(
+      'sensor "obs_1" has 100 values, it takes 105',
+    );
+    await expect(push.decide([{ obs_0, obs_1: new Float32Array(105), obs_2: [1] }])).to.be.rejectedWith(
+      'unknown sensor "obs_2" (did you mean "obs_0"?); the model takes obs_0 [105], obs_1 [105]',
+    );
+    const nan = new Float32Array(105);
+    nan[7] = NaN;
+    await expect(push.decide([{ obs_0, obs_1: nan }])).to.be.rejectedWith(
+      'sensor "obs_1" value 7 (feature "obs_1_7") is NaN, not a finite number',
+    );
+    await expect(push.decide([new Float32Array(100)])).to.be.rejectedWith(
+      'has 100 values, the model takes 210 (obs_0_0, obs_0_1, obs_0_2, obs_0_3, ...): obs_0 [105], obs_1 [105] concatenated, or an object keyed by sensor',
+    );
+  });
+
+  it('Godot RL JumperHard imported with its action space (--actions) clamps as the plugin does', async () => {
+    const { dir: other, cleanup: done } = await tempDir();
+    const space = {
+      jump: { size: 1, action_type: 'continuous' },
+      move: { size: 1, action_type: 'continuous' },
+      turn: { size: 1, action_type: 'continuous' },
+    };
+    const file = join(COMPAT_DIR!, 'godot_rl', 'JumperHard.onnx');
+    const local = await (async () => {
+      await importModel(file, { into: other, actions: JSON.stringify(space) });
+      return createBrain({ mode: 'local', models: other, logger: silentLogger });
+    })();
+    try {
+      const obs = rows(32, 152, 9).map((r) => r.map((x) => x * 40)); // large inputs push actions outside [-1, 1]
+      const got = await local.policy('JumperHard').decide(obs.map((r) => ({ obs: r })));
+      const session = await ort.InferenceSession.create(file);
+      const out = (
+        await session.run({
+          obs: new ort.Tensor('float32', stack(obs, 0, 152), [32, 152]),
+          state_ins: new ort.Tensor('float32', new Float32Array(32).fill(1), [32]),
+        })
+      ).output!.data as Float32Array;
+      let outside = 0;
+      got.forEach((d, i) => {
+        // sync.gd: result[key] = clamp_array(action_array.slice(index, index + size), -1.0, 1.0)
+        const plugin = Array.from(out.subarray(i * 3, i * 3 + 3), (x) => Math.fround(Math.min(1, Math.max(-1, x))));
+        outside += Array.from(out.subarray(i * 3, i * 3 + 3)).filter((x) => Math.abs(x) > 1).length;
+        expect(Array.from(d.values!)).to.deep.equal(plugin);
+      });
+      expect(outside, 'some raw outputs lie outside [-1, 1]').to.be.greaterThan(0);
+      const m = await local.policy('JumperHard').manifest();
+      expect(m.policy.actions.continuous!.names).to.deep.equal(['jump', 'move', 'turn']);
+      await session.release();
+    } finally {
+      await local.close();
+      await done();
+    }
   });
 
   it('ML-Agents Hallway keeps recurrent memory per agent, as onnxruntime computes it', async () => {
@@ -223,6 +360,7 @@ describe('third-party models through the SDK', function () {
 
   it('names the wrong length, the missing feature, the NaN, the unknown model and the unknown action', async () => {
     const basic = brain.policy('Basic');
+    const before = brain.stats().errors.invalid_observation ?? 0;
     await expect(basic.decide([new Float32Array(19)])).to.be.rejectedWith(
       /observation 0: has 19 values, the model takes 20/,
     );
@@ -243,6 +381,6 @@ describe('third-party models through the SDK', function () {
     await expect(brain.recommender('Basic').recommend({ history: [] }))
       .to.be.rejectedWith(/is a policy, not a recommender/)
       .and.eventually.have.property('code', 'wrong_kind');
-    expect(brain.stats().errors.invalid_observation).to.equal(3);
+    expect(brain.stats().errors.invalid_observation! - before).to.equal(3);
   });
 });

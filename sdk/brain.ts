@@ -12,7 +12,8 @@ import type { Decision } from './engine/policy.js';
 import { checkRecommendRequest, type Recommendation, type RecommendRequest } from './engine/recommender.js';
 import { ErrorCode, PlaymindError, type ErrorCodeValue } from './protocol.js';
 import type { ModelSource } from './repository/model-source.js';
-import { ModelRepository, type Logger } from './repository/model-repository.js';
+import { consoleLogger, ModelRepository, type Logger } from './repository/model-repository.js';
+import { describeMissingHeuristic, missingHeuristics } from './heuristics/missing-heuristics.js';
 import { BUILTIN_HEURISTICS, FallbackRoute, type Heuristic } from './routes/fallback.js';
 import { AutoRoute, type RouteSwitch } from './routes/auto.js';
 import { LocalRoute } from './routes/local.js';
@@ -375,6 +376,21 @@ function checkName(name: unknown): void {
     throw new TypeError(`'name' must be a non-empty string, got ${typeof name}`);
 }
 
+/** Says, at start, which heuristic a loaded manifest names that this brain does not have. */
+function warnMissingHeuristics(
+  repository: ModelRepository,
+  heuristics: Record<string, Heuristic>,
+  logger?: Logger,
+): void {
+  const manifests = repository.list().flatMap((s) => repository.manifest(s.name) ?? []);
+  for (const miss of missingHeuristics(manifests, Object.keys(heuristics))) {
+    (logger ?? consoleLogger).warn(
+      { model: miss.model, heuristic: miss.heuristic, code: ErrorCode.UNKNOWN_HEURISTIC },
+      describeMissingHeuristic(miss, Object.keys(heuristics)),
+    );
+  }
+}
+
 /**
  * Creates a brain on a platform (Node or browser). Game code calls the `createBrain`
  * of `playmind/sdk`, which passes the right platform.
@@ -413,6 +429,7 @@ export async function createBrainOn(platform: Platform, options: BrainOptions = 
       logger: options.logger,
     });
     await repository.loadAll();
+    if (brainOptions.fallback) warnMissingHeuristics(repository, heuristics, options.logger);
   } else if (models instanceof ModelRepository) {
     repository = models;
   } else {

@@ -27,7 +27,7 @@ const nodePlatform: Platform = {
  * @param options - mode, models folder, heuristics, deadlines...
  * @returns a ready brain: every model in the folder is loaded (or its failure recorded)
  * @example
- * const brain = await createBrain({ mode: 'local', models: './models', heuristics: { 'expert-guard': expert } });
+ * const brain = await createBrain({ mode: 'local', models: './models', heuristics: { 'my-guard': (row) => 1 } });
  */
 export function createBrain(options: BrainOptions = {}): Promise<Brain> {
   return createBrainOn(nodePlatform, options);

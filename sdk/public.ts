@@ -34,4 +34,12 @@ export type { ModelState, LoadFailure, ModelVersion, Logger } from './repository
 export { HttpModelSource } from './repository/http-source.js';
 export type { ModelSource } from './repository/model-source.js';
 export type { Heuristic } from './routes/fallback.js';
+export {
+  expertGuard,
+  createExpertGuard,
+  EXPERT_GUARD_THRESHOLDS,
+  GUARD_OBSERVATION_FEATURES,
+  GUARD_ACTION_NAMES,
+} from './heuristics/expert-guard.js';
+export type { ExpertGuardThresholds, GuardObservationFeature, GuardActionName } from './heuristics/expert-guard.js';
 export type { Route, RouteName, RunOutput } from './routes/route.js';

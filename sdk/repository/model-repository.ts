@@ -66,7 +66,8 @@ export interface Logger {
 
 /** A logger that says nothing. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
-const consoleLogger: Logger = {
+/** The default logger: warnings and errors to the console. */
+export const consoleLogger: Logger = {
   info() {},
   warn(obj, msg) {
     console.warn(`[playmind] ${msg ?? ''}`, obj);

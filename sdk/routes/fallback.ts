@@ -7,6 +7,7 @@ import type { Decision, PolicyBatch } from '../engine/policy.js';
 import { recommendByPopularity, type Recommendation, type RecommendRequest } from '../engine/recommender.js';
 import { ErrorCode, PlaymindError } from '../protocol.js';
 import type { Route, RunOutput } from './route.js';
+import { expertGuard } from '../heuristics/expert-guard.js';
 
 /**
  * A heuristic: takes one encoded observation row (feature order of the manifest) and
@@ -16,6 +17,8 @@ export type Heuristic = (row: Float32Array, mask?: Float32Array) => number;
 
 /** Heuristics every brain has. */
 export const BUILTIN_HEURISTICS: Readonly<Record<string, Heuristic>> = {
+  /** The scripted expert guard of the shipped npc-guard (rows in its feature order). */
+  'expert-guard': expertGuard,
   /** Always the first allowed action (e.g. `idle`). */
   'first-action': (_row, mask) =>
     mask

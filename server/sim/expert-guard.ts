@@ -14,23 +14,26 @@
  * 4. otherwise → `patrol`.
  *
  * Two versions make the same decisions: {@link expertGuardAction} reads the
- * arena, {@link expertGuardFromObservation} reads only the observation vector
- * (so the SDK's fallback route can run it without the simulation).
+ * arena, {@link expertGuardFromObservation} reads only the observation vector. The
+ * observation version lives in the SDK (`sdk/heuristics/expert-guard.ts`, a builtin
+ * heuristic of every brain, so library users of the shipped npc-guard get it); this
+ * module gives it the thresholds of the arena's tuning.
  *
  * @module
  */
 import type { Arena } from './arena.js';
 import { DEFAULT_ARENA_CONFIG } from './config.js';
 import { dist } from './geometry.js';
+import { createExpertGuard, EXPERT_GUARD_THRESHOLDS } from '../../sdk/heuristics/expert-guard.js';
 import { ACTION, engagedAllies, guardHasTarget, visibleTarget } from './guard-actions.js';
 import { F } from './guard-observation.js';
 
 /** The expert's thresholds. */
 export const EXPERT_THRESHOLDS = Object.freeze({
   /** Flee below this health fraction. */
-  fleeHealth: 0.3,
+  fleeHealth: EXPERT_GUARD_THRESHOLDS.fleeHealth,
   /** Once fleeing, keep fleeing below this health fraction. */
-  recoverHealth: 0.6,
+  recoverHealth: EXPERT_GUARD_THRESHOLDS.recoverHealth,
   /** Flank only when the target is farther than this many attack ranges. */
   flankRanges: 2,
 });
@@ -66,30 +69,18 @@ const FLANK_DISTANCE =
   (EXPERT_THRESHOLDS.flankRanges * DEFAULT_ARENA_CONFIG.guard.attackRange) / DEFAULT_ARENA_CONFIG.guard.sightRange;
 
 /**
- * The expert's decision from one observation row alone (see `GUARD_FEATURES`).
- * Matches {@link expertGuardAction} on the default arena tuning.
+ * The expert's decision from one observation row alone (see `GUARD_FEATURES`): the
+ * SDK's expert guard with this arena's flank distance. Matches {@link expertGuardAction}
+ * on the default arena tuning.
  *
  * @param obs - one observation row (a subarray is fine)
  * @returns an action index
  * @example
  * const action = expertGuardFromObservation(observeGuard(arena, 'g0'));
  */
-export function expertGuardFromObservation(obs: Float32Array): number {
-  const h = obs[F.self_health] as number;
-  if (!(h > 0)) return ACTION.idle;
-  const fleeing = (obs[F.self_fleeing] as number) > 0.5;
-  if ((obs[F.target_visible] as number) > 0.5) {
-    if (h < EXPERT_THRESHOLDS.fleeHealth || (fleeing && h < EXPERT_THRESHOLDS.recoverHealth)) return ACTION.flee;
-    if ((obs[F.target_in_range] as number) > 0.5)
-      return (obs[F.self_cooldown] as number) <= 0 ? ACTION.attack : ACTION.chase;
-    if ((obs[F.allies_engaged] as number) > 0 && (obs[F.target_distance] as number) > FLANK_DISTANCE)
-      return ACTION.flank;
-    return ACTION.chase;
-  }
-  if ((obs[F.time_since_seen] as number) < 1)
-    return fleeing && h < EXPERT_THRESHOLDS.recoverHealth ? ACTION.flee : ACTION.chase;
-  return ACTION.patrol;
-}
+export const expertGuardFromObservation: (obs: Float32Array) => number = createExpertGuard({
+  flankDistance: FLANK_DISTANCE,
+});
 
 /** A heuristic that decides from one observation row. */
 export type GuardHeuristic = (obs: Float32Array) => number;

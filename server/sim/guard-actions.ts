@@ -12,15 +12,16 @@
  *
  * @module
  */
+import { GUARD_ACTION_NAMES, type GuardActionName } from '../../sdk/heuristics/expert-guard.js';
 import type { Arena } from './arena.js';
 import { dist } from './geometry.js';
 import type { Guard, Player, Vec2 } from './types.js';
 
-/** The guards' discrete actions, in model output order. */
-export const GUARD_ACTIONS = ['idle', 'patrol', 'chase', 'attack', 'flee', 'flank'] as const;
+/** The guards' discrete actions, in model output order (the npc-guard contract, defined in the SDK). */
+export const GUARD_ACTIONS = GUARD_ACTION_NAMES;
 
 /** The name of a guard action. */
-export type GuardAction = (typeof GUARD_ACTIONS)[number];
+export type GuardAction = GuardActionName;
 
 /** Action indices by name, e.g. `ACTION.attack === 3`. */
 export const ACTION: Readonly<Record<GuardAction, number>> = Object.freeze({

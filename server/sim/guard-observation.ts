@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { GUARD_OBSERVATION_FEATURES, type GuardObservationFeature } from '../../sdk/heuristics/expert-guard.js';
 import type { Arena } from './arena.js';
 import { clamp, dist, RAY_DIRECTIONS, rayToBounds, rayToRect } from './geometry.js';
 import {
@@ -53,36 +54,11 @@ function obsContext(arena: Arena): ObsContext {
   return { grid, engaged, rayLayer: obstacleIndex(arena.obstacles).layer(arena.config.guard.rayLength + 1) };
 }
 
-/** The guard observation's feature names, in vector order. */
-export const GUARD_FEATURES = [
-  'self_health', // health / maxHealth, [0, 1]
-  'self_cooldown', // attack cooldown left / attackCooldown, [0, 1]
-  'self_fleeing', // 1 if the last action was flee
-  'target_visible', // 1 if a player is in sight
-  'target_dx', // (target x − own x) / sightRange, [-1, 1]
-  'target_dy', // (target y − own y) / sightRange, [-1, 1]
-  'target_distance', // distance / sightRange, [0, 1]; 1 without a target
-  'target_health', // the seen target's health / maxHealth
-  'target_attacking', // 1 if the seen target attacked recently (its cooldown runs)
-  'target_in_range', // 1 if the seen target is within attack range
-  'allies_near', // living allies within allyRadius / 5, [0, 1]
-  'ally_distance', // nearest living ally / allyRadius, [0, 1]; 1 without one
-  'allies_engaged', // allies chasing/attacking/flanking the same target / 3, [0, 1]
-  'ray_e', // free distance along 8 rays / rayLength, [0, 1], clockwise from east
-  'ray_se',
-  'ray_s',
-  'ray_sw',
-  'ray_w',
-  'ray_nw',
-  'ray_n',
-  'ray_ne',
-  'waypoint_dx', // (patrol waypoint x − own x) / (2 · patrolRadius), [-1, 1]
-  'waypoint_dy',
-  'time_since_seen', // ticks since the target was seen / memoryTicks, [0, 1]; 1 without a target
-] as const;
+/** The guard observation's feature names, in vector order (the npc-guard contract, defined in the SDK). */
+export const GUARD_FEATURES = GUARD_OBSERVATION_FEATURES;
 
 /** A guard feature name. */
-export type GuardFeature = (typeof GUARD_FEATURES)[number];
+export type GuardFeature = GuardObservationFeature;
 
 /** Number of guard features. */
 export const GUARD_FEATURE_COUNT = GUARD_FEATURES.length;

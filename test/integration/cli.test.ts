@@ -132,6 +132,79 @@ describe('playmind CLI', function () {
     });
   }
 
+  it('validate prints every problem once each, unknown keys included', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const manifest = linearPolicyManifest('guardian', 4, 3) as Record<string, unknown> & {
+        policy: Record<string, unknown>;
+      };
+      manifest.policy.fallbak = { heuristic: 'first-action' };
+      manifest.descripton = 'typo';
+      manifest.format = 'unity';
+      await writeModel(dir, 'guard', 1, linearPolicyBytes(4, 3), manifest);
+      await writeModel(dir, 'guard', 2, linearPolicyBytes(4, 3, 2));
+      const r = await cli('validate', join(dir, 'guard'));
+      expect(r.code).to.equal(1);
+      const file = join(dir, 'guard', 'manifest.json');
+      const problems = r.stdout.split('\n').filter((l) => l.startsWith('  - '));
+      expect(problems).to.have.length(3);
+      expect(problems.filter((l) => l.includes(`${file}: policy.fallbak: unknown key`))).to.have.length(1);
+      expect(problems.filter((l) => l.includes(`${file}: descripton: unknown key`))).to.have.length(1);
+      expect(problems.filter((l) => l.includes(`${file}: format:`))).to.have.length(1);
+      expect(r.stdout).to.contain('3 problem(s)');
+      // Schema-valid but misnamed: the name problem once, not once per version.
+      delete manifest.format;
+      await writeFile(file, JSON.stringify(manifest));
+      const r2 = await cli('validate', join(dir, 'guard'));
+      expect(r2.stdout.split('\n').filter((l) => l.includes('does not match its folder "guard"'))).to.have.length(1);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('validate reports a fallback heuristic nothing provides, unless --heuristic names it', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const manifest = linearPolicyManifest('guard', 4, 3) as { policy: { fallback: { heuristic: string } } };
+      manifest.policy.fallback.heuristic = 'sneak-around';
+      await writeModel(dir, 'guard', 1, linearPolicyBytes(4, 3), manifest);
+      const r = await cli('validate', join(dir, 'guard'));
+      expect(r.code).to.equal(1);
+      expect(r.stdout).to.contain('names the fallback heuristic "sneak-around", which nothing provides');
+      expect(r.stdout).to.contain('available: expert-guard, first-action');
+      const declared = await cli('validate', join(dir, 'guard'), '--heuristic', 'sneak-around');
+      expect(declared.code, declared.stdout).to.equal(0);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('validate on a repository lists its models, checks each, and checks its index.json', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await writeModel(dir, 'guard', 1, linearPolicyBytes(4, 3), linearPolicyManifest('guard', 4, 3));
+      await writeModel(dir, 'scout', 1, linearPolicyBytes(3, 2), linearPolicyManifest('scout', 3, 2));
+      const r = await cli('validate', dir);
+      expect(r.code, r.stdout).to.equal(0);
+      expect(r.stdout).to.contain(`${dir}: a model repository with 2 model(s): guard, scout`);
+      expect(r.stdout).to.contain('index.json: missing');
+      await cli('index', dir);
+      expect((await cli('validate', dir)).stdout).to.contain('index.json: up to date');
+      await writeModel(dir, 'scout', 2, linearPolicyBytes(3, 2, 2));
+      const stale = await cli('validate', dir);
+      expect(stale.code).to.equal(1);
+      expect(stale.stdout).to.contain('index.json: stale');
+      expect(stale.stdout).to.contain(
+        `${join(dir, 'index.json')}: does not list the models and versions in the folder`,
+      );
+      const empty = await cli('validate', join(dir, 'guard', '1'));
+      expect(empty.code).to.equal(1);
+      expect(empty.stderr).to.contain('neither a model folder');
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('index writes the listing of a hand-made model folder, and refuses a folder that does not exist', async () => {
     const { dir, cleanup } = await tempDir();
     try {

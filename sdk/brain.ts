@@ -3,12 +3,26 @@
  * server (remote) or a fallback heuristic; the caller sees the same results and
  * types whichever route answered.
  */
-import type { Manifest, PolicyManifest } from './contract/manifest.js';
-import { encodeMasks, encodeObservations, type ActionMask, type Observation } from './contract/observation.js';
+import {
+  adaptBatch,
+  adapterFor,
+  contractAction,
+  contractProbabilities,
+  type PolicyAdapter,
+} from './contract/adapter.js';
+import type { Manifest, PolicyContract, PolicyManifest, RecommenderManifest } from './contract/manifest.js';
+import {
+  encodeMaskRows,
+  encodeMasks,
+  encodeObservations,
+  encodeRows,
+  type ActionMask,
+  type Observation,
+} from './contract/observation.js';
 import { checkFeeds } from './contract/tensors.js';
 import type { Backend, Tensor } from './engine/backend.js';
 import { InferenceEngine, type BatchingOptions, type EngineObserver } from './engine/inference-engine.js';
-import type { Decision } from './engine/policy.js';
+import type { Decision, PolicyBatch, Priority } from './engine/policy.js';
 import { checkRecommendRequest, type Recommendation, type RecommendRequest } from './engine/recommender.js';
 import { ErrorCode, PlaymindError, type ErrorCodeValue } from './protocol.js';
 import type { ModelSource } from './repository/model-source.js';
@@ -29,8 +43,17 @@ export interface BrainOptions {
    * answers again. @default 'local'
    */
   mode?: 'local' | 'remote' | 'auto';
-  /** Local models: a folder (Node), a base URL (browser), or a ready {@link ModelRepository}. */
+  /**
+   * Local models: a folder (Node), a base URL (browser), or a ready {@link ModelRepository}.
+   * A repository passed in stays the caller's: `brain.close()` does not close it.
+   */
   models?: string | ModelRepository;
+  /**
+   * A shared engine (e.g. a server's, used by several brains and frontends) instead of one of
+   * the brain's own; it stays the caller's: `brain.close()` does not close it. Configure its
+   * batching and observer where it is created. @default a new engine
+   */
+  engine?: InferenceEngine;
   /** Server URL for `remote` and `auto`, e.g. `ws://localhost:2567`. */
   serverUrl?: string;
   /** Default per-call budget in ms (`auto` answers locally past it). @default none; 30 for the server in auto mode */
@@ -43,24 +66,56 @@ export interface BrainOptions {
   fallback?: boolean;
   /** Reload models whose files change (Node folders). @default false */
   watch?: boolean;
-  /** Engine batching defaults. */
+  /** Engine batching defaults (the brain's own engine only). */
   batching?: Partial<BatchingOptions>;
   /** A custom backend (e.g. onnxruntime-web in Node). */
   backend?: Backend;
   /** A pino-compatible logger. */
   logger?: Logger;
-  /** Engine hooks (metrics). */
+  /** Engine hooks (metrics; the brain's own engine only). */
   observer?: EngineObserver;
 }
 
 /** Options of one decide call. */
 export interface DecideOptions {
-  /** Action masks, one per observation (1 = allowed). */
-  masks?: readonly ActionMask[];
+  /**
+   * Action masks (1 = allowed): one per observation, or one Float32Array of n × actions
+   * (branches concatenated, the action order of the manifest or of the handle's contract).
+   */
+  masks?: readonly ActionMask[] | Float32Array;
   /** Agent ids, one per observation: recurrent state is carried per id. */
   agentIds?: readonly string[];
   /** Budget for this call in ms. */
   deadlineMs?: number;
+  /**
+   * Whether this call may be answered by the fallback when no model can answer (see
+   * {@link Brain}). A frontend whose own caller applies the fallback (a server answering a
+   * remote brain) passes `false`. @default the brain's `fallback` option
+   */
+  fallback?: boolean;
+  /** Scheduling priority, passed to the engine (game-loop calls are `high`). @default 'normal' */
+  priority?: Priority;
+}
+
+/** Options of a policy handle. */
+export interface PolicyOptions {
+  /**
+   * The contract the caller is written against (see `policyContract`): observations and
+   * masks come in its feature and action order, decisions go back in its action order,
+   * whatever version serves; and when the model is missing, not a policy, or one the
+   * contract cannot feed, the heuristic (the manifest's, else the contract's) answers
+   * instead of an error.
+   */
+  contract?: PolicyManifest;
+}
+
+/** Options of a recommender handle. */
+export interface RecommenderOptions {
+  /**
+   * The catalogue the caller can use (see `recommenderContract`): when the model is missing
+   * or not a recommender, popularity over it answers instead of an error.
+   */
+  contract?: RecommenderManifest;
 }
 
 /** A route change, emitted as `route`. */
@@ -95,24 +150,44 @@ export interface Platform {
   backend(): Promise<Backend>;
 }
 
-/** Errors that mean "this route cannot answer now", which a fallback may cover; anything else is a bug or bad input and is thrown. */
+/** Errors that mean "no model can answer now": the fallback may cover them. */
 const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   ErrorCode.MODEL_UNAVAILABLE,
   ErrorCode.OVERLOADED,
   ErrorCode.DEADLINE_EXCEEDED,
   ErrorCode.UNAVAILABLE,
 ]);
+/** Errors that, for a caller that declared a contract, mean the model it needs is missing or unusable. */
+const MISSING_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.UNKNOWN_MODEL,
+  ErrorCode.WRONG_KIND,
+  ErrorCode.CONTRACT_MISMATCH,
+]);
+
+/**
+ * The one fallback rule of Playmind: the code a fallback may answer for, or null when the
+ * error must reach the caller. Only "no model can answer" qualifies (unavailable, overloaded,
+ * past the deadline, no loaded version) — plus, for a caller that declared the contract it
+ * needs, "that model is missing or cannot serve the contract". Anything else (bad input,
+ * a bug) is thrown: a fallback never hides it.
+ */
+function fallbackReason(err: unknown, contract: boolean): ErrorCodeValue | null {
+  if (!(err instanceof PlaymindError)) return null;
+  if (UNAVAILABLE_CODES.has(err.code) || (contract && MISSING_CODES.has(err.code))) return err.code;
+  return null;
+}
 
 /** A policy handle: `brain.policy('npc-guard')`. */
 export interface PolicyHandle {
   readonly name: string;
   /**
    * Decides for a batch of agents.
-   * @param observations - objects keyed by feature name, Float32Array rows in feature order, or objects keyed by observation input (per sensor)
+   * @param observations - objects keyed by feature name, Float32Array rows in feature order, objects
+   *   keyed by observation input (per sensor), or one Float32Array of n × features (rows packed)
    * @returns one decision per observation
    * @example const [d] = await brain.policy('npc-guard').decide([{ health: 1, ... }]);
    */
-  decide(observations: readonly Observation[], options?: DecideOptions): Promise<Decision[]>;
+  decide(observations: readonly Observation[] | Float32Array, options?: DecideOptions): Promise<Decision[]>;
   /** Forgets an agent's recurrent state (all agents when omitted), as at an episode start. */
   resetAgent(agent?: string): void;
   /** A copy of an agent's recurrent state (recurrent models), e.g. to save a game. */
@@ -121,14 +196,20 @@ export interface PolicyHandle {
   manifest(): Promise<PolicyManifest>;
 }
 
+/** Options of one recommend call (beyond the request). */
+export interface RecommendOptions {
+  /** Whether the fallback may answer this call (see {@link DecideOptions.fallback}). @default the brain's `fallback` option */
+  fallback?: boolean;
+}
+
 /** A recommender handle: `brain.recommender('quest-recs')`. */
 export interface RecommenderHandle {
   readonly name: string;
   /** @example await recs.recommend({ history: ['q-forest-1'], k: 5, exclude: ['q-forest-1'] }) */
-  recommend(request: RecommendRequest): Promise<Recommendation>;
+  recommend(request: RecommendRequest, options?: RecommendOptions): Promise<Recommendation>;
 }
 
-/** A tensor-model handle: `brain.model('mnist')`. */
+/** A handle on any model: `brain.model('mnist')`. */
 export interface ModelHandle {
   readonly name: string;
   /** Runs the model on named tensors, checked against its manifest. */
@@ -136,9 +217,25 @@ export interface ModelHandle {
     feeds: Record<string, Tensor>,
     options?: { deadlineMs?: number; fetches?: readonly string[] },
   ): Promise<RunOutput>;
+  /** The model's manifest, whatever its kind. */
+  manifest(): Promise<Manifest>;
 }
 
-/** The SDK's entry object. Create it with `createBrain`. */
+/** Encoded inputs of one decide call, before routing. */
+interface Encoded {
+  rows: Float32Array;
+  masks: Float32Array | undefined;
+  n: number;
+}
+
+/**
+ * The SDK's entry object. Create it with `createBrain`.
+ *
+ * Every call goes to the primary route (local, remote or auto). When it fails with an error
+ * that means no model can answer (see the fallback rule above), a policy whose manifest names
+ * a registered heuristic is answered by it and a recommender by popularity (`servedBy:
+ * 'fallback'`), counted in {@link Brain.stats} and announced by a `route` event.
+ */
 export class Brain extends Emitter<BrainEvents> {
   private readonly counters: BrainStats = {
     servedBy: { local: 0, remote: 0, fallback: 0 },
@@ -160,28 +257,43 @@ export class Brain extends Emitter<BrainEvents> {
     if (options.fallback) this.fallback = new FallbackRoute(options.heuristics, (m) => this.seen.get(m));
   }
 
-  /** A policy by name. Calls fail with `unknown_model` / `wrong_kind` when it is not one. */
-  policy(name: string): PolicyHandle {
+  /**
+   * A policy by name. Calls fail with `unknown_model` / `wrong_kind` when it is not one
+   * (unless `options.contract` is given).
+   */
+  policy(name: string, options: PolicyOptions = {}): PolicyHandle {
     checkName(name);
+    const contract = options.contract;
+    if (contract !== undefined && (contract?.kind !== 'policy' || !contract.policy.actions.discrete))
+      throw new TypeError("'contract' must be a policy manifest with discrete actions (see policyContract())");
     return {
       name,
-      decide: (observations, options = {}) => this.decide(name, observations, options),
+      decide: contract
+        ? (observations, o = {}) => this.decideContract(name, contract, observations, o)
+        : (observations, o = {}) => this.decide(name, observations, o),
       resetAgent: (agent) => this.primary.resetAgent?.(name, agent),
       memory: (agent) => this.primary.agentMemory?.(name, agent),
       manifest: async () => (await this.manifestOf(name, 'policy')) as PolicyManifest,
     };
   }
 
-  /** A recommender by name. */
-  recommender(name: string): RecommenderHandle {
+  /** A recommender by name (`options.contract`: see {@link RecommenderOptions}). */
+  recommender(name: string, options: RecommenderOptions = {}): RecommenderHandle {
     checkName(name);
-    return { name, recommend: (request) => this.recommend(name, request) };
+    const contract = options.contract;
+    if (contract !== undefined && contract?.kind !== 'recommender')
+      throw new TypeError("'contract' must be a recommender manifest (see recommenderContract())");
+    return { name, recommend: (request, o) => this.recommend(name, request, contract, o?.fallback) };
   }
 
   /** Any model by name, run on named tensors. */
   model(name: string): ModelHandle {
     checkName(name);
-    return { name, run: (feeds, options) => this.run(name, feeds, options ?? {}) };
+    return {
+      name,
+      run: (feeds, options) => this.run(name, feeds, options ?? {}),
+      manifest: () => this.manifestOf(name, null),
+    };
   }
 
   /** Counters: calls per route, fallbacks, errors. */
@@ -189,7 +301,7 @@ export class Brain extends Emitter<BrainEvents> {
     return structuredClone(this.counters);
   }
 
-  /** Closes routes, the engine and the repository. */
+  /** Closes the routes, and the engine and repository the brain created (not those passed in). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -200,28 +312,39 @@ export class Brain extends Emitter<BrainEvents> {
     this.ensureOpen();
     let m: Manifest;
     try {
-      m = await this.primary.manifest(name);
+      m = await this.routeManifest(name);
     } catch (err) {
-      const seen = this.seen.get(name);
-      if (!seen || !(err instanceof PlaymindError) || !UNAVAILABLE_CODES.has(err.code)) throw this.count(err);
-      m = seen;
+      throw this.count(err);
     }
-    this.seen.set(name, m);
-    if (kind && m.kind !== kind) {
-      throw this.count(
-        new PlaymindError(ErrorCode.WRONG_KIND, `model "${name}" is a ${m.kind}, not a ${kind}`, {
-          details: { model: name, kind: m.kind },
-        }),
-      );
-    }
+    if (kind && m.kind !== kind) throw this.count(wrongKind(name, m, kind));
     return m;
   }
 
-  private decide(name: string, observations: readonly Observation[], options: DecideOptions): Promise<Decision[]> {
+  /** The primary route's manifest (or the last one seen, while the route cannot answer). */
+  private async routeManifest(name: string): Promise<Manifest> {
+    let m: Manifest;
+    try {
+      m = await this.primary.manifest(name);
+    } catch (err) {
+      const seen = this.seen.get(name);
+      if (!seen || !(err instanceof PlaymindError) || !UNAVAILABLE_CODES.has(err.code)) throw err;
+      m = seen;
+    }
+    this.seen.set(name, m);
+    return m;
+  }
+
+  /** The manifest the route holds already, if it does (no await on the hot path). */
+  private cached(name: string): Manifest | undefined {
+    const m = this.primary.cachedManifest?.(name);
+    if (m && this.seen.get(name) !== m) this.seen.set(name, m);
+    return m;
+  }
+
+  private decide(name: string, observations: readonly Observation[] | Float32Array, options: DecideOptions) {
     // The hot path: a manifest the route already holds needs no await before the call is queued.
-    const cached = this.primary.cachedManifest?.(name);
-    if (cached && cached.kind === 'policy' && !this.closed) {
-      if (this.seen.get(name) !== cached) this.seen.set(name, cached);
+    const cached = this.closed ? undefined : this.cached(name);
+    if (cached && cached.kind === 'policy') {
       try {
         return this.decideWith(name, cached, observations, options);
       } catch (err) {
@@ -236,42 +359,91 @@ export class Brain extends Emitter<BrainEvents> {
   private decideWith(
     name: string,
     m: PolicyManifest,
-    observations: readonly Observation[],
+    observations: readonly Observation[] | Float32Array,
     options: DecideOptions,
   ): Promise<Decision[]> {
-    let rows: Float32Array;
-    let masks: Float32Array | undefined;
+    let e: Encoded;
     try {
-      rows = encodeObservations(name, m, observations);
-      masks = options.masks ? encodeMasks(name, m.policy, options.masks, observations.length) : undefined;
-      if (options.agentIds && (!Array.isArray(options.agentIds) || options.agentIds.length !== observations.length)) {
-        throw new PlaymindError(
-          ErrorCode.INVALID_ARGUMENT,
-          `${name}: 'agentIds' must have one id per observation (${observations.length})`,
-        );
-      }
+      e = encodeBatch(name, m, observations, options);
     } catch (err) {
       throw this.count(err);
     }
-    if (observations.length === 0) return Promise.resolve([]);
-    const batch = {
-      rows,
-      n: observations.length,
-      masks,
-      agentIds: options.agentIds,
-      deadlineMs: options.deadlineMs ?? this.options.deadlineMs,
-    };
+    if (e.n === 0) return Promise.resolve([]);
+    const batch = this.batchOf(e, options);
     return this.withFallback(
       name,
       () => this.primary.decide(name, batch),
-      () => this.fallback!.decide(name, batch),
-      (d) => d.length > 0 && d[0]!.servedBy,
+      options.fallback === false
+        ? null
+        : (reason) => (this.fallback?.canServe(name) ? this.fallback.decide(name, batch, reason) : null),
+      servedByDecisions,
+      false,
     );
   }
 
-  private async recommend(name: string, request: RecommendRequest): Promise<Recommendation> {
-    await this.manifestOf(name, 'recommender');
+  /** A decide call in the caller's contract: see {@link PolicyOptions.contract}. */
+  private decideContract(
+    name: string,
+    contract: PolicyManifest,
+    observations: readonly Observation[] | Float32Array,
+    options: DecideOptions,
+  ): Promise<Decision[]> {
+    let e: Encoded;
     try {
+      this.ensureOpen();
+      e = encodeBatch(name, contract, observations, options);
+    } catch (err) {
+      return Promise.reject(this.count(err));
+    }
+    if (e.n === 0) return Promise.resolve([]);
+    const onVersion = (m: Manifest): Promise<Decision[]> => {
+      if (m.kind !== 'policy') throw wrongKind(name, m, 'policy');
+      const a = adapterFor(contract, m);
+      if ('problem' in a) throw new PlaymindError(ErrorCode.CONTRACT_MISMATCH, a.problem, { details: { model: name } });
+      const adapted = adaptBatch(a, e.rows, e.masks, e.n);
+      const batch = this.batchOf({ rows: adapted.rows, masks: adapted.masks, n: e.n }, options);
+      const decided = this.primary.decide(name, batch);
+      return a.identity ? decided : decided.then((ds) => ds.map((d) => inContract(a, d)));
+    };
+    const cached = this.cached(name);
+    return this.withFallback(
+      name,
+      () => (cached ? onVersion(cached) : this.routeManifest(name).then(onVersion)),
+      options.fallback === false || !this.fallback
+        ? null
+        : (reason) => {
+            const seen = this.seen.get(name);
+            const named = seen?.kind === 'policy' ? seen.policy.fallback?.heuristic : undefined;
+            const heuristic =
+              named !== undefined && named in this.options.heuristics ? named : contract.policy.fallback!.heuristic;
+            if (!(heuristic in this.options.heuristics)) return null;
+            return this.fallback!.decideAs(name, contract, heuristic, this.batchOf(e, options), reason);
+          },
+      servedByDecisions,
+      true,
+    );
+  }
+
+  private batchOf(e: Encoded, options: DecideOptions): PolicyBatch {
+    return {
+      rows: e.rows,
+      n: e.n,
+      masks: e.masks,
+      agentIds: options.agentIds,
+      deadlineMs: options.deadlineMs ?? this.options.deadlineMs,
+      priority: options.priority,
+    };
+  }
+
+  private async recommend(
+    name: string,
+    request: RecommendRequest,
+    contract: RecommenderManifest | undefined,
+    fallback: boolean | undefined,
+  ): Promise<Recommendation> {
+    if (!contract) await this.manifestOf(name, 'recommender');
+    try {
+      this.ensureOpen();
       checkRecommendRequest(name, request);
     } catch (err) {
       throw this.count(err);
@@ -279,9 +451,22 @@ export class Brain extends Emitter<BrainEvents> {
     const req = { ...request, deadlineMs: request.deadlineMs ?? this.options.deadlineMs };
     return this.withFallback(
       name,
-      () => this.primary.recommend(name, req),
-      () => this.fallback!.recommend(name, req),
+      contract
+        ? () =>
+            this.routeManifest(name).then((m) => {
+              if (m.kind !== 'recommender') throw wrongKind(name, m, 'recommender');
+              return this.primary.recommend(name, req);
+            })
+        : () => this.primary.recommend(name, req),
+      !this.fallback || fallback === false
+        ? null
+        : () => {
+            const seen = this.seen.get(name);
+            if (seen?.kind === 'recommender') return this.fallback!.recommend(name, req);
+            return contract ? this.fallback!.recommendAs(name, contract, req) : null;
+          },
       (r) => r.servedBy,
+      contract !== undefined,
     );
   }
 
@@ -312,15 +497,20 @@ export class Brain extends Emitter<BrainEvents> {
         }),
       null,
       (r) => r.servedBy,
+      false,
     );
   }
 
-  /** Runs on the primary route; on an "unavailable" error, serves the fallback if it can, counting it. */
+  /**
+   * Runs on the primary route; when it fails for a reason the fallback rule admits and the
+   * fallback can answer (`fallback()` returns null when it cannot), serves it, counting it.
+   */
   private withFallback<T>(
     name: string,
     primary: () => Promise<T>,
-    fallback: (() => Promise<T>) | null,
+    fallback: ((reason: ErrorCodeValue) => Promise<T> | null) | null,
     servedBy: (t: T) => RouteName | false,
+    contract: boolean,
   ): Promise<T> {
     if (this.closed) return Promise.reject(new PlaymindError(ErrorCode.CLOSED, 'the brain is closed'));
     let call: Promise<T>;
@@ -335,22 +525,25 @@ export class Brain extends Emitter<BrainEvents> {
         if (by) this.counters.servedBy[by]++;
         return r;
       },
-      async (err: unknown) => {
-        const e = err instanceof PlaymindError ? err : null;
-        if (!e || !UNAVAILABLE_CODES.has(e.code) || !fallback || !this.fallback?.canServe(name)) throw this.count(err);
-        this.counters.fallbacks.total++;
-        this.counters.fallbacks.byModel[name] = (this.counters.fallbacks.byModel[name] ?? 0) + 1;
-        this.counters.fallbacks.byReason[e.code] = (this.counters.fallbacks.byReason[e.code] ?? 0) + 1;
+      (err: unknown) => {
+        const reason = fallback ? fallbackReason(err, contract) : null;
+        const answer = reason ? fallback!(reason) : null;
+        if (!answer) throw this.count(err);
+        const f = this.counters.fallbacks;
+        f.total++;
+        f.byModel[name] = (f.byModel[name] ?? 0) + 1;
+        f.byReason[reason!] = (f.byReason[reason!] ?? 0) + 1;
         this.emit('route', {
           model: name,
           from: this.primary.name,
           to: 'fallback',
-          reason: e.code,
-          message: e.message,
+          reason: reason!,
+          message: (err as PlaymindError).message,
         });
-        const r = await fallback();
-        this.counters.servedBy.fallback++;
-        return r;
+        return answer.then((r) => {
+          this.counters.servedBy.fallback++;
+          return r;
+        });
       },
     );
   }
@@ -369,6 +562,56 @@ export class Brain extends Emitter<BrainEvents> {
   private ensureOpen(): void {
     if (this.closed) throw new PlaymindError(ErrorCode.CLOSED, 'the brain is closed');
   }
+}
+
+function servedByDecisions(d: Decision[]): RouteName | false {
+  return d.length > 0 && d[0]!.servedBy;
+}
+
+function wrongKind(name: string, m: Manifest, kind: Manifest['kind']): PlaymindError {
+  return new PlaymindError(ErrorCode.WRONG_KIND, `model "${name}" is a ${m.kind}, not a ${kind}`, {
+    details: { model: name, kind: m.kind },
+  });
+}
+
+/** A version's decision in the caller's contract order. */
+function inContract(a: PolicyAdapter, d: Decision): Decision {
+  if (d.index === undefined) return d;
+  const index = contractAction(a, d.index);
+  const out: Decision = { ...d, index };
+  if (d.indices) out.indices = [index, ...d.indices.slice(1)];
+  if (d.probabilities) out.probabilities = contractProbabilities(a, d.probabilities);
+  return out;
+}
+
+/** Validates and encodes observations, masks and agent ids against a policy contract. */
+function encodeBatch(
+  name: string,
+  manifest: PolicyManifest,
+  observations: readonly Observation[] | Float32Array,
+  options: DecideOptions,
+): Encoded {
+  let rows: Float32Array;
+  let n: number;
+  const policy = manifest.policy;
+  if (observations instanceof Float32Array) {
+    rows = encodeRows(name, manifest, observations);
+    n = rows.length / policy.observation.features.length;
+  } else {
+    rows = encodeObservations(name, manifest, observations);
+    n = observations.length;
+  }
+  const m = options.masks;
+  const masks =
+    m === undefined
+      ? undefined
+      : m instanceof Float32Array
+        ? encodeMaskRows(name, policy, m, n)
+        : encodeMasks(name, policy, m, n);
+  if (options.agentIds && (!Array.isArray(options.agentIds) || options.agentIds.length !== n)) {
+    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${name}: 'agentIds' must have one id per observation (${n})`);
+  }
+  return { rows, masks, n };
 }
 
 function checkName(name: unknown): void {
@@ -407,6 +650,14 @@ export async function createBrainOn(platform: Platform, options: BrainOptions = 
   if (mode !== 'local' && (typeof options.serverUrl !== 'string' || options.serverUrl.length === 0)) {
     throw new TypeError(`'serverUrl' is required in ${mode} mode, e.g. 'ws://localhost:2567'`);
   }
+  if (options.engine !== undefined) {
+    if (!(options.engine instanceof InferenceEngine))
+      throw new TypeError(`'engine' must be an InferenceEngine, got ${typeof options.engine}`);
+    if (options.batching !== undefined || options.observer !== undefined)
+      throw new TypeError(
+        "'batching' and 'observer' configure the brain's own engine; configure a shared 'engine' where it is created",
+      );
+  }
   const heuristics = { ...BUILTIN_HEURISTICS, ...(options.heuristics ?? {}) };
   const brainOptions = { deadlineMs: options.deadlineMs, heuristics, fallback: options.fallback ?? true };
   if (mode === 'remote') {
@@ -420,7 +671,6 @@ export async function createBrainOn(platform: Platform, options: BrainOptions = 
     throw new TypeError(
       `'models' is required in ${mode} mode: a folder, a base URL or a ModelRepository${mode === 'auto' ? ' (the local route answers when the server cannot)' : ''}`,
     );
-  const engine = new InferenceEngine({ batching: options.batching, observer: options.observer });
   let repository: ModelRepository;
   if (typeof models === 'string') {
     repository = new ModelRepository({
@@ -435,8 +685,12 @@ export async function createBrainOn(platform: Platform, options: BrainOptions = 
   } else {
     throw new TypeError(`'models' must be a string or a ModelRepository, got ${typeof models}`);
   }
+  const engine = options.engine ?? new InferenceEngine({ batching: options.batching, observer: options.observer });
   if (options.watch) repository.watch();
-  const local = new LocalRoute(repository, engine);
+  const local = new LocalRoute(repository, engine, {
+    closeEngine: options.engine === undefined,
+    closeRepository: typeof models === 'string',
+  });
   if (mode === 'local') return new Brain(local, brainOptions, repository);
   let brain: Brain | undefined;
   const auto = new AutoRoute({

@@ -10,7 +10,12 @@ export type {
   RecommenderHandle,
   ModelHandle,
   Platform,
+  PolicyOptions,
+  RecommenderOptions,
+  RecommendOptions,
 } from './brain.js';
+export { policyContract, recommenderContract } from './contract/adapter.js';
+export type { PolicyContractInput, RecommenderContractInput } from './contract/adapter.js';
 export { PlaymindError, ErrorCode, isErrorCode, ArenaMessage, InferenceMessage, RoomName } from './protocol.js';
 export type { ErrorCodeValue, WireError } from './protocol.js';
 export { parseManifest, ManifestSchema } from './contract/manifest.js';
@@ -27,7 +32,7 @@ export { tensor } from './engine/backend.js';
 export type { Tensor, TensorData, Backend, BackendSession } from './engine/backend.js';
 export { InferenceEngine } from './engine/inference-engine.js';
 export type { BatchingOptions, EngineObserver } from './engine/inference-engine.js';
-export type { Decision } from './engine/policy.js';
+export type { Decision, Priority } from './engine/policy.js';
 export type { Recommendation, RecommendRequest } from './engine/recommender.js';
 export { ModelRepository, silentLogger } from './repository/model-repository.js';
 export type { ModelState, LoadFailure, ModelVersion, Logger } from './repository/model-repository.js';

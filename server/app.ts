@@ -17,12 +17,16 @@ import { Server as ColyseusServer, type Presence, matchMaker } from '@colyseus/c
 import { WebSocketTransport } from '@colyseus/ws-transport';
 import type { Application } from 'express';
 import pino from 'pino';
-import { nodeBackend } from '../sdk/engine/backend-node.js';
-import { InferenceEngine } from '../sdk/engine/inference-engine.js';
-import { ErrorCode, PlaymindError, RoomName } from '../sdk/protocol.js';
-import { FsModelSource } from '../sdk/repository/fs-source.js';
-import { ModelRepository } from '../sdk/repository/model-repository.js';
-import { LocalRoute } from '../sdk/routes/local.js';
+import {
+  ErrorCode,
+  FsModelSource,
+  InferenceEngine,
+  ModelRepository,
+  PlaymindError,
+  RoomName,
+  createBrain,
+  nodeBackend,
+} from '../sdk/index.js';
 import type { ServerConfig } from './config.js';
 import { startGrpcServer, type GrpcInferenceServer } from './grpc/grpc-server.js';
 import { errorHandler, sendError } from './http/errors.js';
@@ -31,12 +35,13 @@ import { rolloutRouter } from './http/rollout-routes.js';
 import { modelFilesRouter } from './http/model-files.js';
 import { staticFiles } from './http/static-files.js';
 import { statusPage } from './http/status-page.js';
-import { Metrics } from './metrics.js';
+import { Metrics, UNKNOWN_MODEL_LABEL } from './metrics.js';
 import { OpenInference } from './inference/open-inference.js';
 import { InferenceRoom } from './rooms/inference-room.js';
 import { RolloutManager } from './rollout/rollout-manager.js';
 import { RolloutMetrics } from './rollout/rollout-metrics.js';
 import type { ServerServices } from './services.js';
+import { GUARD_HEURISTICS } from './sim/index.js';
 // ARENA: the arena room is registered below when server/rooms/arena-room.ts exists.
 import { ArenaRoom, type ArenaSettings } from './rooms/arena-room.js';
 
@@ -120,6 +125,11 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     'model repository loaded',
   );
   if (config.watch) repository.watch();
+  // The one decision layer: a brain on the shared engine and repository (it closes neither).
+  const brain = await createBrain({ engine, models: repository, heuristics: { ...GUARD_HEURISTICS } });
+  brain.on('route', (e) => {
+    if (e.to === 'fallback') metrics.fallback(repository.has(e.model) ? e.model : UNKNOWN_MODEL_LABEL, e.reason);
+  });
 
   const rollouts = new RolloutManager({
     repository,
@@ -128,6 +138,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     logger: logger.child({ component: 'rollout' }),
   });
   const services: ServerServices = {
+    brain,
     repository,
     engine,
     metrics,
@@ -184,12 +195,17 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   await gameServer.listen(config.port, config.host);
   let grpc: GrpcInferenceServer | undefined;
   if (config.grpcPort !== undefined) {
-    const core = new OpenInference(services, new LocalRoute(repository, engine), { isDraining: () => draining });
+    const core = new OpenInference(
+      services,
+      { manifest: (m) => brain.model(m).manifest(), run: (m, feeds, o) => brain.model(m).run(feeds, o) },
+      { isDraining: () => draining },
+    );
     try {
       grpc = await startGrpcServer(services, core, { host: config.host, port: config.grpcPort });
     } catch (err) {
       await gameServer.gracefullyShutdown(false).catch(() => undefined);
       await rollouts.close();
+      await brain.close();
       engine.close();
       await repository.close();
       metrics.close();
@@ -241,6 +257,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
       // gRPC calls in flight finish before the engine closes (their deadlines bound them).
       await grpc?.close(Math.max(100, left()));
       await rollouts.close();
+      await brain.close();
       engine.close();
       await repository.close();
       metrics.close();

@@ -3,7 +3,7 @@
  * `parseConfig` is pure (argv and env in, config out) so tests and `main.ts` share it.
  */
 import { resolve } from 'node:path';
-import type { BatchingOptions } from '../sdk/engine/inference-engine.js';
+import type { BatchingOptions } from '../sdk/index.js';
 
 /** Limits of the `inference` room, per client. */
 export interface InferenceRoomLimits {

@@ -4,8 +4,7 @@
  * through its events, and rooms through the methods below.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EngineObserver } from '../sdk/engine/inference-engine.js';
-import type { ModelRepository } from '../sdk/repository/model-repository.js';
+import type { EngineObserver, ModelRepository } from '../sdk/index.js';
 
 /** Label used for model names the repository does not know (keeps label cardinality bounded). */
 export const UNKNOWN_MODEL_LABEL = '_unknown';
@@ -104,6 +103,12 @@ export class Metrics {
     name: 'playmind_tick_deadline_misses_total',
     help: 'Decisions that missed their tick deadline (the agent kept its last action).',
     labelNames: ['room', 'model'] as const,
+    registers: [this.registry],
+  });
+  private readonly fallbacks = new Counter({
+    name: 'playmind_fallbacks_total',
+    help: 'Calls the fallback (a heuristic, or popularity) answered because no model could, by model and reason (an error code).',
+    labelNames: ['model', 'reason'] as const,
     registers: [this.registry],
   });
   private readonly rateLimited = new Counter({
@@ -240,6 +245,15 @@ export class Metrics {
    */
   deadlineMiss(room: string, model: string, count = 1): void {
     this.deadlineMisses.inc({ room, model }, count);
+  }
+
+  /**
+   * Counts a call the fallback answered.
+   * @param model - a known model or {@link UNKNOWN_MODEL_LABEL}
+   * @param reason - the error code that made the fallback answer
+   */
+  fallback(model: string, reason: string): void {
+    this.fallbacks.inc({ model, reason });
   }
 
   /** Counts a rate-limited request (`action: 'rejected'`) or a client dropped for flooding (`'disconnected'`). */

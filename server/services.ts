@@ -6,17 +6,22 @@
  * globals, so tests can run servers side by side with their own services.
  */
 import type pino from 'pino';
-import type { InferenceEngine } from '../sdk/engine/inference-engine.js';
-import type { ModelRepository } from '../sdk/repository/model-repository.js';
+import type { Brain, InferenceEngine, ModelRepository } from '../sdk/index.js';
 import type { ServerConfig } from './config.js';
 import type { Metrics } from './metrics.js';
 import type { RolloutManager } from './rollout/rollout-manager.js';
 
 /** What a room or route of the server may use. */
 export interface ServerServices {
+  /**
+   * The decision layer every frontend uses (arena guards and quests, the inference room,
+   * KServe): the SDK's brain on the shared engine and repository, with the guard
+   * heuristics registered. One fallback rule holds everywhere.
+   */
+  brain: Brain;
   /** The model repository (the one source of model versions). */
   repository: ModelRepository;
-  /** The inference engine (the one batcher; use it through `repository.use`). */
+  /** The inference engine (the one batcher; decide through `brain`). */
   engine: InferenceEngine;
   /** The server's metrics. */
   metrics: Metrics;
@@ -49,6 +54,7 @@ export function servicesFrom(options: unknown): ServerServices {
     !s ||
     typeof s !== 'object' ||
     typeof (s as ServerServices).repository?.use !== 'function' ||
+    typeof (s as ServerServices).brain?.policy !== 'function' ||
     typeof (s as ServerServices).engine?.run !== 'function'
   ) {
     throw new TypeError("room options must carry 'services' (define the room with { services })");

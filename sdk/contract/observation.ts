@@ -94,6 +94,7 @@ export function encodeObservations(
   model: string,
   contract: PolicyManifest | PolicyContract,
   observations: readonly Observation[],
+  alloc: (n: number) => Float32Array = newFloats,
 ): Float32Array {
   if (!Array.isArray(observations)) {
     throw new PlaymindError(
@@ -103,7 +104,7 @@ export function encodeObservations(
   }
   const layout = layoutOf(contract);
   const { width, features } = layout;
-  const out = new Float32Array(observations.length * width);
+  const out = alloc(observations.length * width);
   for (let r = 0; r < observations.length; r++) {
     const obs = observations[r];
     if (layout.plain && obs instanceof Float32Array && obs.length === width) {
@@ -123,6 +124,73 @@ export function encodeObservations(
     encodeOne(model, layout, obs, r, out);
   }
   return out;
+}
+
+/**
+ * Encodes packed rows (one Float32Array of n × features, feature order) into a new
+ * batch, applying each feature's normalisation.
+ * @throws PlaymindError `invalid_observation` naming the row and the feature
+ */
+export function encodeRows(
+  model: string,
+  contract: PolicyManifest | PolicyContract,
+  packed: Float32Array,
+  alloc: (n: number) => Float32Array = newFloats,
+): Float32Array {
+  const { width, features, plain } = layoutOf(contract);
+  if (packed.length % width !== 0) {
+    throw new PlaymindError(
+      ErrorCode.INVALID_OBSERVATION,
+      `${model}: packed rows have ${packed.length} values, not a multiple of the ${width} features`,
+      { details: { model } },
+    );
+  }
+  const out = alloc(packed.length);
+  out.set(packed);
+  let probe = 0;
+  for (let i = 0; i < out.length; i++) probe += out[i]! * 0;
+  if (probe !== 0) {
+    const i = out.findIndex((x) => !Number.isFinite(x));
+    const f = features[i % width]!.name;
+    throw invalid(model, Math.floor(i / width), `feature "${f}" (index ${i % width}) is ${describe(out[i])}`, {
+      feature: f,
+    });
+  }
+  if (!plain) {
+    for (let i = 0; i < out.length; i++) {
+      const f = features[i % width]!;
+      out[i] = (out[i]! - (f.mean ?? 0)) / (f.std ?? 1);
+    }
+  }
+  return out;
+}
+
+const newFloats = (n: number): Float32Array => new Float32Array(n);
+
+/**
+ * Hands out zeroed Float32Array views on shared chunks, in order, never reusing a region:
+ * one buffer allocation per chunk instead of one per call (a row of more than 16 floats
+ * is an off-heap allocation in V8), and no caller ever sees another's data change. A
+ * chunk is freed once no view on it is left.
+ */
+export class FloatSlab {
+  private chunk = new Float32Array(0);
+  private used = 0;
+
+  /** @param chunkSize - floats per chunk @default 16384 (64 KiB) */
+  constructor(private readonly chunkSize = 16_384) {}
+
+  /** A zeroed view of `n` floats (its own buffer when `n` is more than a quarter chunk). */
+  readonly take = (n: number): Float32Array => {
+    if (n > this.chunkSize >> 2) return new Float32Array(n);
+    if (this.used + n > this.chunk.length) {
+      this.chunk = new Float32Array(this.chunkSize);
+      this.used = 0;
+    }
+    const view = this.chunk.subarray(this.used, this.used + n);
+    this.used += n;
+    return view;
+  };
 }
 
 function invalid(model: string, r: number, why: string, details: Record<string, unknown> = {}): PlaymindError {
@@ -422,5 +490,28 @@ export function encodeMasks(
       base += branch.length;
     }
   });
+  return out;
+}
+
+/**
+ * Encodes packed masks (one Float32Array of rows × actions, branches concatenated) into a
+ * new batch of 1/0.
+ * @throws PlaymindError `invalid_argument`
+ */
+export function encodeMaskRows(model: string, policy: PolicyContract, packed: Float32Array, rows: number): Float32Array {
+  const w = allActionNames(policy).length;
+  if (w === 0)
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${model}: action masks given but the model has no discrete actions`,
+    );
+  if (packed.length !== rows * w)
+    throw new PlaymindError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${model}: packed 'masks' have ${packed.length} values; ${rows} rows of ${w} actions need ${rows * w}`,
+      { details: { model } },
+    );
+  const out = new Float32Array(packed.length);
+  for (let i = 0; i < packed.length; i++) out[i] = packed[i] ? 1 : 0;
   return out;
 }

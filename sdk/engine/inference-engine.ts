@@ -54,6 +54,8 @@ export interface RunOptions {
    * derives the key from the feeds.
    */
   batchKey?: string;
+  /** Scheduling priority (`high`, `normal`, `low`); carried through for the engine's lanes. @default 'normal' */
+  priority?: 'high' | 'normal' | 'low';
 }
 
 /** The answer to one request. */

@@ -7,6 +7,7 @@ import type { PolicyManifest, TensorSpec } from '../contract/manifest.js';
 import { arrayTypeOf, float16ToFloat32, float32ToFloat16 } from '../contract/tensors.js';
 import type { Tensor } from './backend.js';
 import type { InferenceEngine, RunnableVersion } from './inference-engine.js';
+import type { ErrorCodeValue } from '../protocol.js';
 
 /** What a policy decided for one agent. */
 export interface Decision {
@@ -29,6 +30,8 @@ export interface Decision {
   model: string;
   /** Which route answered. */
   servedBy: 'local' | 'remote' | 'fallback';
+  /** For `servedBy: 'fallback'`: the error code that made the fallback answer (e.g. `overloaded`). */
+  reason?: ErrorCodeValue;
 }
 
 /** Recurrent state kept per agent id between decisions. */
@@ -71,7 +74,12 @@ export interface PolicyBatch {
   /** Agent ids, to carry recurrent state. */
   agentIds?: readonly string[];
   deadlineMs?: number;
+  /** Scheduling priority, passed to the engine. @default 'normal' */
+  priority?: Priority;
 }
+
+/** Scheduling priority of a call: `high` for a game loop's own decisions. */
+export type Priority = 'high' | 'normal' | 'low';
 
 /**
  * Runs a decide call on one version through the engine and decodes the decisions.
@@ -140,6 +148,7 @@ export async function runPolicy(
     deadlineMs: batch.deadlineMs,
     fetches: plan.fetches,
     batchKey: plan.batchKey,
+    priority: batch.priority,
   });
   // Decode straight from the batch's outputs (no per-request copies).
   const outputs = result.batchOutputs;

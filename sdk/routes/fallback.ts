@@ -2,10 +2,10 @@
  * The fallback route: answers when no model can, with the heuristic a policy's
  * manifest names (`policy.fallback.heuristic`) and popularity for recommenders.
  */
-import type { Manifest, PolicyManifest } from '../contract/manifest.js';
+import type { Manifest, PolicyManifest, RecommenderManifest } from '../contract/manifest.js';
 import type { Decision, PolicyBatch } from '../engine/policy.js';
 import { recommendByPopularity, type Recommendation, type RecommendRequest } from '../engine/recommender.js';
-import { ErrorCode, PlaymindError } from '../protocol.js';
+import { ErrorCode, PlaymindError, type ErrorCodeValue } from '../protocol.js';
 import type { Route, RunOutput } from './route.js';
 import { expertGuard } from '../heuristics/expert-guard.js';
 
@@ -59,35 +59,48 @@ export class FallbackRoute implements Route {
     return false;
   }
 
-  async decide(model: string, batch: PolicyBatch): Promise<Decision[]> {
+  /** @param reason - the error code the fallback answers for, set on each decision */
+  async decide(model: string, batch: PolicyBatch, reason?: ErrorCodeValue): Promise<Decision[]> {
     const m = (await this.manifest(model)) as PolicyManifest;
     const name = m.policy.fallback?.heuristic;
-    const h = name ? this.heuristics[name] : undefined;
-    const disc = m.policy.actions.discrete;
-    if (!h || !name || !disc) {
+    if (!name || !this.heuristics[name] || !m.policy.actions.discrete) {
       throw new PlaymindError(
         ErrorCode.MODEL_UNAVAILABLE,
         `model "${model}" cannot answer and has no registered fallback heuristic${name ? ` ("${name}" is not registered)` : ''}`,
         { details: { model } },
       );
     }
-    const width = m.policy.observation.features.length;
+    return this.decideAs(model, m, name, batch, reason);
+  }
+
+  /**
+   * Answers with a named, registered heuristic over rows and masks in `contract`'s order
+   * (the manifest of the model, or a caller's contract).
+   */
+  async decideAs(
+    model: string,
+    contract: PolicyManifest,
+    heuristic: string,
+    batch: PolicyBatch,
+    reason?: ErrorCodeValue,
+  ): Promise<Decision[]> {
+    const h = this.heuristics[heuristic]!;
+    const disc = contract.policy.actions.discrete!;
+    const width = contract.policy.observation.features.length;
     const nActions = disc.branches.flat().length;
-    const out: Decision[] = [];
+    const actions = disc.branches[0]!;
+    const out: Decision[] = new Array<Decision>(batch.n);
+    const tag = `${model}@fallback:${heuristic}`;
     for (let r = 0; r < batch.n; r++) {
       const row = batch.rows.subarray(r * width, (r + 1) * width);
       const mask = batch.masks?.subarray(r * nActions, (r + 1) * nActions);
       let index = h(row, mask);
-      if (!Number.isInteger(index) || index < 0 || index >= disc.branches[0]!.length || (mask && !mask[index])) {
+      if (!Number.isInteger(index) || index < 0 || index >= actions.length || (mask && !mask[index])) {
         index = BUILTIN_HEURISTICS['first-action']!(row, mask);
       }
-      out.push({
-        action: disc.branches[0]![index],
-        index,
-        indices: [index],
-        model: `${model}@fallback:${name}`,
-        servedBy: 'fallback',
-      });
+      const d: Decision = { action: actions[index], index, indices: [index], model: tag, servedBy: 'fallback' };
+      if (reason !== undefined) d.reason = reason;
+      out[r] = d;
     }
     return out;
   }
@@ -96,6 +109,11 @@ export class FallbackRoute implements Route {
     const m = await this.manifest(model);
     if (m.kind !== 'recommender')
       throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${model}" is a ${m.kind}, not a recommender`);
+    return this.recommendAs(model, m, request);
+  }
+
+  /** Answers by popularity over a catalogue (the model's, or a caller's contract). */
+  async recommendAs(model: string, m: RecommenderManifest, request: RecommendRequest): Promise<Recommendation> {
     return recommendByPopularity(m, request, `${model}@fallback:popularity`, 'fallback');
   }
 

@@ -18,9 +18,15 @@ export class LocalRoute implements Route {
   readonly name = 'local' as const;
   private readonly memory = new AgentMemory();
 
+  /**
+   * @param repository - where versions come from
+   * @param engine - the engine that runs them
+   * @param owns - what {@link close} closes @default both
+   */
   constructor(
     readonly repository: ModelRepository,
     readonly engine: InferenceEngine,
+    private readonly owns: { closeEngine?: boolean; closeRepository?: boolean } = {},
   ) {}
 
   async manifest(model: string): Promise<Manifest> {
@@ -71,9 +77,10 @@ export class LocalRoute implements Route {
     return this.memory.get(agent, model, v.manifest.policy.recurrent.size)?.slice();
   }
 
+  /** Closes the engine and the repository, unless they were passed in as shared (see the constructor). */
   async close(): Promise<void> {
-    this.engine.close();
-    await this.repository.close();
+    if (this.owns.closeEngine !== false) this.engine.close();
+    if (this.owns.closeRepository !== false) await this.repository.close();
   }
 }
 

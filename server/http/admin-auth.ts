@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { ErrorCode, PlaymindError } from '../../sdk/protocol.js';
+import { ErrorCode, PlaymindError } from '../../sdk/index.js';
 import { sendError } from './errors.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();

@@ -4,7 +4,8 @@
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import type pino from 'pino';
-import { ErrorCode, PlaymindError, toPlaymindError, type ErrorCodeValue } from '../../sdk/protocol.js';
+import { ErrorCode, PlaymindError, type ErrorCodeValue } from '../../sdk/index.js';
+import { toPlaymindError } from '../../sdk/runtime.js';
 
 /** The HTTP status of each error code. */
 export const STATUS_OF: Record<ErrorCodeValue, number> = {

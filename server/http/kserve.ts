@@ -11,11 +11,15 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
-import type { DType, Manifest, TensorSpec } from '../../sdk/contract/manifest.js';
-import { checkFeeds } from '../../sdk/contract/tensors.js';
-import type { Tensor, TensorData } from '../../sdk/engine/backend.js';
-import { ErrorCode, PlaymindError } from '../../sdk/protocol.js';
-import { LocalRoute } from '../../sdk/routes/local.js';
+import {
+  ErrorCode,
+  PlaymindError,
+  type DType,
+  type Manifest,
+  type Tensor,
+  type TensorData,
+  type TensorSpec,
+} from '../../sdk/index.js';
 import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
 import type { ServerServices } from '../services.js';
 import { requireAdmin } from './admin-auth.js';
@@ -84,8 +88,7 @@ interface InferInput {
  * @param options - server state the health endpoints report
  */
 export function kserveRouter(services: ServerServices, options: KserveOptions): Router {
-  const { repository, metrics, config } = services;
-  const route = new LocalRoute(repository, services.engine);
+  const { repository, metrics, config, brain } = services;
   const router = express.Router();
   const json = express.json({ limit: config.maxBodyBytes, strict: true, type: () => true });
   const admin = requireAdmin(config.adminToken);
@@ -155,7 +158,8 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
     const label = repository.has(name) ? name : UNKNOWN_MODEL_LABEL;
     try {
       const body: unknown = req.body;
-      const manifest = await route.manifest(name);
+      const model = brain.model(name);
+      const manifest = await model.manifest();
       if (req.params.version !== undefined) {
         const served = repository.state(name)?.served;
         if (String(served) !== req.params.version) {
@@ -167,7 +171,7 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
         }
       }
       const { feeds, fetches, id } = parseInferRequest(name, manifest, body);
-      const r = await route.run(name, feeds, { fetches, deadlineMs: config.maxDeadlineMs });
+      const r = await model.run(feeds, { fetches, deadlineMs: config.maxDeadlineMs });
       const [, version] = r.model.split('@');
       metrics.request('kserve', label, 'ok');
       res.json({
@@ -246,7 +250,8 @@ function tensorMeta(t: TensorSpec): { name: string; datatype: string; shape: num
 }
 
 /**
- * Turns a KServe v2 JSON infer request into feeds checked against the manifest.
+ * Turns a KServe v2 JSON infer request into feeds (checked against the manifest by the
+ * brain when they run) and the outputs it asks for.
  * @throws PlaymindError `malformed_message` or `invalid_tensor` naming the input
  */
 export function parseInferRequest(
@@ -269,7 +274,6 @@ export function parseInferRequest(
       throw new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: input "${t.name}" is given twice`);
     feeds[t.name] = t.tensor;
   }
-  checkFeeds(model, manifest.inputs, feeds);
   let fetches: string[] | undefined;
   if (b.outputs !== undefined) {
     if (!Array.isArray(b.outputs) || b.outputs.length > 64) throw malformed("'outputs' must be an array of { name }");

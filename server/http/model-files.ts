@@ -4,9 +4,8 @@
  * and `/models/:name/:version/model.onnx`. Nothing else in the folder is served.
  */
 import express, { type Router } from 'express';
-import { ErrorCode, PlaymindError } from '../../sdk/protocol.js';
-import { FsModelSource } from '../../sdk/repository/fs-source.js';
-import { buildModelIndex } from '../../sdk/repository/model-index.js';
+import { ErrorCode, FsModelSource, PlaymindError } from '../../sdk/index.js';
+import { buildModelIndex } from '../../sdk/runtime.js';
 import { sendError } from './errors.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;

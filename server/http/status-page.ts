@@ -2,7 +2,7 @@
  * The page served at `/` when the demo game is not built: the models and their
  * state, and the endpoints, in plain HTML.
  */
-import type { ModelState } from '../../sdk/repository/model-repository.js';
+import type { ModelState } from '../../sdk/index.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { ErrorCode, PlaymindError } from '../../sdk/protocol.js';
+import { ErrorCode, PlaymindError } from '../../sdk/index.js';
 import type { PlayerInput } from '../sim/index.js';
 
 /** Longest quest id accepted. */

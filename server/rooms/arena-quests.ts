@@ -14,11 +14,7 @@
  *
  * @module
  */
-import type { RecommenderManifest } from '../../sdk/contract/manifest.js';
-import type { InferenceEngine } from '../../sdk/engine/inference-engine.js';
-import { recommendByPopularity, runRecommender, type RecommenderVersion } from '../../sdk/engine/recommender.js';
-import type { ModelRepository } from '../../sdk/repository/model-repository.js';
-import { ErrorCode, PlaymindError, toPlaymindError } from '../../sdk/protocol.js';
+import { recommenderContract, type Brain, type RecommenderManifest } from '../../sdk/index.js';
 import { DEFAULT_QUESTS, type QuestKind, type QuestSpec } from '../sim/index.js';
 
 /** A quest of the room: what the simulation counts plus what players read. */
@@ -61,11 +57,11 @@ export function questFromCatalogue(item: CatalogueItem): ArenaQuest {
 export const DEFAULT_ARENA_QUESTS: readonly ArenaQuest[] = DEFAULT_QUESTS.map((q) => ({ ...q, title: q.id, tags: [] }));
 
 /**
- * The room's quests: the quest-recs catalogue when the repository knows the
+ * The room's quests: the quest-recs catalogue when the brain's repository knows the
  * model, else the simulation's default quests.
  */
-export function roomQuests(repository: ModelRepository, model = 'quest-recs'): readonly ArenaQuest[] {
-  const m = repository.manifest(model);
+export function roomQuests(brain: Brain, model = 'quest-recs'): readonly ArenaQuest[] {
+  const m = brain.repository?.manifest(model);
   if (m?.kind !== 'recommender') return DEFAULT_ARENA_QUESTS;
   return m.recommender.catalogue.map(questFromCatalogue);
 }
@@ -75,7 +71,7 @@ export interface RecommendationsMessage {
   /** The player these are for (the receiver's own id). */
   player: string;
   items: { id: string; title: string; kind: QuestKind; score: number }[];
-  /** `quest-recs@<version>`, `quest-recs@popularity` (cold start) or `quest-recs@unavailable` (room order). */
+  /** `quest-recs@<version>`, `quest-recs@popularity` (cold start) or `quest-recs@fallback:popularity` (the model could not answer). */
   model: string;
   coldStart: boolean;
 }
@@ -88,16 +84,32 @@ export interface QuestHistory {
   readonly finished: readonly string[];
 }
 
+/** The room's quests as the catalogue a recommender must cover (room order = popularity), once per room. */
+const contracts = new WeakMap<ReadonlyMap<string, ArenaQuest>, Map<string, RecommenderManifest>>();
+function questContract(model: string, quests: ReadonlyMap<string, ArenaQuest>): RecommenderManifest {
+  let byModel = contracts.get(quests);
+  if (!byModel) contracts.set(quests, (byModel = new Map()));
+  let c = byModel.get(model);
+  if (!c) {
+    c = recommenderContract({
+      name: model,
+      catalogue: [...quests.values()].map((q) => ({ id: q.id, title: q.title })),
+    });
+    byModel.set(model, c);
+  }
+  return c;
+}
+
 /**
  * Recommends quests to one player with the quest-recs model (history = the
- * quests the player took or finished; finished ones are excluded). When the
- * model is unavailable, answers from catalogue popularity (or the room's order).
+ * quests the player took or finished; finished ones are excluded), through the
+ * brain: when the model cannot answer, or is missing, the SDK's fallback rule
+ * answers from popularity (the model's catalogue, else the room's order).
  *
  * @returns the message to send to that player only, and whether a fallback answered
  */
 export async function recommendQuests(
-  repository: ModelRepository,
-  engine: InferenceEngine,
+  brain: Brain,
   quests: ReadonlyMap<string, ArenaQuest>,
   player: string,
   history: QuestHistory,
@@ -105,46 +117,23 @@ export async function recommendQuests(
 ): Promise<{ message: RecommendationsMessage; fallback: boolean }> {
   const model = options.model ?? 'quest-recs';
   const k = options.k ?? 5;
-  const req = {
+  const rec = await brain.recommender(model, { contract: questContract(model, quests) }).recommend({
     history: [...history.taken],
     exclude: [...history.finished],
     k: k + history.finished.length,
     deadlineMs: options.deadlineMs ?? 250,
-  };
-  const shape = (items: { id: string; score: number }[], name: string, coldStart: boolean): RecommendationsMessage => ({
+  });
+  const message: RecommendationsMessage = {
     player,
-    items: items
+    items: rec.items
       .filter((it) => quests.has(it.id))
       .slice(0, k)
       .map((it) => {
         const q = quests.get(it.id)!;
         return { id: q.id, title: q.title, kind: q.kind, score: Number.isFinite(it.score) ? it.score : 0 };
       }),
-    model: name,
-    coldStart,
-  });
-  try {
-    const rec = await repository.use(model, (v) => {
-      if (v.manifest.kind !== 'recommender')
-        throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${model}" is a ${v.manifest.kind}, not a recommender`, {
-          details: { model },
-        });
-      return runRecommender(engine, v as RecommenderVersion, req);
-    });
-    return { message: shape(rec.items, rec.model, rec.coldStart), fallback: false };
-  } catch (err) {
-    const e = toPlaymindError(err);
-    if (e.code !== ErrorCode.UNKNOWN_MODEL && e.code !== ErrorCode.MODEL_UNAVAILABLE && e.code !== ErrorCode.WRONG_KIND)
-      throw e;
-    const m = repository.manifest(model);
-    if (m?.kind === 'recommender') {
-      const rec = recommendByPopularity(m as RecommenderManifest, req, `${model}@popularity`, 'fallback');
-      return { message: shape(rec.items, rec.model, true), fallback: true };
-    }
-    const done = new Set(history.finished);
-    const items = [...quests.values()]
-      .filter((q) => !done.has(q.id))
-      .map((q, i, all) => ({ id: q.id, score: all.length - i }));
-    return { message: shape(items, `${model}@unavailable`, true), fallback: true };
-  }
+    model: rec.model,
+    coldStart: rec.coldStart || rec.servedBy === 'fallback',
+  };
+  return { message, fallback: rec.servedBy === 'fallback' };
 }

@@ -16,14 +16,8 @@
  * @module
  */
 import { Room, type Client } from '@colyseus/core';
-import {
-  ArenaMessage,
-  ErrorCode,
-  PlaymindError,
-  RoomName,
-  toPlaymindError,
-  type WireError,
-} from '../../sdk/protocol.js';
+import { ArenaMessage, ErrorCode, PlaymindError, RoomName, type WireError } from '../../sdk/index.js';
+import { toPlaymindError } from '../../sdk/runtime.js';
 import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
 import { servicesFrom, type RoomServicesOptions, type ServerServices } from '../services.js';
 import {
@@ -128,8 +122,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     // Colyseus' own hard cap, far above ours: a client past it is dropped before decoding.
     this.maxMessagesPerSecond = 2000;
     this.game = new ArenaSession({
-      repository: this.services.repository,
-      engine: this.services.engine,
+      brain: this.services.brain,
       guardCount: settings.guardCount,
       minPlayers: settings.minPlayers,
       seed: settings.seed,

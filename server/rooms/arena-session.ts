@@ -12,9 +12,7 @@
  *
  * @module
  */
-import type { InferenceEngine } from '../../sdk/engine/inference-engine.js';
-import type { Logger, ModelRepository } from '../../sdk/repository/model-repository.js';
-import { ErrorCode, PlaymindError } from '../../sdk/protocol.js';
+import { ErrorCode, PlaymindError, type Brain, type Logger } from '../../sdk/index.js';
 import {
   ACTION,
   BOT_STYLES,
@@ -53,9 +51,9 @@ export interface ArenaMetricsSink {
   tick(ms: number, syncMs: number): void;
   /**
    * A guard decision ended (`deadline`: a deadline miss, every guard kept its
-   * last action; `fallback`: the heuristic answered).
+   * last action; `fallback`: the heuristic answered, `reason` says why).
    */
-  decision(outcome: DecisionOutcome, latencyMs: number, guards: number): void;
+  decision(outcome: DecisionOutcome, latencyMs: number, guards: number, reason?: string): void;
   /** A player's recommendations were computed (`fallback`: the model could not answer). */
   recommendation(fallback: boolean): void;
 }
@@ -82,8 +80,8 @@ export interface DecisionTrace {
 
 /** Options of {@link ArenaSession}. */
 export interface ArenaSessionOptions {
-  repository: ModelRepository;
-  engine: InferenceEngine;
+  /** The server's brain (shared engine and repository, guard heuristics registered): guards and quests decide through it. */
+  brain: Brain;
   /** Guards in the arena. @default 6 */
   guardCount?: number;
   /** Scripted bots fill the arena up to this many players. @default 4 */
@@ -147,8 +145,7 @@ export class ArenaSession {
   /** The guards' brain. */
   readonly brain: GuardBrain;
 
-  private readonly repository: ModelRepository;
-  private readonly engine: InferenceEngine;
+  private readonly decider: Brain;
   private readonly recsModel: string;
   private readonly minPlayers: number;
   private readonly telemetry: QuestTelemetry | null;
@@ -190,11 +187,9 @@ export class ArenaSession {
     const traceLength = options.traceLength ?? 64;
     if (!Number.isInteger(traceLength) || traceLength < 1)
       throw new RangeError(`'traceLength' must be a positive integer, got ${String(traceLength)}`);
-    this.repository = options.repository;
-    this.engine = options.engine;
+    this.decider = options.brain;
     this.brain = new GuardBrain({
-      repository: options.repository,
-      engine: options.engine,
+      brain: options.brain,
       model: options.guardModel,
       deadlineMs: options.deadlineMs,
     });
@@ -206,7 +201,7 @@ export class ArenaSession {
     this.onRecommendations = options.onRecommendations ?? (() => {});
     this.traces = new Array<DecisionTrace | undefined>(traceLength);
 
-    const quests = roomQuests(this.repository, this.recsModel);
+    const quests = roomQuests(this.decider, this.recsModel);
     this.quests = new Map((quests.length > 0 ? quests : DEFAULT_ARENA_QUESTS).map((q) => [q.id, q]));
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     this.arena = createArena({ ...options.arena, guardCount, playerCount: 0, quests: [...this.quests.values()] }, seed);
@@ -417,7 +412,7 @@ export class ArenaSession {
         const decision = d.actions ? { ...d, actions: maskedActions(d.actions, masks, d.outcome) } : d;
         trace.decision = decision;
         if (!trace.late) {
-          this.metrics.decision(decision.outcome, decision.latencyMs, n);
+          this.metrics.decision(decision.outcome, decision.latencyMs, n, decision.reason);
           this.metrics.tick(trace.syncMs + decision.latencyMs, trace.syncMs);
         }
         if (decision.outcome === 'error')
@@ -429,7 +424,7 @@ export class ArenaSession {
           this.warnedFallback = true;
           this.log.warn(
             { reason: decision.error.message, model: this.brain.model },
-            'guard model unavailable; the fallback heuristic decides',
+            'guard model cannot answer; the fallback heuristic decides',
           );
         }
         if (decision.outcome === 'model') this.warnedFallback = false;
@@ -454,8 +449,7 @@ export class ArenaSession {
     if (!h) return;
     const seq = ++h.recsSeq;
     recommendQuests(
-      this.repository,
-      this.engine,
+      this.decider,
       this.quests,
       playerId,
       { taken: h.taken, finished: h.finished },

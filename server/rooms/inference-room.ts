@@ -1,27 +1,27 @@
 /**
  * The `inference` room: answers the SDK's remote requests (decide, recommend, run,
- * describe) with the server's one repository and engine. Every message is
- * validated; a bad one gets a typed `error` reply, never a throw that would take
- * the room down. Each client has a token bucket, a cap on requests in flight, and
- * its own recurrent memory (agent ids are per client).
+ * describe) through the server's brain (the SDK's decision layer on the one
+ * repository and engine). Every message is validated; a bad one gets a typed
+ * `error` reply, never a throw that would take the room down. Each client has a
+ * token bucket, a cap on requests in flight, and its own recurrent memory (agent
+ * ids are per client).
+ *
+ * The server never answers a remote call with a fallback: an `overloaded` or
+ * `model_unavailable` goes back to the client, whose own brain applies the one
+ * fallback rule (or, in auto mode, answers locally).
  *
  * The wire format is documented in `sdk/routes/remote-wire.ts`.
  */
 import { Room, type Client } from '@colyseus/core';
-import type { Manifest } from '../../sdk/contract/manifest.js';
-import { allActionNames } from '../../sdk/contract/observation.js';
-import { checkFeeds } from '../../sdk/contract/tensors.js';
-import type { Tensor } from '../../sdk/engine/backend.js';
-import { checkRecommendRequest, type RecommendRequest } from '../../sdk/engine/recommender.js';
 import {
   ErrorCode,
   InferenceMessage,
   PlaymindError,
   RoomName,
-  toPlaymindError,
   type ErrorCodeValue,
-} from '../../sdk/protocol.js';
-import { LocalRoute } from '../../sdk/routes/local.js';
+  type RecommendRequest,
+  type Tensor,
+} from '../../sdk/index.js';
 import {
   RemoteMessage,
   decodeTensor,
@@ -29,9 +29,10 @@ import {
   encodeTensor,
   float32FromBytes,
   toBytes,
+  toPlaymindError,
   type WireErrorReply,
   type WireResult,
-} from '../../sdk/routes/remote-wire.js';
+} from '../../sdk/runtime.js';
 import type { InferenceRoomLimits } from '../config.js';
 import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
 import { servicesFrom, type RoomServicesOptions, type ServerServices } from '../services.js';
@@ -44,8 +45,8 @@ const MAX_LIST = 10_000;
 const MAX_ROWS = 65_536;
 
 interface ClientSlot {
-  /** Answers this client's requests; owns the client's recurrent memory. */
-  route: LocalRoute;
+  /** Prefix of this client's agent ids in the brain's recurrent memory (agent ids are per client). */
+  agentPrefix: string;
   tokens: number;
   refilledAt: number;
   rejectedInWindow: number;
@@ -102,7 +103,7 @@ export class InferenceRoom extends Room {
   override onJoin(client: Client): void {
     const now = performance.now();
     this.slots.set(client.sessionId, {
-      route: new LocalRoute(this.services.repository, this.services.engine),
+      agentPrefix: `${client.sessionId}\u0000`,
       tokens: this.limits.burst,
       refilledAt: now,
       rejectedInWindow: 0,
@@ -115,7 +116,8 @@ export class InferenceRoom extends Room {
   }
 
   override onLeave(client: Client): void {
-    // The route is not closed: it shares the server's engine and repository.
+    const slot = this.slots.get(client.sessionId);
+    if (slot) this.forgetAgents(slot);
     this.slots.delete(client.sessionId);
     this.services.metrics.clientLeft(RoomName.INFERENCE);
   }
@@ -278,18 +280,11 @@ export class InferenceRoom extends Room {
     return Math.min(d, this.services.config.maxDeadlineMs);
   }
 
-  private async manifestOf(slot: ClientSlot, model: string, kind: Manifest['kind'] | null): Promise<Manifest> {
-    const m = await slot.route.manifest(model);
-    if (kind && m.kind !== kind)
-      throw bad(ErrorCode.WRONG_KIND, `model "${model}" is a ${m.kind}, not a ${kind}`, { model, kind: m.kind });
-    return m;
-  }
-
   private async decide(slot: ClientSlot, msg: Record<string, unknown>, id: number): Promise<WireResult> {
     const model = msg.model as string;
     const deadlineMs = this.deadline(msg);
-    const m = await this.manifestOf(slot, model, 'policy');
-    if (m.kind !== 'policy') throw bad(ErrorCode.WRONG_KIND, `model "${model}" is not a policy`);
+    const policy = this.services.brain.policy(model);
+    const m = await policy.manifest();
     const n = msg.n;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_ROWS)
       throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'n' must be an integer from 1 to ${MAX_ROWS}`);
@@ -303,26 +298,12 @@ export class InferenceRoom extends Room {
         { model },
       );
     }
-    for (let i = 0; i < rows.length; i++) {
-      if (!Number.isFinite(rows[i]!)) {
-        const f = m.policy.observation.features[i % width]!;
-        throw bad(
-          ErrorCode.INVALID_OBSERVATION,
-          `${model}: observation ${Math.floor(i / width)}: feature "${f.name}" is ${rows[i]}, not a finite number`,
-          { model, row: Math.floor(i / width), feature: f.name },
-        );
-      }
-    }
     let masks: Float32Array | undefined;
     if (msg.masks !== undefined && msg.masks !== null) {
-      const actions = allActionNames(m.policy).length;
-      if (actions === 0)
-        throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: action masks given but the model has no discrete actions`);
       if (!ArrayBuffer.isView(msg.masks))
         throw bad(ErrorCode.MALFORMED_MESSAGE, `${model}: 'masks' must be float32 bytes`);
       masks = float32FromBytes(toBytes(msg.masks)) ?? undefined;
-      if (!masks || masks.length !== n * actions)
-        throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'masks' must hold ${n} × ${actions} float32 values`);
+      if (!masks) throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'masks' must be float32 bytes`);
     }
     let agentIds: string[] | undefined;
     if (msg.agentIds !== undefined && msg.agentIds !== null) {
@@ -348,27 +329,27 @@ export class InferenceRoom extends Room {
         }
         for (const a of ids) slot.agents.add(a as string);
       }
-      agentIds = ids as string[];
+      agentIds = (ids as string[]).map((a) => slot.agentPrefix + a);
     }
-    const decisions = await slot.route.decide(model, { rows, n, masks, agentIds, deadlineMs });
+    const decisions = await policy.decide(rows, { masks, agentIds, deadlineMs, fallback: false });
     return { id, kind: 'decide', decisions: decisions.map(encodeDecision) };
   }
 
   private async recommend(slot: ClientSlot, msg: Record<string, unknown>, id: number): Promise<WireResult> {
     const model = msg.model as string;
     const deadlineMs = this.deadline(msg);
-    await this.manifestOf(slot, model, 'recommender');
     const req = {
       history: msg.history,
       weights: msg.weights ?? undefined,
       k: msg.k ?? undefined,
       exclude: msg.exclude ?? undefined,
     } as unknown as RecommendRequest;
-    checkRecommendRequest(model, req);
     if (
+      !Array.isArray(req.history) ||
+      (req.exclude !== undefined && !Array.isArray(req.exclude)) ||
       req.history.length > MAX_LIST ||
       (req.exclude?.length ?? 0) > MAX_LIST ||
-      [...req.history, ...(req.exclude ?? [])].some((h) => h.length > MAX_NAME)
+      [...req.history, ...(req.exclude ?? [])].some((h) => typeof h === 'string' && h.length > MAX_NAME)
     ) {
       throw bad(
         ErrorCode.INVALID_ARGUMENT,
@@ -377,14 +358,17 @@ export class InferenceRoom extends Room {
     }
     if (req.k !== undefined && req.k > MAX_LIST)
       throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'k' must be at most ${MAX_LIST}`);
-    const { servedBy: _servedBy, ...recommendation } = await slot.route.recommend(model, { ...req, deadlineMs });
+    const { servedBy: _servedBy, ...recommendation } = await this.services.brain
+      .recommender(model)
+      .recommend({ ...req, deadlineMs }, { fallback: false });
     return { id, kind: 'recommend', recommendation };
   }
 
   private async run(slot: ClientSlot, msg: Record<string, unknown>, id: number): Promise<WireResult> {
     const model = msg.model as string;
     const deadlineMs = this.deadline(msg);
-    const m = await this.manifestOf(slot, model, null);
+    const handle = this.services.brain.model(model);
+    await handle.manifest(); // an unknown model is named before its feeds are read
     const wire = msg.feeds;
     if (!wire || typeof wire !== 'object' || Array.isArray(wire) || ArrayBuffer.isView(wire))
       throw bad(ErrorCode.MALFORMED_MESSAGE, `${model}: 'feeds' must be an object of named tensors`);
@@ -400,30 +384,22 @@ export class InferenceRoom extends Room {
         });
       feeds[name] = t;
     }
-    checkFeeds(model, m.inputs, feeds);
     let fetches: string[] | undefined;
     if (msg.fetches !== undefined && msg.fetches !== null) {
       const f = msg.fetches;
       if (!Array.isArray(f) || f.length === 0 || f.length > 64 || !f.every((x) => typeof x === 'string'))
         throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'fetches' must be a non-empty array of output names`);
-      for (const name of f as string[]) {
-        if (!m.outputs.some((o) => o.name === name))
-          throw bad(
-            ErrorCode.INVALID_TENSOR,
-            `${model}: unknown output "${name.slice(0, MAX_NAME)}" (outputs: ${m.outputs.map((o) => o.name).join(', ')})`,
-          );
-      }
       fetches = f as string[];
     }
-    const r = await slot.route.run(model, { ...feeds }, { deadlineMs, fetches });
+    const r = await handle.run({ ...feeds }, { deadlineMs, fetches });
     const outputs: Record<string, ReturnType<typeof encodeTensor>> = {};
     for (const [name, t] of Object.entries(r.outputs)) outputs[name] = encodeTensor(t);
     return { id, kind: 'run', model: r.model, outputs };
   }
 
-  private async describe(slot: ClientSlot, msg: Record<string, unknown>, id: number): Promise<WireResult> {
+  private async describe(_slot: ClientSlot, msg: Record<string, unknown>, id: number): Promise<WireResult> {
     const model = msg.model as string;
-    const manifest = await slot.route.manifest(model);
+    const manifest = await this.services.brain.model(model).manifest();
     return { id, kind: 'describe', manifest, served: this.services.repository.state(model)?.served ?? null };
   }
 
@@ -448,9 +424,16 @@ export class InferenceRoom extends Room {
       return;
     }
     const a = typeof agent === 'string' ? agent : undefined;
-    slot.route.resetAgent(String(msg.model ?? ''), a);
-    if (a === undefined) slot.agents.clear();
-    else slot.agents.delete(a);
+    if (a === undefined) this.forgetAgents(slot);
+    else if (slot.agents.delete(a))
+      this.services.brain.policy(String(msg.model || '*')).resetAgent(slot.agentPrefix + a);
+  }
+
+  /** Forgets every recurrent state of a client's agents. */
+  private forgetAgents(slot: ClientSlot): void {
+    const brain = this.services.brain;
+    for (const a of slot.agents) brain.policy('*').resetAgent(slot.agentPrefix + a);
+    slot.agents.clear();
   }
 }
 

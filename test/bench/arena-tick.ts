@@ -17,12 +17,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InferenceEngine } from '../../sdk/engine/inference-engine.js';
-import { nodeBackend } from '../../sdk/engine/backend-node.js';
-import { FsModelSource } from '../../sdk/repository/fs-source.js';
-import { ModelRepository, silentLogger } from '../../sdk/repository/model-repository.js';
+import {
+  FsModelSource,
+  InferenceEngine,
+  ModelRepository,
+  createBrain,
+  nodeBackend,
+  silentLogger,
+} from '../../sdk/index.js';
 import { ArenaSession, type ArenaMetricsSink } from '../../server/rooms/arena-session.js';
-import { GUARD_ACTIONS, GUARD_ACTION_COUNT, GUARD_FEATURES, GUARD_FEATURE_COUNT } from '../../server/sim/index.js';
+import {
+  GUARD_ACTIONS,
+  GUARD_ACTION_COUNT,
+  GUARD_FEATURES,
+  GUARD_FEATURE_COUNT,
+  GUARD_HEURISTICS,
+} from '../../server/sim/index.js';
 import { linearPolicyBytes, writeModel } from '../helpers/models.js';
 import { markdownTable, percentile, type BenchContext, type BenchTable } from './table.js';
 
@@ -81,6 +91,7 @@ export async function benchArenaTick(
   });
   await repository.loadAll();
   const engine = new InferenceEngine();
+  const brain = await createBrain({ engine, models: repository, heuristics: { ...GUARD_HEURISTICS } });
   const rows: ArenaTickRow[] = [];
   try {
     for (const guards of GUARD_COUNTS) {
@@ -99,8 +110,7 @@ export async function benchArenaTick(
       const scale = Math.sqrt(guards / 6);
       const players = Math.max(4, Math.round(guards / 25));
       const session = new ArenaSession({
-        repository,
-        engine,
+        brain,
         metrics,
         guardCount: guards,
         minPlayers: players,

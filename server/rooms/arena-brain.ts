@@ -26,7 +26,7 @@ import {
   type PolicyHandle,
   type PolicyManifest,
   type Priority,
-} from '../../sdk/index.js';
+} from '../../sdk/public.js';
 import { toPlaymindError } from '../../sdk/runtime.js';
 import { GUARD_ACTIONS, GUARD_FEATURES } from '../sim/index.js';
 

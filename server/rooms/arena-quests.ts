@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { recommenderContract, type Brain, type RecommenderManifest } from '../../sdk/index.js';
+import { recommenderContract, type Brain, type RecommenderManifest } from '../../sdk/public.js';
 import { DEFAULT_QUESTS, type QuestKind, type QuestSpec } from '../sim/index.js';
 
 /** A quest of the room: what the simulation counts plus what players read. */

@@ -42,12 +42,14 @@ describe('the fallback rule (createBrain on a shared engine and repository)', fu
     await writeModel(dir, 'guard', 1, linearPolicyBytes(F, A, 1.5), linearPolicyManifest('guard', F, A));
     // The same weights, but the manifest lists features in reverse order with a normalisation,
     // and actions in reverse order: a contract caller must see the same decisions by name.
-    const reversed = linearPolicyManifest('reordered', F, A);
-    (reversed.policy as { observation: unknown }).observation = {
+    const reversed = linearPolicyManifest('reordered', F, A) as unknown as {
+      policy: { observation: unknown; actions: unknown };
+    };
+    reversed.policy.observation = {
       inputs: ['obs'],
       features: FEATURES.map((name, i) => ({ name, mean: i * 0.1, std: 2 })).reverse(),
     };
-    (reversed.policy as { actions: unknown }).actions = {
+    reversed.policy.actions = {
       discrete: { branches: [[...ACTIONS].reverse()], output: 'logits', encoding: 'logits' },
     };
     await writeModel(dir, 'reordered', 1, linearPolicyBytes(F, A, 1.5), reversed);

@@ -6,7 +6,8 @@
  * - the wire protocol of the `inference` room: message names, request schemas and the
  *   binary codecs the remote route speaks;
  * - error helpers shared by every frontend;
- * - caller contracts: how a caller's rows and masks are adapted to a served version;
+ * - contract checks a frontend runs before it calls the brain (`checkFeeds`, `arrayTypeOf`) and
+ *   caller contracts (how a caller's rows and masks are adapted to a served version);
  * - the format of a model repository's `index.json` served over HTTP.
  *
  * Build the decision layer itself with `createBrain({ engine, models: repository })` from
@@ -37,3 +38,4 @@ export { adapterFor, adaptBatch } from './contract/adapter.js';
 export type { PolicyAdapter, AdapterOrProblem } from './contract/adapter.js';
 export type { ModelIndex } from './repository/model-index.js';
 export { buildModelIndex } from './repository/model-index.js';
+export { checkFeeds, arrayTypeOf } from './contract/tensors.js';

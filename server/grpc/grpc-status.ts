@@ -7,7 +7,8 @@
  * `playmind-error-code`, so a client can branch on it as on the REST body's `code`.
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { ErrorCode, toPlaymindError, type ErrorCodeValue } from '../../sdk/protocol.js';
+import { ErrorCode, type ErrorCodeValue } from '../../sdk/index.js';
+import { toPlaymindError } from '../../sdk/runtime.js';
 
 /** The gRPC status of each error code. */
 export const GRPC_STATUS_OF: Readonly<Record<ErrorCodeValue, status>> = Object.freeze({

@@ -10,7 +10,7 @@
  * reply uses the representation the request used: `raw_output_contents` for raw
  * requests, typed `contents` otherwise.
  */
-import { ErrorCode, PlaymindError } from '../../sdk/protocol.js';
+import { ErrorCode, PlaymindError } from '../../sdk/index.js';
 import type { InferCall, InferInput, InferReply, ModelMetadata } from '../inference/open-inference.js';
 import { dtypeOf, rawBytes, tensorValues } from '../inference/tensor-contents.js';
 

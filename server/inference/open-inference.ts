@@ -7,11 +7,15 @@
  * once, so both transports answer the same request with the same outputs and the same
  * error code.
  */
-import type { Manifest, TensorSpec } from '../../sdk/contract/manifest.js';
-import { checkFeeds } from '../../sdk/contract/tensors.js';
-import type { Tensor } from '../../sdk/engine/backend.js';
-import { ErrorCode, PlaymindError, toPlaymindError } from '../../sdk/protocol.js';
-import type { RunOutput } from '../../sdk/routes/route.js';
+import {
+  ErrorCode,
+  PlaymindError,
+  type Manifest,
+  type RunOutput,
+  type Tensor,
+  type TensorSpec,
+} from '../../sdk/index.js';
+import { checkFeeds, toPlaymindError } from '../../sdk/runtime.js';
 import { UNKNOWN_MODEL_LABEL, type Frontend } from '../metrics.js';
 import type { ServerServices } from '../services.js';
 import { KSERVE_DATATYPE, decodeContents, dtypeOf, invalidInput, type TensorContents } from './tensor-contents.js';
@@ -99,7 +103,7 @@ export const SERVER_VERSION = '0.1.0';
 /**
  * The protocol's operations on one server's services.
  * @example
- * const core = new OpenInference(services, new LocalRoute(services.repository, services.engine), { isDraining });
+ * const core = new OpenInference(services, { manifest: (m) => brain.model(m).manifest(), run: (m, f, o) => brain.model(m).run(f, o) }, { isDraining });
  * const reply = await core.infer({ model: 'npc-guard', inputs: [...] }, 'grpc');
  */
 export class OpenInference {

@@ -10,10 +10,8 @@
  * (JSON cannot carry anything else, and typed contents follow the same rule); raw
  * floats are taken bit for bit.
  */
-import type { DType } from '../../sdk/contract/manifest.js';
-import { arrayTypeOf } from '../../sdk/contract/tensors.js';
-import type { Tensor, TensorData } from '../../sdk/engine/backend.js';
-import { ErrorCode, PlaymindError } from '../../sdk/protocol.js';
+import { ErrorCode, PlaymindError, type DType, type Tensor, type TensorData } from '../../sdk/index.js';
+import { arrayTypeOf } from '../../sdk/runtime.js';
 
 /** KServe datatype name of each dtype. */
 export const KSERVE_DATATYPE: Readonly<Record<DType, string>> = Object.freeze({

@@ -3,8 +3,9 @@
  * models for others (the Playmind server, or your own) needs beyond the public API of
  * `playmind/sdk`. Game code does not need it.
  *
- * - the wire protocol of the `inference` room: message names, request schemas and the
- *   binary codecs the remote route speaks;
+ * - the wire protocol (`sdk/protocol/`): a zod schema for every room message and HTTP body
+ *   with `parseMessage` (one `safeParse`, a typed error naming the field), the binary
+ *   codecs the remote route speaks, the one dtype table (`DTYPES`, with KServe names);
  * - error helpers shared by every frontend;
  * - contract checks a frontend runs before it calls the brain (`checkFeeds`, `arrayTypeOf`) and
  *   caller contracts (how a caller's rows and masks are adapted to a served version);
@@ -24,16 +25,18 @@
  */
 export { toPlaymindError } from './protocol.js';
 export type { PlaymindErrorOptions } from './protocol.js';
+export * from './protocol/schemas.js';
 export {
-  RemoteMessage,
   decodeDecision,
   decodeTensor,
   encodeDecision,
   encodeTensor,
   float32FromBytes,
   toBytes,
-} from './routes/remote-wire.js';
-export type { WireDecision, WireErrorReply, WireResult, WireTensor } from './routes/remote-wire.js';
+} from './protocol/codecs.js';
+export type { InferenceRequestType } from './protocol/messages.js';
+export { DTYPES } from './contract/dtypes.js';
+export type { DTypeInfo, NumericArray, NumericArrayClass } from './contract/dtypes.js';
 export { adapterFor, adaptBatch } from './contract/adapter.js';
 export type { PolicyAdapter, AdapterOrProblem } from './contract/adapter.js';
 export type { ModelIndex } from './repository/model-index.js';

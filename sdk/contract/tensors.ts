@@ -4,27 +4,12 @@
  */
 import { ErrorCode, PlaymindError } from '../protocol.js';
 import type { DType, TensorSpec } from './manifest.js';
-import type { Tensor, TensorData } from '../engine/backend.js';
-
-type NumericArray = Exclude<TensorData, string[]>;
-const CTORS: Partial<Record<DType, new (n: number) => NumericArray>> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  bool: Uint8Array,
-  float16: Uint16Array,
-};
+import type { Tensor } from '../engine/backend.js';
+import { DTYPES, type NumericArrayClass } from './dtypes.js';
 
 /** The typed array class that holds a dtype's elements. */
-export function arrayTypeOf(dtype: DType): new (n: number) => NumericArray {
-  const C = CTORS[dtype];
+export function arrayTypeOf(dtype: DType): NumericArrayClass {
+  const C = DTYPES[dtype]?.array;
   if (!C) throw new PlaymindError(ErrorCode.INVALID_TENSOR, `dtype ${dtype} is not supported here`);
   return C;
 }

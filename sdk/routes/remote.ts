@@ -1,27 +1,29 @@
 /**
  * The remote route: answers the SDK's calls through the Playmind server's
- * `inference` room (Colyseus over WebSocket). Requests carry ids; replies come
- * back as `result` or `error` with the shared error codes. Observation rows and
- * tensors travel as raw bytes.
+ * `inference` room (Colyseus over WebSocket). Each call is a Colyseus request
+ * (`room.request`, which correlates the reply); a refusal comes back as a rejection
+ * carrying the shared error code. Observation rows and tensors travel as raw bytes;
+ * every reply is checked against its schema (`sdk/protocol/schemas.ts`).
  *
  * A lost connection rejects every pending call with `unavailable` (so `auto` mode
  * can fall back); the next call joins again.
  */
 import { Client, type Room } from '@colyseus/sdk';
+import type { z } from 'zod';
 import type { Manifest } from '../contract/manifest.js';
 import type { Tensor } from '../engine/backend.js';
 import type { Decision, PolicyBatch } from '../engine/policy.js';
 import type { Recommendation, RecommendRequest } from '../engine/recommender.js';
-import { ErrorCode, InferenceMessage, PlaymindError, RoomName } from '../protocol.js';
+import { decodeDecision, decodeTensor, encodeTensor, toBytes } from '../protocol/codecs.js';
+import { ErrorCode, PlaymindError } from '../protocol/errors.js';
+import { InferenceMessage, RoomName, type InferenceRequestType } from '../protocol/messages.js';
 import {
-  RemoteMessage,
-  decodeDecision,
-  decodeTensor,
-  encodeTensor,
-  toBytes,
-  type WireErrorReply,
-  type WireResult,
-} from './remote-wire.js';
+  DecideReplySchema,
+  DescribeReplySchema,
+  RecommendReplySchema,
+  RunReplySchema,
+  parseMessage,
+} from '../protocol/schemas.js';
 import type { Route, RunOutput, TensorRunOptions } from './route.js';
 
 /** Options of {@link RemoteRoute}. */
@@ -32,13 +34,6 @@ export interface RemoteRouteOptions {
   timeoutMs?: number;
   /** How long a fetched manifest is trusted before it is fetched again, in ms. @default 5000 */
   manifestTtlMs?: number;
-}
-
-interface Pending {
-  kind: WireResult['kind'];
-  resolve(r: WireResult): void;
-  reject(e: PlaymindError): void;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -56,8 +51,6 @@ export class RemoteRoute implements Route {
   private readonly manifestTtlMs: number;
   private room?: Room;
   private joining?: Promise<Room>;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
   private readonly manifests = new Map<string, { manifest: Manifest; served: number | null; at: number }>();
   private closed = false;
 
@@ -93,8 +86,7 @@ export class RemoteRoute implements Route {
 
   /** Asks the server for a model's manifest, bypassing the cache: proves the server answers. */
   async ping(model: string, timeoutMs?: number): Promise<Manifest> {
-    const r = await this.request(InferenceMessage.DESCRIBE, { model }, timeoutMs);
-    if (r.kind !== 'describe') throw unexpected(r.kind);
+    const r = await this.request(InferenceMessage.DESCRIBE, { model }, timeoutMs, DescribeReplySchema);
     this.manifests.set(model, { manifest: r.manifest, served: r.served, at: performance.now() });
     return r.manifest;
   }
@@ -104,8 +96,7 @@ export class RemoteRoute implements Route {
     if (batch.masks) payload.masks = toBytes(batch.masks);
     if (batch.agentIds) payload.agentIds = [...batch.agentIds];
     if (batch.deadlineMs !== undefined) payload.deadlineMs = batch.deadlineMs;
-    const r = await this.request(InferenceMessage.DECIDE, payload, batch.deadlineMs);
-    if (r.kind !== 'decide') throw unexpected(r.kind);
+    const r = await this.request(InferenceMessage.DECIDE, payload, batch.deadlineMs, DecideReplySchema);
     const decisions = r.decisions.map(decodeDecision);
     if (decisions[0]) this.noteServed(model, decisions[0].model);
     return decisions;
@@ -117,8 +108,7 @@ export class RemoteRoute implements Route {
     if (request.k !== undefined) payload.k = request.k;
     if (request.exclude) payload.exclude = [...request.exclude];
     if (request.deadlineMs !== undefined) payload.deadlineMs = request.deadlineMs;
-    const r = await this.request(InferenceMessage.RECOMMEND, payload, request.deadlineMs);
-    if (r.kind !== 'recommend') throw unexpected(r.kind);
+    const r = await this.request(InferenceMessage.RECOMMEND, payload, request.deadlineMs, RecommendReplySchema);
     this.noteServed(model, r.recommendation.model);
     return { ...r.recommendation, servedBy: 'remote' };
   }
@@ -129,8 +119,7 @@ export class RemoteRoute implements Route {
     const payload: Record<string, unknown> = { model, feeds: wire };
     if (options.fetches) payload.fetches = [...options.fetches];
     if (options.deadlineMs !== undefined) payload.deadlineMs = options.deadlineMs;
-    const r = await this.request(InferenceMessage.RUN, payload, options.deadlineMs);
-    if (r.kind !== 'run') throw unexpected(r.kind);
+    const r = await this.request(InferenceMessage.RUN, payload, options.deadlineMs, RunReplySchema);
     const outputs: Record<string, Tensor> = {};
     for (const [name, w] of Object.entries(r.outputs)) {
       const t = decodeTensor(w);
@@ -146,17 +135,16 @@ export class RemoteRoute implements Route {
   resetAgent(model: string, agent?: string): void {
     if (!this.room) return;
     try {
-      this.room.send(RemoteMessage.RESET, agent === undefined ? { model } : { model, agent });
+      this.room.send(InferenceMessage.RESET, agent === undefined ? { model } : { model, agent });
     } catch {
       // not connected: the server forgets the client's agents when it leaves anyway
     }
   }
 
-  /** Rejects pending calls with `closed` and leaves the room. */
+  /** Leaves the room; pending calls reject with `closed`. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.failAll(new PlaymindError(ErrorCode.CLOSED, 'the remote route was closed'));
     const room = this.room ?? (await this.joining?.catch(() => undefined));
     this.room = undefined;
     if (room) await room.leave(true).catch(() => undefined);
@@ -171,45 +159,40 @@ export class RemoteRoute implements Route {
     if (Number.isInteger(version) && version !== cached.served) this.manifests.delete(model);
   }
 
-  private async request(
-    type: string,
+  /** One request/reply through Colyseus (`room.request`), its reply checked against `reply`. */
+  private async request<S extends z.ZodType>(
+    type: InferenceRequestType,
     payload: Record<string, unknown>,
     deadlineMs: number | undefined,
-  ): Promise<WireResult> {
+    reply: S,
+  ): Promise<z.output<S>> {
     if (this.closed) throw new PlaymindError(ErrorCode.CLOSED, 'the remote route is closed');
     const room = await this.ensureRoom();
-    const id = this.nextId++;
     const timeout = deadlineMs ?? this.timeoutMs;
-    return new Promise<WireResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.pending.delete(id)) return;
-        reject(
-          new PlaymindError(
-            ErrorCode.DEADLINE_EXCEEDED,
-            `${type} ${String(payload.model)}: no reply from the server within ${timeout} ms`,
-            { details: { model: payload.model, timeoutMs: timeout } },
-          ),
-        );
-      }, timeout);
-      this.pending.set(id, { kind: type as WireResult['kind'], resolve, reject, timer });
-      try {
-        room.send(type, { id, ...payload });
-      } catch (err) {
-        this.settle(id)?.reject(
-          new PlaymindError(ErrorCode.UNAVAILABLE, `cannot send to the server: ${(err as Error).message}`, {
-            cause: err,
-          }),
-        );
-      }
-    });
+    let raw: unknown;
+    try {
+      raw = await room.request(type, payload, { timeout });
+    } catch (err) {
+      throw this.requestError(err, type, payload.model, timeout);
+    }
+    return parseMessage(reply, `the server's ${type} reply`, raw);
   }
 
-  private settle(id: number): Pending | undefined {
-    const p = this.pending.get(id);
-    if (!p) return undefined;
-    this.pending.delete(id);
-    clearTimeout(p.timer);
-    return p;
+  /** A failed Colyseus request as a typed error. */
+  private requestError(err: unknown, type: string, model: unknown, timeout: number): PlaymindError {
+    const e = err as { name?: string; message?: string; reason?: unknown };
+    if (e?.name === 'rejected') return PlaymindError.fromWire(e.reason);
+    const message = e?.message ?? String(err);
+    if (this.closed) return new PlaymindError(ErrorCode.CLOSED, 'the remote route was closed', { cause: err });
+    if (/timed out/.test(message))
+      return new PlaymindError(
+        ErrorCode.DEADLINE_EXCEEDED,
+        `${type} ${String(model)}: no reply from the server within ${timeout} ms`,
+        { details: { model, timeoutMs: timeout }, cause: err },
+      );
+    if (/connection/.test(message))
+      return new PlaymindError(ErrorCode.UNAVAILABLE, `lost the connection to the server: ${message}`, { cause: err });
+    return new PlaymindError(ErrorCode.INTERNAL, `the server failed the ${type} request: ${message}`, { cause: err });
   }
 
   private ensureRoom(): Promise<Room> {
@@ -237,52 +220,16 @@ export class RemoteRoute implements Route {
     }
     // A dropped connection fails pending calls at once; the next call joins again.
     room.reconnection.enabled = false;
-    room.onMessage(InferenceMessage.RESULT, (r: WireResult) => {
-      if (!r || typeof r !== 'object' || typeof r.id !== 'number') return;
-      const p = this.settle(r.id);
-      if (!p) return;
-      if (r.kind !== p.kind) p.reject(unexpected(String(r.kind)));
-      else p.resolve(r);
-    });
-    room.onMessage(InferenceMessage.ERROR, (e: WireErrorReply) => {
-      const err = PlaymindError.fromWire(e);
-      if (e && typeof e.id === 'number') {
-        this.settle(e.id)?.reject(err);
-        return;
-      }
-      // an error without an id (flood disconnect notice): fail everything if it says so
-      if (err.details.disconnect === true) this.failAll(err);
-    });
-    const lost = (code: number, reason?: string) => {
-      if (this.room !== room) return;
-      this.room = undefined;
-      this.failAll(
-        new PlaymindError(
-          ErrorCode.UNAVAILABLE,
-          `lost the connection to the server (code ${code}${reason ? `: ${reason}` : ''})`,
-          { details: { code } },
-        ),
-      );
+    // Notices the server sends unasked (a flood disconnect): the closing connection fails pending calls.
+    room.onMessage(InferenceMessage.ERROR, () => undefined);
+    // A lost room is forgotten (the next call joins again); Colyseus rejects its pending requests.
+    const lost = () => {
+      if (this.room === room) this.room = undefined;
     };
     room.onLeave(lost);
     room.onDrop(lost);
-    room.onError((code: number, message?: string) => {
-      this.failAll(
-        new PlaymindError(ErrorCode.UNAVAILABLE, `server error ${code}: ${message ?? ''}`, { details: { code } }),
-      );
-    });
+    room.onError(lost);
     this.room = room;
     return room;
   }
-
-  private failAll(err: PlaymindError): void {
-    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(err);
-  }
-}
-
-function unexpected(kind: string): PlaymindError {
-  return new PlaymindError(
-    ErrorCode.MALFORMED_MESSAGE,
-    `the server answered with an unexpected '${kind.slice(0, 32)}' result`,
-  );
 }

@@ -1,16 +1,16 @@
 /**
  * The `inference` room: answers the SDK's remote requests (decide, recommend, run,
  * describe) through the server's brain (the SDK's decision layer on the one
- * repository and engine). Every message is validated; a bad one gets a typed
- * `error` reply, never a throw that would take the room down. Each client has a
- * token bucket, a cap on requests in flight, and its own recurrent memory (agent
- * ids are per client).
+ * repository and engine). Each request is a Colyseus request (`room.request` on the
+ * client): the handler's value is the reply, a refusal is a rejection carrying a
+ * typed {@link WireError}. Every message is parsed once at the edge with its schema
+ * (`sdk/protocol/schemas.ts`); a bad one is refused with a typed error and never
+ * disconnects the client. Each client has a token bucket, a cap on requests in
+ * flight, and its own recurrent memory (agent ids are per client).
  *
  * The server never answers a remote call with a fallback: an `overloaded` or
  * `model_unavailable` goes back to the client, whose own brain applies the one
  * fallback rule (or, in auto mode, answers locally).
- *
- * The wire format is documented in `sdk/routes/remote-wire.ts`.
  */
 import { Room, type Client } from '@colyseus/core';
 import {
@@ -19,49 +19,51 @@ import {
   PlaymindError,
   RoomName,
   type ErrorCodeValue,
-  type RecommendRequest,
   type Tensor,
+  type WireError,
 } from '../../sdk/index.js';
 import {
-  RemoteMessage,
+  DecideRequestSchema,
+  DescribeRequestSchema,
+  RecommendRequestMessageSchema,
+  ResetMessageSchema,
+  RunRequestSchema,
   decodeTensor,
   encodeDecision,
   encodeTensor,
   float32FromBytes,
-  toBytes,
+  parseMessage,
   toPlaymindError,
-  type WireErrorReply,
-  type WireResult,
+  type DecideReply,
+  type DescribeReply,
+  type InferenceRequestType,
+  type RecommendReply,
+  type RunReply,
 } from '../../sdk/runtime.js';
 import type { InferenceRoomLimits } from '../config.js';
 import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
 import { servicesFrom, type RoomServicesOptions, type ServerServices } from '../services.js';
+import { RateLimiter } from './rate-limiter.js';
 
 /** Close code sent to a client dropped for flooding. */
 export const FLOOD_CLOSE_CODE = 4029;
 
-const MAX_NAME = 128;
-const MAX_LIST = 10_000;
-const MAX_ROWS = 65_536;
+/** What a request handler gets of Colyseus' dispatch: `id` is undefined for a plain `send`. */
+interface RequestContext {
+  readonly id: number | undefined;
+  reject(reason?: unknown): unknown;
+}
 
 interface ClientSlot {
   /** Prefix of this client's agent ids in the brain's recurrent memory (agent ids are per client). */
   agentPrefix: string;
-  tokens: number;
-  refilledAt: number;
-  rejectedInWindow: number;
-  windowStart: number;
   pending: number;
   agents: Set<string>;
   dropped: boolean;
 }
 
-type Handler = (client: Client, slot: ClientSlot, msg: Record<string, unknown>, id: number) => Promise<WireResult>;
-
-/** Thrown inside handlers: a typed reply, not a bug. */
-function bad(code: ErrorCodeValue, message: string, details?: Record<string, unknown>): PlaymindError {
-  return new PlaymindError(code, message, details ? { details } : {});
-}
+type Reply = DecideReply | RecommendReply | RunReply | DescribeReply;
+type Handler = (slot: ClientSlot, message: unknown) => Promise<Reply>;
 
 /**
  * The `inference` room. Define it with the server's services:
@@ -70,44 +72,46 @@ function bad(code: ErrorCodeValue, message: string, details?: Record<string, unk
 export class InferenceRoom extends Room {
   private services!: ServerServices;
   private limits!: InferenceRoomLimits;
+  private limiter!: RateLimiter;
   private readonly slots = new Map<string, ClientSlot>();
-  private readonly handlers: Record<string, Handler> = {
-    [InferenceMessage.DECIDE]: (c, s, m, id) => this.decide(s, m, id),
-    [InferenceMessage.RECOMMEND]: (c, s, m, id) => this.recommend(s, m, id),
-    [InferenceMessage.RUN]: (c, s, m, id) => this.run(s, m, id),
-    [InferenceMessage.DESCRIBE]: (c, s, m, id) => this.describe(s, m, id),
+  private readonly handlers: Record<InferenceRequestType, Handler> = {
+    [InferenceMessage.DECIDE]: (s, m) => this.decide(s, m),
+    [InferenceMessage.RECOMMEND]: (_s, m) => this.recommend(m),
+    [InferenceMessage.RUN]: (_s, m) => this.run(m),
+    [InferenceMessage.DESCRIBE]: (_s, m) => this.describe(m),
   };
 
   override onCreate(options: RoomServicesOptions): void {
     this.services = servicesFrom(options);
     this.limits = this.services.config.inference;
+    this.limiter = new RateLimiter({
+      ratePerSec: this.limits.ratePerSec,
+      burst: this.limits.burst,
+      floodDropsPerSec: this.limits.floodRejectsPerSec,
+    });
     this.maxClients = this.limits.maxClients;
     // Colyseus' own hard limit, far above ours: a client past it is dropped before decoding.
     this.maxMessagesPerSecond = Math.max(10 * this.limits.floodRejectsPerSec, 10 * this.limits.burst);
     this.autoDispose = true;
-    for (const type of Object.keys(this.handlers)) {
-      this.onMessage(type, (client: Client, message: unknown) => this.receive(client, type, message));
+    for (const type of Object.keys(this.handlers) as InferenceRequestType[]) {
+      this.onMessage(type, (client: Client, message: unknown, ctx: RequestContext) =>
+        this.receive(client, type, message, ctx),
+      );
     }
-    this.onMessage(RemoteMessage.RESET, (client: Client, message: unknown) => this.reset(client, message));
-    this.onMessage('*', (client: Client, type: string | number, message: unknown) => {
+    this.onMessage(InferenceMessage.RESET, (client: Client, message: unknown) => this.reset(client, message));
+    this.onMessage('*', (client: Client, type: string | number) => {
       this.services.metrics.malformedMessage(RoomName.INFERENCE, ErrorCode.MALFORMED_MESSAGE);
-      this.reply(client, {
-        id: readId(message),
+      this.notify(client, {
         code: ErrorCode.MALFORMED_MESSAGE,
-        message: `unknown message type ${JSON.stringify(String(type).slice(0, 64))} (types: ${[...Object.keys(this.handlers), RemoteMessage.RESET].join(', ')})`,
+        message: `unknown message type ${JSON.stringify(String(type).slice(0, 64))} (types: ${[...Object.keys(this.handlers), InferenceMessage.RESET].join(', ')})`,
       });
     });
     this.services.metrics.roomCreated(RoomName.INFERENCE);
   }
 
   override onJoin(client: Client): void {
-    const now = performance.now();
     this.slots.set(client.sessionId, {
       agentPrefix: `${client.sessionId}\u0000`,
-      tokens: this.limits.burst,
-      refilledAt: now,
-      rejectedInWindow: 0,
-      windowStart: now,
       pending: 0,
       agents: new Set(),
       dropped: false,
@@ -119,6 +123,7 @@ export class InferenceRoom extends Room {
     const slot = this.slots.get(client.sessionId);
     if (slot) this.forgetAgents(slot);
     this.slots.delete(client.sessionId);
+    this.limiter.forget(client.sessionId);
     this.services.metrics.clientLeft(RoomName.INFERENCE);
   }
 
@@ -131,76 +136,70 @@ export class InferenceRoom extends Room {
     this.services.logger.error({ err: error, method, room: this.roomId }, 'inference room: uncaught exception');
   }
 
-  private receive(client: Client, type: string, message: unknown): void {
+  /**
+   * One request: admitted, size-checked, parsed, answered. Resolves with the reply (Colyseus
+   * sends it), or rejects the request with a typed error; never throws.
+   */
+  private receive(client: Client, type: InferenceRequestType, message: unknown, ctx: RequestContext): unknown {
     const slot = this.slots.get(client.sessionId);
-    if (!slot || slot.dropped) return;
-    const id = readId(message);
-    if (!this.admit(client, slot, id)) return;
-    const size = approxSize(message, this.limits.maxMessageBytes);
-    if (size > this.limits.maxMessageBytes) {
+    if (!slot || slot.dropped) return undefined;
+    if (ctx?.id === undefined) {
+      // A plain `send`: there is no request to answer, so say how to ask.
       this.refuse(
         client,
-        id,
+        null,
+        ErrorCode.MALFORMED_MESSAGE,
+        `${type}: send requests with room.request('${type}', payload)`,
+      );
+      return undefined;
+    }
+    if (!this.admit(client, slot, ctx)) return undefined;
+    const size = approxSize(message, this.limits.maxMessageBytes);
+    if (size > this.limits.maxMessageBytes) {
+      return this.refuse(
+        client,
+        ctx,
         ErrorCode.PAYLOAD_TOO_LARGE,
         `${type}: message is larger than ${this.limits.maxMessageBytes} bytes`,
         { limit: this.limits.maxMessageBytes },
       );
-      return;
-    }
-    if (!message || typeof message !== 'object' || Array.isArray(message) || ArrayBuffer.isView(message)) {
-      this.refuse(
-        client,
-        id,
-        ErrorCode.MALFORMED_MESSAGE,
-        `${type}: the payload must be an object with 'id' and 'model'`,
-      );
-      return;
-    }
-    if (id === null) {
-      this.refuse(client, null, ErrorCode.MALFORMED_MESSAGE, `${type}: 'id' must be a non-negative integer`);
-      return;
-    }
-    const msg = message as Record<string, unknown>;
-    const model = msg.model;
-    if (typeof model !== 'string' || model.length === 0 || model.length > MAX_NAME) {
-      this.refuse(
-        client,
-        id,
-        ErrorCode.MALFORMED_MESSAGE,
-        `${type}: 'model' must be a model name (1-${MAX_NAME} characters)`,
-      );
-      return;
     }
     if (slot.pending >= this.limits.maxPending) {
       this.services.metrics.rateLimit(RoomName.INFERENCE, 'rejected');
-      this.reply(client, {
-        id,
-        code: ErrorCode.RATE_LIMITED,
-        message: `too many requests in flight (limit ${this.limits.maxPending}); wait for answers`,
-        details: { limit: this.limits.maxPending },
-      });
-      return;
+      return ctx.reject(
+        wire(
+          new PlaymindError(
+            ErrorCode.RATE_LIMITED,
+            `too many requests in flight (limit ${this.limits.maxPending}); wait for answers`,
+            { details: { limit: this.limits.maxPending } },
+          ),
+        ),
+      );
     }
-    slot.pending++;
+    const model =
+      typeof (message as { model?: unknown } | null)?.model === 'string' ? (message as { model: string }).model : '';
     const label = this.services.repository.has(model) ? model : UNKNOWN_MODEL_LABEL;
-    let answer: Promise<WireResult>;
+    slot.pending++;
+    let answer: Promise<Reply>;
     try {
-      answer = this.handlers[type]!(client, slot, msg, id);
+      answer = this.handlers[type](slot, message);
     } catch (err) {
       answer = Promise.reject(err);
     }
-    answer
+    return answer
       .then(
-        (result) => {
+        (reply) => {
           this.services.metrics.request('remote', label, 'ok');
-          this.sendTo(client, InferenceMessage.RESULT, result);
+          return reply;
         },
         (err: unknown) => {
           const e = toPlaymindError(err);
           if (e.code === ErrorCode.INTERNAL)
-            this.services.logger.error({ err, model, type }, 'inference room: request failed');
+            this.services.logger.error({ err, model: label, type }, 'inference room: request failed');
+          if (e.code === ErrorCode.MALFORMED_MESSAGE)
+            this.services.metrics.malformedMessage(RoomName.INFERENCE, e.code);
           this.services.metrics.request('remote', label, e.code);
-          this.reply(client, { id, code: e.code, message: e.message, details: publicDetails(e.details) });
+          return ctx.reject(wire(e));
         },
       )
       .finally(() => {
@@ -208,225 +207,171 @@ export class InferenceRoom extends Room {
       });
   }
 
-  /** Token bucket; a client rejected too often within a second is disconnected. */
-  private admit(client: Client, slot: ClientSlot, id: number | null): boolean {
-    const now = performance.now();
-    slot.tokens = Math.min(this.limits.burst, slot.tokens + ((now - slot.refilledAt) / 1000) * this.limits.ratePerSec);
-    slot.refilledAt = now;
-    if (slot.tokens >= 1) {
-      slot.tokens -= 1;
-      return true;
-    }
-    if (now - slot.windowStart >= 1000) {
-      slot.windowStart = now;
-      slot.rejectedInWindow = 0;
-    }
-    slot.rejectedInWindow++;
-    if (slot.rejectedInWindow > this.limits.floodRejectsPerSec) {
+  /** The rate limit; a client rejected too often within a second is disconnected. */
+  private admit(client: Client, slot: ClientSlot, ctx: RequestContext | null): boolean {
+    const verdict = this.limiter.take(client.sessionId);
+    if (verdict === 'ok') return true;
+    if (verdict === 'flood') {
       slot.dropped = true;
       this.services.metrics.rateLimit(RoomName.INFERENCE, 'disconnected');
       this.services.logger.warn(
         { client: client.sessionId, room: this.roomId },
         'inference room: client flooded; disconnecting',
       );
-      this.reply(client, {
-        id,
+      const notice: WireError = {
         code: ErrorCode.RATE_LIMITED,
         message: 'disconnected: sustained request flood',
         details: { disconnect: true },
-      });
+      };
+      ctx?.reject(notice);
+      this.notify(client, notice);
       client.leave(FLOOD_CLOSE_CODE, 'rate_limited');
       return false;
     }
     this.services.metrics.rateLimit(RoomName.INFERENCE, 'rejected');
-    this.reply(client, {
-      id,
+    ctx?.reject({
       code: ErrorCode.RATE_LIMITED,
       message: `rate limit: at most ${this.limits.ratePerSec} requests/s (burst ${this.limits.burst})`,
       details: { ratePerSec: this.limits.ratePerSec },
-    });
+    } satisfies WireError);
     return false;
   }
 
+  /** Refuses a message before it reaches a handler: the request's rejection, or a notice for a plain message. */
   private refuse(
     client: Client,
-    id: number | null,
+    ctx: RequestContext | null,
     code: ErrorCodeValue,
     message: string,
     details?: Record<string, unknown>,
-  ): void {
+  ): unknown {
     this.services.metrics.malformedMessage(RoomName.INFERENCE, code);
-    this.reply(client, { id, code, message, ...(details ? { details } : {}) });
+    const error: WireError = { code, message, ...(details ? { details } : {}) };
+    if (ctx) return ctx.reject(error);
+    this.notify(client, error);
+    return undefined;
   }
 
-  private reply(client: Client, error: WireErrorReply): void {
-    this.sendTo(client, InferenceMessage.ERROR, error);
-  }
-
-  private sendTo(client: Client, type: string, payload: unknown): void {
+  /** Sends an `error` notice (not the answer to a request). */
+  private notify(client: Client, error: WireError): void {
     if (!this.slots.has(client.sessionId)) return; // left meanwhile
     try {
-      client.send(type, payload);
+      client.send(InferenceMessage.ERROR, error);
     } catch (err) {
-      this.services.logger.warn({ err, client: client.sessionId }, 'inference room: could not send a reply');
+      this.services.logger.warn({ err, client: client.sessionId }, 'inference room: could not send a notice');
     }
   }
 
-  private deadline(msg: Record<string, unknown>): number {
-    const d = msg.deadlineMs;
-    if (d === undefined || d === null) return this.services.config.maxDeadlineMs;
-    if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0)
-      throw bad(ErrorCode.INVALID_ARGUMENT, "'deadlineMs' must be a positive number");
-    return Math.min(d, this.services.config.maxDeadlineMs);
+  private deadline(d: number | null | undefined): number {
+    const max = this.services.config.maxDeadlineMs;
+    return d === undefined || d === null ? max : Math.min(d, max);
   }
 
-  private async decide(slot: ClientSlot, msg: Record<string, unknown>, id: number): Promise<WireResult> {
-    const model = msg.model as string;
-    const deadlineMs = this.deadline(msg);
+  private async decide(slot: ClientSlot, message: unknown): Promise<DecideReply> {
+    const msg = parseMessage(DecideRequestSchema, InferenceMessage.DECIDE, message);
+    const { model, n } = msg;
     const policy = this.services.brain.policy(model);
     const m = await policy.manifest();
-    const n = msg.n;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_ROWS)
-      throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'n' must be an integer from 1 to ${MAX_ROWS}`);
     const width = m.policy.observation.features.length;
-    if (!ArrayBuffer.isView(msg.rows)) throw bad(ErrorCode.MALFORMED_MESSAGE, `${model}: 'rows' must be float32 bytes`);
-    const rows = float32FromBytes(toBytes(msg.rows));
+    const rows = float32FromBytes(msg.rows);
     if (!rows || rows.length !== n * width) {
-      throw bad(
+      throw new PlaymindError(
         ErrorCode.INVALID_OBSERVATION,
         `${model}: 'rows' has ${msg.rows.byteLength} bytes; ${n} rows of ${width} features need ${n * width * 4}`,
-        { model },
+        { details: { model } },
       );
     }
     let masks: Float32Array | undefined;
-    if (msg.masks !== undefined && msg.masks !== null) {
-      if (!ArrayBuffer.isView(msg.masks))
-        throw bad(ErrorCode.MALFORMED_MESSAGE, `${model}: 'masks' must be float32 bytes`);
-      masks = float32FromBytes(toBytes(msg.masks)) ?? undefined;
-      if (!masks) throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'masks' must be float32 bytes`);
+    if (msg.masks) {
+      masks = float32FromBytes(msg.masks) ?? undefined;
+      if (!masks) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${model}: 'masks' must be float32 bytes`);
     }
     let agentIds: string[] | undefined;
-    if (msg.agentIds !== undefined && msg.agentIds !== null) {
+    if (msg.agentIds) {
       const ids = msg.agentIds;
-      if (
-        !Array.isArray(ids) ||
-        ids.length !== n ||
-        !ids.every((a) => typeof a === 'string' && a.length > 0 && a.length <= MAX_NAME)
-      ) {
-        throw bad(
-          ErrorCode.INVALID_ARGUMENT,
-          `${model}: 'agentIds' must be ${n} non-empty strings of at most ${MAX_NAME} characters`,
-        );
-      }
+      if (ids.length !== n)
+        throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${model}: 'agentIds' must have one id per row (${n})`);
       if (m.policy.recurrent) {
-        const fresh = ids.filter((a) => !slot.agents.has(a as string)).length;
+        const fresh = ids.filter((a) => !slot.agents.has(a)).length;
         if (slot.agents.size + fresh > this.limits.maxAgentsPerClient) {
-          throw bad(
+          throw new PlaymindError(
             ErrorCode.INVALID_ARGUMENT,
             `${model}: at most ${this.limits.maxAgentsPerClient} agents with memory per client; reset agents you no longer use`,
-            { limit: this.limits.maxAgentsPerClient },
+            { details: { limit: this.limits.maxAgentsPerClient } },
           );
         }
-        for (const a of ids) slot.agents.add(a as string);
+        for (const a of ids) slot.agents.add(a);
       }
-      agentIds = (ids as string[]).map((a) => slot.agentPrefix + a);
+      agentIds = ids.map((a) => slot.agentPrefix + a);
     }
-    const decisions = await policy.decide(rows, { masks, agentIds, deadlineMs, fallback: false });
-    return { id, kind: 'decide', decisions: decisions.map(encodeDecision) };
+    const decisions = await policy.decide(rows, {
+      masks,
+      agentIds,
+      deadlineMs: this.deadline(msg.deadlineMs),
+      fallback: false,
+    });
+    return { decisions: decisions.map(encodeDecision) };
   }
 
-  private async recommend(slot: ClientSlot, msg: Record<string, unknown>, id: number): Promise<WireResult> {
-    const model = msg.model as string;
-    const deadlineMs = this.deadline(msg);
-    const req = {
-      history: msg.history,
-      weights: msg.weights ?? undefined,
-      k: msg.k ?? undefined,
-      exclude: msg.exclude ?? undefined,
-    } as unknown as RecommendRequest;
-    if (
-      !Array.isArray(req.history) ||
-      (req.exclude !== undefined && !Array.isArray(req.exclude)) ||
-      req.history.length > MAX_LIST ||
-      (req.exclude?.length ?? 0) > MAX_LIST ||
-      [...req.history, ...(req.exclude ?? [])].some((h) => typeof h === 'string' && h.length > MAX_NAME)
-    ) {
-      throw bad(
-        ErrorCode.INVALID_ARGUMENT,
-        `${model}: 'history' and 'exclude' take at most ${MAX_LIST} ids of at most ${MAX_NAME} characters`,
-      );
-    }
-    if (req.k !== undefined && req.k > MAX_LIST)
-      throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'k' must be at most ${MAX_LIST}`);
-    const { servedBy: _servedBy, ...recommendation } = await this.services.brain
-      .recommender(model)
-      .recommend({ ...req, deadlineMs }, { fallback: false });
-    return { id, kind: 'recommend', recommendation };
+  private async recommend(message: unknown): Promise<RecommendReply> {
+    const msg = parseMessage(RecommendRequestMessageSchema, InferenceMessage.RECOMMEND, message);
+    const { servedBy: _servedBy, ...recommendation } = await this.services.brain.recommender(msg.model).recommend(
+      {
+        history: msg.history,
+        ...(msg.weights ? { weights: msg.weights } : {}),
+        ...(msg.k ? { k: msg.k } : {}),
+        ...(msg.exclude ? { exclude: msg.exclude } : {}),
+        deadlineMs: this.deadline(msg.deadlineMs),
+      },
+      { fallback: false },
+    );
+    return { recommendation };
   }
 
-  private async run(slot: ClientSlot, msg: Record<string, unknown>, id: number): Promise<WireResult> {
-    const model = msg.model as string;
-    const deadlineMs = this.deadline(msg);
+  private async run(message: unknown): Promise<RunReply> {
+    const msg = parseMessage(RunRequestSchema, InferenceMessage.RUN, message);
+    const { model } = msg;
     const handle = this.services.brain.model(model);
     await handle.manifest(); // an unknown model is named before its feeds are read
-    const wire = msg.feeds;
-    if (!wire || typeof wire !== 'object' || Array.isArray(wire) || ArrayBuffer.isView(wire))
-      throw bad(ErrorCode.MALFORMED_MESSAGE, `${model}: 'feeds' must be an object of named tensors`);
-    const entries = Object.entries(wire as Record<string, unknown>);
-    if (entries.length > 64) throw bad(ErrorCode.INVALID_TENSOR, `${model}: too many feeds (${entries.length})`);
-    const feeds: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
-    for (const [name, w] of entries) {
+    // No prototype: an input named "__proto__" is just an unknown input.
+    const feeds = Object.create(null) as Record<string, Tensor>;
+    for (const [name, w] of Object.entries(msg.feeds)) {
       const t = decodeTensor(w);
       if (typeof t === 'string')
-        throw bad(ErrorCode.INVALID_TENSOR, `${model}: input "${name.slice(0, MAX_NAME)}": ${t}`, {
-          model,
-          input: name.slice(0, MAX_NAME),
+        throw new PlaymindError(ErrorCode.INVALID_TENSOR, `${model}: input "${name}": ${t}`, {
+          details: { model, input: name },
         });
       feeds[name] = t;
     }
-    let fetches: string[] | undefined;
-    if (msg.fetches !== undefined && msg.fetches !== null) {
-      const f = msg.fetches;
-      if (!Array.isArray(f) || f.length === 0 || f.length > 64 || !f.every((x) => typeof x === 'string'))
-        throw bad(ErrorCode.INVALID_ARGUMENT, `${model}: 'fetches' must be a non-empty array of output names`);
-      fetches = f as string[];
-    }
-    const r = await handle.run({ ...feeds }, { deadlineMs, fetches });
-    const outputs: Record<string, ReturnType<typeof encodeTensor>> = {};
+    const r = await handle.run(
+      { ...feeds },
+      { deadlineMs: this.deadline(msg.deadlineMs), ...(msg.fetches ? { fetches: msg.fetches } : {}) },
+    );
+    const outputs: RunReply['outputs'] = {};
     for (const [name, t] of Object.entries(r.outputs)) outputs[name] = encodeTensor(t);
-    return { id, kind: 'run', model: r.model, outputs };
+    return { model: r.model, outputs };
   }
 
-  private async describe(_slot: ClientSlot, msg: Record<string, unknown>, id: number): Promise<WireResult> {
-    const model = msg.model as string;
+  private async describe(message: unknown): Promise<DescribeReply> {
+    const { model } = parseMessage(DescribeRequestSchema, InferenceMessage.DESCRIBE, message);
     const manifest = await this.services.brain.model(model).manifest();
-    return { id, kind: 'describe', manifest, served: this.services.repository.state(model)?.served ?? null };
+    return { manifest, served: this.services.repository.state(model)?.served ?? null };
   }
 
   private reset(client: Client, message: unknown): void {
     const slot = this.slots.get(client.sessionId);
-    if (!slot || slot.dropped) return;
-    const id = readId(message);
-    if (!this.admit(client, slot, id)) return;
-    const msg = message as Record<string, unknown> | null;
-    const agent = msg && typeof msg === 'object' ? msg.agent : undefined;
-    if (
-      !msg ||
-      typeof msg !== 'object' ||
-      (agent !== undefined && agent !== null && (typeof agent !== 'string' || agent.length > MAX_NAME))
-    ) {
-      this.refuse(
-        client,
-        id,
-        ErrorCode.MALFORMED_MESSAGE,
-        "reset: the payload must be { model, agent? } with 'agent' a string",
-      );
+    if (!slot || slot.dropped || !this.admit(client, slot, null)) return;
+    let msg;
+    try {
+      msg = parseMessage(ResetMessageSchema, InferenceMessage.RESET, message);
+    } catch (err) {
+      const e = toPlaymindError(err);
+      this.refuse(client, null, e.code, e.message);
       return;
     }
-    const a = typeof agent === 'string' ? agent : undefined;
-    if (a === undefined) this.forgetAgents(slot);
-    else if (slot.agents.delete(a))
-      this.services.brain.policy(String(msg.model || '*')).resetAgent(slot.agentPrefix + a);
+    if (msg.agent === undefined || msg.agent === null) this.forgetAgents(slot);
+    else if (slot.agents.delete(msg.agent))
+      this.services.brain.policy(msg.model || '*').resetAgent(slot.agentPrefix + msg.agent);
   }
 
   /** Forgets every recurrent state of a client's agents. */
@@ -437,20 +382,15 @@ export class InferenceRoom extends Room {
   }
 }
 
-/** The request id of a message, or null when it has none that is valid. */
-function readId(message: unknown): number | null {
-  if (!message || typeof message !== 'object') return null;
-  const id = (message as { id?: unknown }).id;
-  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null;
-}
-
-/** Error details safe to send: plain values only (no causes, no nested failures with stacks). */
-function publicDetails(details: Record<string, unknown>): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(details)) {
-    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+/** An error for the wire: plain detail values only (no causes, no nested failures with stacks). */
+function wire(e: PlaymindError): WireError {
+  const details: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e.details)) {
+    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) details[k] = v;
   }
-  return Object.keys(out).length > 0 ? out : undefined;
+  return Object.keys(details).length > 0
+    ? { code: e.code, message: e.message, details }
+    : { code: e.code, message: e.message };
 }
 
 /**

@@ -13,7 +13,7 @@ import { ArenaMessage, InferenceMessage } from '../../sdk/protocol.js';
 import { FsModelSource } from '../../sdk/repository/fs-source.js';
 import { ModelRepository, silentLogger } from '../../sdk/repository/model-repository.js';
 import { RemoteRoute } from '../../sdk/routes/remote.js';
-import { toBytes } from '../../sdk/routes/remote-wire.js';
+import { toBytes } from '../../sdk/runtime.js';
 import { ArenaSettings } from '../../server/rooms/arena-room.js';
 import { expect } from '../helpers/chai.js';
 import { tempDir, waitFor } from '../helpers/compat.js';
@@ -240,14 +240,15 @@ describe('server: fuzz', function () {
       };
       const fuzzers = [await joinInference(), await joinInference()];
       const replies = { result: 0, error: 0 };
-      const sentinels = new Set<number>();
-      for (const room of fuzzers) {
-        room.onMessage(InferenceMessage.RESULT, (m: { id?: number }) => {
-          replies.result++;
-          if (typeof m?.id === 'number') sentinels.delete(m.id);
-        });
-        room.onMessage(InferenceMessage.ERROR, () => replies.error++);
-      }
+      for (const room of fuzzers) room.onMessage(InferenceMessage.ERROR, () => replies.error++);
+      const answers: Promise<void>[] = [];
+      const ask = (room: Room, type: string | number, payload: unknown) =>
+        answers.push(
+          room.request(type, payload, { timeout: 60_000 }).then(
+            () => void replies.result++,
+            () => void replies.error++,
+          ),
+        );
       const CHUNK = 250;
       let sent = 0;
       for (let chunk = 0; sent < INFERENCE_MESSAGES; chunk++) {
@@ -255,16 +256,23 @@ describe('server: fuzz', function () {
           const room = fuzzers[sent % fuzzers.length]!;
           const known = ['decide', 'run', 'recommend', 'describe', 'reset'];
           const roll = r();
-          if (roll < 0.55) room.send(pick(r, known), nearlyValid(r, pick(r, known)));
-          else if (roll < 0.8) room.send(pick(r, known), randomValue(r, 3));
+          if (roll < 0.1)
+            room.send(pick(r, known), nearlyValid(r, pick(r, known))); // not a request: a notice
+          else if (roll < 0.55) ask(room, pick(r, known), nearlyValid(r, pick(r, known)));
+          else if (roll < 0.8) ask(room, pick(r, known), randomValue(r, 3));
+          else if (roll < 0.9) ask(room, r() < 0.5 ? randomString(r, 12) || 'x' : int(r, 0, 255), randomValue(r, 2));
           else if (roll < 0.9995) room.send(r() < 0.5 ? randomString(r, 12) || 'x' : int(r, 0, 255), randomValue(r, 2));
-          else room.send('decide', { id: 1, model: 'guard', n: 1, rows: new Uint8Array(300 * 1024) }); // over the message cap
+          else ask(room, 'decide', { model: 'guard', n: 1, rows: new Uint8Array(300 * 1024) }); // over the message cap
         }
-        const id = 1e9 + chunk;
-        sentinels.add(id);
-        fuzzers[chunk % fuzzers.length]!.send('describe', { id, model: 'guard' });
-        await waitFor(() => !sentinels.has(id), 20_000, `sentinel ${chunk} of the inference fuzz`);
+        // A sentinel per chunk paces the fuzz: the connection still answers a good request.
+        const sentinel = (await fuzzers[chunk % fuzzers.length]!.request(
+          'describe',
+          { model: 'guard' },
+          { timeout: 20_000 },
+        )) as { manifest?: { name?: string } };
+        expect(sentinel.manifest?.name, `sentinel ${chunk} of the inference fuzz`).to.equal('guard');
       }
+      await Promise.all(answers);
       expect(replies.error).to.be.greaterThan(INFERENCE_MESSAGES / 2);
       await Promise.all(fuzzers.map((f) => f.leave()));
 

@@ -163,21 +163,50 @@ describe('server: the inference room (remote route)', function () {
     expect(d!.model).to.equal('guard@1');
   });
 
-  it('replies with malformed_message to a message it cannot read, and to an unknown type', async () => {
+  it('refuses malformed messages with typed errors naming the field, and the client stays connected', async () => {
     const room = await new Client(t.wsUrl).joinOrCreate('inference');
-    const errors: { id: number | null; code: string }[] = [];
-    room.onMessage(InferenceMessage.ERROR, (e: { id: number | null; code: string }) => errors.push(e));
-    room.onMessage(InferenceMessage.RESULT, () => undefined);
-    room.send('decide', { id: 1, model: 'guard', rows: [0.1, 0.2], n: 1 });
-    room.send('decide', 'not an object');
+    room.reconnection.enabled = false;
+    let left = false;
+    room.onLeave(() => {
+      left = true;
+    });
+    const notices: { code: string; message: string }[] = [];
+    room.onMessage(InferenceMessage.ERROR, (e: { code: string; message: string }) => notices.push(e));
+    const reason = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: { name?: string; reason?: { code: string; message: string; details?: { field?: string } } }) => {
+          expect(e.name).to.equal('rejected');
+          return e.reason!;
+        },
+      );
+    const rows = await reason(room.request('decide', { model: 'guard', rows: [0.1, 0.2], n: 1 }));
+    expect(rows).to.include({ code: ErrorCode.MALFORMED_MESSAGE });
+    expect(rows!.details?.field).to.equal('rows');
+    expect(rows!.message).to.match(/'rows' must be raw bytes/);
+    const notObject = await reason(room.request('decide', 'not an object'));
+    expect(notObject).to.include({ code: ErrorCode.MALFORMED_MESSAGE });
+    const badN = await reason(room.request('decide', { model: 'guard', rows: new Uint8Array(4 * FEATURES), n: 0 }));
+    expect(badN!.message).to.match(/'n' must be an integer from 1 to 65536/);
+    const badTensor = await reason(
+      room.request('run', { model: 'guard', feeds: { obs: { type: 'nope', dims: [1], data: [] } } }),
+    );
+    expect(badTensor!.details?.field).to.equal('feeds.obs.type');
+    // messages that are not requests, or of an unknown type, get a typed notice
+    room.send('decide', { model: 'guard', rows: new Uint8Array(4 * FEATURES), n: 1 });
     room.send('explode', { id: 3 });
-    await waitFor(() => errors.length >= 3, 5000, 'three error replies');
-    expect(errors.map((e) => e.code)).to.deep.equal([
-      ErrorCode.MALFORMED_MESSAGE,
-      ErrorCode.MALFORMED_MESSAGE,
-      ErrorCode.MALFORMED_MESSAGE,
-    ]);
-    expect(errors.map((e) => e.id)).to.have.members([1, null, 3]);
+    await waitFor(() => notices.length >= 2, 5000, 'two error notices');
+    expect(notices.map((e) => e.code)).to.deep.equal([ErrorCode.MALFORMED_MESSAGE, ErrorCode.MALFORMED_MESSAGE]);
+    expect(notices[0]!.message).to.match(/room\.request\('decide'/);
+    expect(notices[1]!.message).to.match(/unknown message type "explode"/);
+    // ...and the same connection still gets good answers
+    const ok = (await room.request('decide', {
+      model: 'guard',
+      rows: new Uint8Array(new Float32Array(FEATURES).buffer),
+      n: 1,
+    })) as { decisions: { model: string }[] };
+    expect(ok.decisions[0]!.model).to.equal('guard@1');
+    expect(left).to.equal(false);
     await room.leave();
   });
 
@@ -185,20 +214,25 @@ describe('server: the inference room (remote route)', function () {
     const room = await new Client(t.wsUrl).joinOrCreate('inference');
     const codes: string[] = [];
     let left: number | undefined;
-    room.onMessage(InferenceMessage.ERROR, (e: { code: string }) => codes.push(e.code));
-    room.onMessage(InferenceMessage.RESULT, () => codes.push('ok'));
+    room.onMessage(InferenceMessage.ERROR, (e: { code: string }) => codes.push(`notice:${e.code}`));
     room.onLeave((code: number) => {
       left = code;
     });
     room.reconnection.enabled = false;
+    const ask = () =>
+      room.request('describe', { model: 'guard' }, { timeout: 10_000 }).then(
+        () => void codes.push('ok'),
+        (e: { reason?: { code?: string } }) => void codes.push(e.reason?.code ?? 'closed'),
+      );
     // Within its budget a client is answered...
-    room.send('describe', { id: 100_000, model: 'guard' });
-    await waitFor(() => codes.includes('ok'), 10_000, 'an answer within the budget');
+    await ask();
     // ...past it, it is told so, and a sustained flood is disconnected.
-    for (let i = 0; i < 900; i++) room.send('describe', { id: i, model: 'guard' });
+    const flood = Array.from({ length: 900 }, ask);
     await waitFor(() => left !== undefined, 10_000, 'the flooding client to be disconnected');
+    await Promise.all(flood);
     expect(codes).to.include('ok');
     expect(codes).to.include(ErrorCode.RATE_LIMITED);
+    expect(codes).to.include(`notice:${ErrorCode.RATE_LIMITED}`);
     expect(left).to.equal(4029);
     // others are not affected
     const [d] = await route.decide('guard', { rows: new Float32Array(FEATURES), n: 1 });

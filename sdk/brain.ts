@@ -10,6 +10,7 @@ import {
   contractProbabilities,
   type PolicyAdapter,
 } from './contract/adapter.js';
+import { expectKind } from './contract/kind.js';
 import type { Manifest, PolicyContract, PolicyManifest, RecommenderManifest } from './contract/manifest.js';
 import {
   encodeMaskRows,
@@ -316,7 +317,13 @@ export class Brain extends Emitter<BrainEvents> {
     } catch (err) {
       throw this.count(err);
     }
-    if (kind && m.kind !== kind) throw this.count(wrongKind(name, m, kind));
+    if (kind) {
+      try {
+        expectKind(name, m, kind);
+      } catch (err) {
+        throw this.count(err);
+      }
+    }
     return m;
   }
 
@@ -397,8 +404,7 @@ export class Brain extends Emitter<BrainEvents> {
     }
     if (e.n === 0) return Promise.resolve([]);
     const onVersion = (m: Manifest): Promise<Decision[]> => {
-      if (m.kind !== 'policy') throw wrongKind(name, m, 'policy');
-      const a = adapterFor(contract, m);
+      const a = adapterFor(contract, expectKind(name, m, 'policy'));
       if ('problem' in a) throw new PlaymindError(ErrorCode.CONTRACT_MISMATCH, a.problem, { details: { model: name } });
       const adapted = adaptBatch(a, e.rows, e.masks, e.n);
       const batch = this.batchOf({ rows: adapted.rows, masks: adapted.masks, n: e.n }, options);
@@ -454,7 +460,7 @@ export class Brain extends Emitter<BrainEvents> {
       contract
         ? () =>
             this.routeManifest(name).then((m) => {
-              if (m.kind !== 'recommender') throw wrongKind(name, m, 'recommender');
+              expectKind(name, m, 'recommender');
               return this.primary.recommend(name, req);
             })
         : () => this.primary.recommend(name, req),
@@ -566,12 +572,6 @@ export class Brain extends Emitter<BrainEvents> {
 
 function servedByDecisions(d: Decision[]): RouteName | false {
   return d.length > 0 && d[0]!.servedBy;
-}
-
-function wrongKind(name: string, m: Manifest, kind: Manifest['kind']): PlaymindError {
-  return new PlaymindError(ErrorCode.WRONG_KIND, `model "${name}" is a ${m.kind}, not a ${kind}`, {
-    details: { model: name, kind: m.kind },
-  });
 }
 
 /** A version's decision in the caller's contract order. */

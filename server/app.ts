@@ -148,6 +148,12 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     rollouts,
   };
   let draining = false;
+  // The Open Inference core (REST and gRPC adapt it), running models through the brain.
+  const core = new OpenInference(
+    services,
+    { manifest: (m) => brain.model(m).manifest(), run: (m, feeds, o) => brain.model(m).run(feeds, o) },
+    { isDraining: () => draining },
+  );
 
   const httpServer: HttpServer = createHttpServer();
   httpServer.keepAliveTimeout = 5000;
@@ -187,7 +193,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     // main.ts handles SIGTERM/SIGINT and drains; Colyseus must not exit the process itself.
     gracefullyShutdown: false,
     logger: logger.child({ component: 'colyseus' }),
-    express: (app) => mountHttp(app as Application, services, () => draining),
+    express: (app) => mountHttp(app as Application, services, core),
   });
   gameServer.define(RoomName.INFERENCE, InferenceRoom, { services });
   gameServer.define(RoomName.ARENA, ArenaRoom, options.arena ? { services, arena: options.arena } : { services }); // ARENA
@@ -195,11 +201,6 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   await gameServer.listen(config.port, config.host);
   let grpc: GrpcInferenceServer | undefined;
   if (config.grpcPort !== undefined) {
-    const core = new OpenInference(
-      services,
-      { manifest: (m) => brain.model(m).manifest(), run: (m, feeds, o) => brain.model(m).run(feeds, o) },
-      { isDraining: () => draining },
-    );
     try {
       grpc = await startGrpcServer(services, core, { host: config.host, port: config.grpcPort });
     } catch (err) {
@@ -292,7 +293,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
 }
 
 /** Mounts the HTTP routes on the transport's express app. */
-function mountHttp(app: Application, services: ServerServices, isDraining: () => boolean): void {
+function mountHttp(app: Application, services: ServerServices, core: OpenInference): void {
   const { config, metrics, repository, logger } = services;
   app.disable('x-powered-by');
   app.use((req, res, next) => {
@@ -302,7 +303,7 @@ function mountHttp(app: Application, services: ServerServices, isDraining: () =>
     });
     next();
   });
-  app.use(kserveRouter(services, { isDraining }));
+  app.use(kserveRouter(services, { core }));
   app.use(rolloutRouter(services, services.rollouts));
   app.get('/metrics', async (_req, res) => {
     const { contentType, body } = await metrics.render();

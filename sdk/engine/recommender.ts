@@ -6,6 +6,7 @@
  */
 import type { RecommenderManifest } from '../contract/manifest.js';
 import { ErrorCode, PlaymindError } from '../protocol.js';
+import { RecommendFieldsSchema, parseMessage } from '../protocol/schemas.js';
 import type { InferenceEngine, RunnableVersion } from './inference-engine.js';
 
 /** A recommendation request. */
@@ -38,25 +39,17 @@ export interface RecommenderVersion extends RunnableVersion {
   readonly manifest: RecommenderManifest;
 }
 
-/** Checks a request's arguments (the public API calls this before routing). */
+/**
+ * Checks a request's arguments (the public API calls this before routing), with the
+ * protocol's schema of a recommendation request.
+ * @throws PlaymindError `invalid_argument` naming the field
+ */
 export function checkRecommendRequest(model: string, req: RecommendRequest): void {
-  const bad = (why: string) =>
-    new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${model}: ${why}`, { details: { model } });
-  if (!req || typeof req !== 'object') throw bad('the request must be an object { history, k?, exclude? }');
-  if (!Array.isArray(req.history) || req.history.some((h) => typeof h !== 'string'))
-    throw bad("'history' must be an array of item ids");
-  if (
-    req.weights !== undefined &&
-    (!Array.isArray(req.weights) ||
-      req.weights.length !== req.history.length ||
-      req.weights.some((w) => typeof w !== 'number' || !Number.isFinite(w)))
-  ) {
-    throw bad("'weights' must be finite numbers, one per history item");
-  }
-  if (req.k !== undefined && (!Number.isInteger(req.k) || req.k < 1))
-    throw bad(`'k' must be a positive integer, got ${String(req.k)}`);
-  if (req.exclude !== undefined && (!Array.isArray(req.exclude) || req.exclude.some((h) => typeof h !== 'string')))
-    throw bad("'exclude' must be an array of item ids");
+  parseMessage(RecommendFieldsSchema, model, req, ErrorCode.INVALID_ARGUMENT);
+  if (req.weights && req.weights.length !== req.history.length)
+    throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `${model}: 'weights' must have one number per history item`, {
+      details: { model },
+    });
 }
 
 /** Answers from popularity alone (cold start, or the fallback route). */

@@ -2,6 +2,7 @@
  * The fallback route: answers when no model can, with the heuristic a policy's
  * manifest names (`policy.fallback.heuristic`) and popularity for recommenders.
  */
+import { expectKind } from '../contract/kind.js';
 import type { Manifest, PolicyManifest, RecommenderManifest } from '../contract/manifest.js';
 import type { Decision, PolicyBatch } from '../engine/policy.js';
 import { recommendByPopularity, type Recommendation, type RecommendRequest } from '../engine/recommender.js';
@@ -106,10 +107,7 @@ export class FallbackRoute implements Route {
   }
 
   async recommend(model: string, request: RecommendRequest): Promise<Recommendation> {
-    const m = await this.manifest(model);
-    if (m.kind !== 'recommender')
-      throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${model}" is a ${m.kind}, not a recommender`);
-    return this.recommendAs(model, m, request);
+    return this.recommendAs(model, expectKind(model, await this.manifest(model), 'recommender'), request);
   }
 
   /** Answers by popularity over a catalogue (the model's, or a caller's contract). */

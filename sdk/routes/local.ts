@@ -1,5 +1,6 @@
 /** The local route: the repository and engine in this process (Node or browser). */
-import type { Manifest, PolicyManifest, RecommenderManifest } from '../contract/manifest.js';
+import { expectKind } from '../contract/kind.js';
+import type { Manifest } from '../contract/manifest.js';
 import type { Tensor } from '../engine/backend.js';
 import type { InferenceEngine } from '../engine/inference-engine.js';
 import { AgentMemory, runPolicy, type Decision, type PolicyBatch, type PolicyVersion } from '../engine/policy.js';
@@ -49,15 +50,11 @@ export class LocalRoute implements Route {
   }
 
   decide(model: string, batch: PolicyBatch): Promise<Decision[]> {
-    return this.repository.use(model, (v) =>
-      runPolicy(this.engine, expectKind(v, 'policy') as PolicyVersion, batch, this.memory),
-    );
+    return this.repository.use(model, (v) => runPolicy(this.engine, policyVersion(v), batch, this.memory));
   }
 
   recommend(model: string, request: RecommendRequest): Promise<Recommendation> {
-    return this.repository.use(model, (v) =>
-      runRecommender(this.engine, expectKind(v, 'recommender') as RecommenderVersion, request),
-    );
+    return this.repository.use(model, (v) => runRecommender(this.engine, recommenderVersion(v), request));
   }
 
   run(model: string, feeds: Record<string, Tensor>, options: TensorRunOptions = {}): Promise<RunOutput> {
@@ -84,14 +81,12 @@ export class LocalRoute implements Route {
   }
 }
 
-function expectKind(
-  v: ModelVersion,
-  kind: Manifest['kind'],
-): ModelVersion & { manifest: PolicyManifest | RecommenderManifest } {
-  if (v.manifest.kind !== kind) {
-    throw new PlaymindError(ErrorCode.WRONG_KIND, `model "${v.name}" is a ${v.manifest.kind}, not a ${kind}`, {
-      details: { model: v.name, kind: v.manifest.kind },
-    });
-  }
-  return v as ModelVersion & { manifest: PolicyManifest | RecommenderManifest };
+function policyVersion(v: ModelVersion): PolicyVersion {
+  expectKind(v.name, v.manifest, 'policy');
+  return v as PolicyVersion;
+}
+
+function recommenderVersion(v: ModelVersion): RecommenderVersion {
+  expectKind(v.name, v.manifest, 'recommender');
+  return v as RecommenderVersion;
 }

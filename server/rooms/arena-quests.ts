@@ -15,6 +15,7 @@
  * @module
  */
 import { recommenderContract, type Brain, type RecommenderManifest } from '../../sdk/public.js';
+import type { RecommendationsMessage } from '../../sdk/runtime.js';
 import { DEFAULT_QUESTS, type QuestKind, type QuestSpec } from '../sim/index.js';
 
 /** A quest of the room: what the simulation counts plus what players read. */
@@ -66,15 +67,8 @@ export function roomQuests(brain: Brain, model = 'quest-recs'): readonly ArenaQu
   return m.recommender.catalogue.map(questFromCatalogue);
 }
 
-/** What a player receives in a `recommendations` message. */
-export interface RecommendationsMessage {
-  /** The player these are for (the receiver's own id). */
-  player: string;
-  items: { id: string; title: string; kind: QuestKind; score: number }[];
-  /** `quest-recs@<version>`, `quest-recs@popularity` (cold start) or `quest-recs@fallback:popularity` (the model could not answer). */
-  model: string;
-  coldStart: boolean;
-}
+/** What a player receives in a `recommendations` message (its schema: `RecommendationsMessageSchema`). */
+export type { RecommendationsMessage };
 
 /** A player's quest history, as the recommender reads it. */
 export interface QuestHistory {

@@ -11,24 +11,12 @@
  * floats are taken bit for bit.
  */
 import { ErrorCode, PlaymindError, type DType, type Tensor, type TensorData } from '../../sdk/index.js';
-import { arrayTypeOf } from '../../sdk/runtime.js';
+import { DTYPES, arrayTypeOf } from '../../sdk/runtime.js';
 
-/** KServe datatype name of each dtype. */
-export const KSERVE_DATATYPE: Readonly<Record<DType, string>> = Object.freeze({
-  float32: 'FP32',
-  float64: 'FP64',
-  float16: 'FP16',
-  int8: 'INT8',
-  uint8: 'UINT8',
-  int16: 'INT16',
-  uint16: 'UINT16',
-  int32: 'INT32',
-  uint32: 'UINT32',
-  int64: 'INT64',
-  uint64: 'UINT64',
-  bool: 'BOOL',
-  string: 'BYTES',
-});
+/** KServe datatype name of each dtype (from the SDK's one dtype table). */
+export const KSERVE_DATATYPE: Readonly<Record<DType, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(DTYPES).map(([d, info]) => [d, info.kserve])) as Record<DType, string>,
+);
 const DTYPE_OF: ReadonlyMap<string, DType> = new Map(Object.entries(KSERVE_DATATYPE).map(([d, k]) => [k, d as DType]));
 
 /**

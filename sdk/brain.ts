@@ -13,6 +13,7 @@ import {
 import { expectKind } from './contract/kind.js';
 import type { Manifest, PolicyContract, PolicyManifest, RecommenderManifest } from './contract/manifest.js';
 import {
+  FloatSlab,
   encodeMaskRows,
   encodeMasks,
   encodeObservations,
@@ -244,6 +245,8 @@ export class Brain extends Emitter<BrainEvents> {
     errors: {},
   };
   private readonly seen = new Map<string, Manifest>();
+  /** Where encoded rows live (views on shared chunks: one allocation per chunk, not per call). */
+  private readonly slab = new FloatSlab();
   private readonly fallback?: FallbackRoute;
   private closed = false;
 
@@ -371,7 +374,7 @@ export class Brain extends Emitter<BrainEvents> {
   ): Promise<Decision[]> {
     let e: Encoded;
     try {
-      e = encodeBatch(name, m, observations, options);
+      e = encodeBatch(name, m, observations, options, this.slab.take);
     } catch (err) {
       throw this.count(err);
     }
@@ -398,7 +401,7 @@ export class Brain extends Emitter<BrainEvents> {
     let e: Encoded;
     try {
       this.ensureOpen();
-      e = encodeBatch(name, contract, observations, options);
+      e = encodeBatch(name, contract, observations, options, this.slab.take);
     } catch (err) {
       return Promise.reject(this.count(err));
     }
@@ -590,15 +593,16 @@ function encodeBatch(
   manifest: PolicyManifest,
   observations: readonly Observation[] | Float32Array,
   options: DecideOptions,
+  alloc: (n: number) => Float32Array,
 ): Encoded {
   let rows: Float32Array;
   let n: number;
   const policy = manifest.policy;
   if (observations instanceof Float32Array) {
-    rows = encodeRows(name, manifest, observations);
+    rows = encodeRows(name, manifest, observations, alloc);
     n = rows.length / policy.observation.features.length;
   } else {
-    rows = encodeObservations(name, manifest, observations);
+    rows = encodeObservations(name, manifest, observations, alloc);
     n = observations.length;
   }
   const m = options.masks;

@@ -498,7 +498,12 @@ export function encodeMasks(
  * new batch of 1/0.
  * @throws PlaymindError `invalid_argument`
  */
-export function encodeMaskRows(model: string, policy: PolicyContract, packed: Float32Array, rows: number): Float32Array {
+export function encodeMaskRows(
+  model: string,
+  policy: PolicyContract,
+  packed: Float32Array,
+  rows: number,
+): Float32Array {
   const w = allActionNames(policy).length;
   if (w === 0)
     throw new PlaymindError(

@@ -6,7 +6,7 @@
 import type { PolicyManifest, TensorSpec } from '../contract/manifest.js';
 import { arrayTypeOf, float16ToFloat32, float32ToFloat16 } from '../contract/tensors.js';
 import type { Tensor } from './backend.js';
-import type { InferenceEngine, RunnableVersion } from './inference-engine.js';
+import type { InferenceEngine, RunResult, RunnableVersion } from './inference-engine.js';
 import type { ErrorCodeValue } from '../protocol.js';
 
 /** What a policy decided for one agent. */
@@ -84,7 +84,7 @@ export type Priority = 'high' | 'normal' | 'low';
 /**
  * Runs a decide call on one version through the engine and decodes the decisions.
  */
-export async function runPolicy(
+export function runPolicy(
   engine: InferenceEngine,
   version: PolicyVersion,
   batch: PolicyBatch,
@@ -144,13 +144,20 @@ export async function runPolicy(
     if (value !== 0) (data as { fill(v: unknown): unknown }).fill(spec.dtype.includes('int64') ? BigInt(value) : value);
     feeds[name] = { type: spec.dtype, data, dims };
   }
-  const result = await engine.run(version, feeds, {
-    deadlineMs: batch.deadlineMs,
-    fetches: plan.fetches,
-    batchKey: plan.batchKey,
-    priority: batch.priority,
-  });
-  // Decode straight from the batch's outputs (no per-request copies).
+  return engine
+    .run(version, feeds, {
+      deadlineMs: batch.deadlineMs,
+      fetches: plan.fetches,
+      batchKey: plan.batchKey,
+      priority: batch.priority,
+    })
+    .then((result) => decodeResult(m, batch, result, memory));
+}
+
+/** Decodes a run's result straight from the batch's outputs (no per-request copies), carrying recurrent state. */
+function decodeResult(m: PolicyManifest, batch: PolicyBatch, result: RunResult, memory?: AgentMemory): Decision[] {
+  const p = m.policy;
+  const { n } = batch;
   const outputs = result.batchOutputs;
   const { rowOffset, batchRows } = result;
   if (p.recurrent && memory && batch.agentIds) {
@@ -277,11 +284,10 @@ export function decodeDecisions(
           }
           indices.push(best < 0 ? 0 : best);
           if (b === 0) {
-            const branch = scores.subarray(at, at + size);
             d.probabilities =
               disc.encoding === 'logits'
-                ? softmax(branch, masks?.subarray(r * total, r * total + size))
-                : Float32Array.from(branch);
+                ? softmaxAt(scores, at, size, masks, r * total)
+                : Float32Array.from(scores.subarray(at, at + size));
           }
           base += size;
         }
@@ -326,6 +332,27 @@ function rowWidthOf(t: Tensor): number {
 function numbers(t: Tensor): Float32Array | ArrayLike<number | bigint> {
   if (t.type === 'float16') return float16ToFloat32(t.data as Uint16Array);
   return t.data as Float32Array | ArrayLike<number | bigint>;
+}
+
+/** Softmax of `len` scores from `at` (masked-out actions get 0), without views on the inputs. */
+function softmaxAt(
+  scores: ArrayLike<number>,
+  at: number,
+  len: number,
+  mask: Float32Array | undefined,
+  maskAt: number,
+): Float32Array {
+  let max = -Infinity;
+  for (let i = 0; i < len; i++) if ((!mask || mask[maskAt + i]) && scores[at + i]! > max) max = scores[at + i]!;
+  const out = new Float32Array(len);
+  let sum = 0;
+  for (let i = 0; i < len; i++) {
+    const e = mask && !mask[maskAt + i] ? 0 : Math.exp(scores[at + i]! - max);
+    out[i] = e;
+    sum += e;
+  }
+  if (sum > 0) for (let i = 0; i < len; i++) out[i]! /= sum;
+  return out;
 }
 
 function softmax(row: Float32Array, mask?: ArrayLike<number>): Float32Array {

@@ -3,12 +3,17 @@
  *  (a) the engine vs raw `session.run` on the same model, at batch 1, 64 and 1024;
  *  (b) 1000 concurrent single-row `decide()` calls with micro-batching vs one run each;
  *  (c) event-loop lag while the engine is saturated, inference on the main thread
- *      (onnxruntime-node) vs on a worker thread (`workerBackend`).
+ *      (onnxruntime-node) vs on a worker thread (`workerBackend`);
+ *  (d) decide() per-call overhead, measured on the compiled `dist/` (what a user runs):
+ *      SDK time per single-row call minus raw `session.run` time per row at the same batch.
  *
  * Every measurement warms up first, is repeated, and the median is reported;
  * the variants of one measurement are interleaved so that drift hits them alike.
  */
+import { existsSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GraphBuilder } from '../../sdk/onnx/graph-builder.js';
 import { tensor, type Backend, type BackendSession } from '../../sdk/engine/backend.js';
 import { nodeBackend } from '../../sdk/engine/backend-node.js';
@@ -204,6 +209,76 @@ async function concurrentDecides(ctx: BenchContext, dir: string, bytes: Uint8Arr
   return table;
 }
 
+/** The compiled SDK (`npm run build`), as a user imports it. */
+type Sdk = typeof import('../../sdk/index.js');
+/** `BENCH_DIST` points at another build (e.g. an older commit's dist/) to compare. */
+const DIST_SDK = resolve(
+  process.env.BENCH_DIST ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist'),
+  'sdk',
+  'index.js',
+);
+
+/**
+ * (d) decide() per-call overhead on the compiled dist/: N concurrent single-row `decide()`
+ * calls (merged into one run of N rows, maxBatchSize = N) against one raw `session.run` of
+ * the same N rows; the overhead is the SDK's time per call minus the raw time per row.
+ */
+export async function perCallOverhead(ctx: BenchContext, dir: string, bytes: Uint8Array): Promise<BenchTable> {
+  if (!existsSync(DIST_SDK)) throw new Error(`${DIST_SDK} is missing: run npm run build first`);
+  const sdk = (await import(pathToFileURL(DIST_SDK).href)) as Sdk;
+  const raw = await sdk.nodeBackend().createSession(bytes);
+  const out: string[][] = [];
+  for (const n of [64, 256, 1024]) {
+    ctx.log(`decide() per-call overhead, ${n} calls per batch (dist/)`);
+    const brain = await sdk.createBrain({
+      mode: 'local',
+      models: dir,
+      logger: sdk.silentLogger,
+      batching: { maxBatchSize: n },
+    });
+    const policy = brain.policy('mlp');
+    const obs = Array.from({ length: n }, (_, i) => rows(1, i));
+    const whole = rows(n);
+    const packed = rows(n);
+    const r = await interleaved(
+      {
+        sdk: { rows: n, step: () => Promise.all(obs.map((o) => policy.decide([o]))) },
+        packed: { rows: n, step: () => policy.decide(packed) },
+        raw: { rows: n, step: () => raw.run({ obs: sdk.tensor('float32', whole, [n, FEATURES]) }) },
+      },
+      ctx.repetitions,
+      Math.max(REP_MS, 500),
+    );
+    await brain.close();
+    const us = (perSec: number) => 1e6 / perSec;
+    const overhead = us(r.sdk!) - us(r.raw!);
+    out.push([
+      String(n),
+      us(r.raw!).toFixed(2),
+      us(r.sdk!).toFixed(2),
+      overhead.toFixed(2),
+      overhead <= 1.5 ? 'yes' : 'NO',
+      (us(r.packed!) - us(r.raw!)).toFixed(3),
+    ]);
+  }
+  await raw.release();
+  return {
+    title: '`decide()` per-call overhead (compiled `dist/`, onnxruntime-node, main thread)',
+    columns: [
+      'calls per batch',
+      'raw µs per row',
+      'SDK µs per call',
+      'overhead µs per call',
+      '≤ 1.5 µs',
+      'packed: overhead µs per row',
+    ],
+    rows: out,
+    notes: [
+      `Same MLP policy. "SDK": N concurrent \`policy.decide([row])\` calls (Float32Array rows, decoded to decisions with probabilities), merged by the engine into one run (maxBatchSize = N); "raw": one \`session.run\` of the same N rows. Overhead = SDK µs per call − raw µs per row. "packed": one \`decide(rows)\` of N packed rows. Median of ${ctx.repetitions} runs after a warm-up, interleaved. Goal: overhead ≤ 1.5 µs per call.`,
+    ],
+  };
+}
+
 /** Keeps `concurrency` callers busy, each sending `rowsPerCall`-row decides back to back, for `ms`. */
 async function saturate(
   decide: (o: Float32Array[]) => Promise<unknown>,
@@ -303,6 +378,7 @@ export async function bench(ctx: BenchContext): Promise<BenchTable[]> {
     const tables: BenchTable[] = [];
     tables.push(await engineVsRaw(ctx, nodeBackend(), bytes));
     tables.push(await concurrentDecides(ctx, dir, bytes));
+    tables.push(await perCallOverhead(ctx, dir, bytes));
     tables.push(
       await eventLoopLag(ctx, [
         { model: `MLP ${MODEL_LAYERS.join('→')}`, dir },

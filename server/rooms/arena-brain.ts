@@ -54,8 +54,8 @@ export interface GuardDecision {
   readonly outcome: DecisionOutcome;
   /** Milliseconds from the request to its answer. */
   readonly latencyMs: number;
-  /** Per guard, the probability of each `GUARD_ACTIONS` action (n × actions), where the model gives them. */
-  readonly probabilities?: Float32Array;
+  /** Per guard, the probability of each `GUARD_ACTIONS` action, where the model gives them. */
+  readonly probabilities?: readonly (Float32Array | undefined)[];
   /** For `fallback`: the error code that made the heuristic answer. */
   readonly reason?: string;
   /** The error behind a `deadline`, `overloaded`, `error` or `fallback` outcome. */
@@ -147,8 +147,7 @@ export class GuardBrain {
       const actions = new Uint8Array(n);
       for (let i = 0; i < n; i++) actions[i] = ds[i]!.index ?? 0;
       const first = ds[0]!;
-      const probabilities = first.probabilities ? new Float32Array(n * GUARD_ACTIONS.length) : undefined;
-      if (probabilities) for (let i = 0; i < n; i++) probabilities.set(ds[i]!.probabilities!, i * GUARD_ACTIONS.length);
+      const probabilities = first.probabilities ? ds.map((d) => d.probabilities) : undefined;
       const latencyMs = now() - t0;
       if (first.servedBy !== 'fallback')
         return {

@@ -41,7 +41,6 @@ import { InferenceRoom } from './rooms/inference-room.js';
 import { RolloutManager } from './rollout/rollout-manager.js';
 import { RolloutMetrics } from './rollout/rollout-metrics.js';
 import type { ServerServices } from './services.js';
-import { GUARD_HEURISTICS } from './sim/index.js';
 // ARENA: the arena room is registered below when server/rooms/arena-room.ts exists.
 import { ArenaRoom, type ArenaSettings } from './rooms/arena-room.js';
 
@@ -125,8 +124,9 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     'model repository loaded',
   );
   if (config.watch) repository.watch();
-  // The one decision layer: a brain on the shared engine and repository (it closes neither).
-  const brain = await createBrain({ engine, models: repository, heuristics: { ...GUARD_HEURISTICS } });
+  // The one decision layer: a brain on the shared engine and repository (it closes neither); the
+  // guards' fallback, expert-guard, is a builtin heuristic of every brain.
+  const brain = await createBrain({ engine, models: repository, logger: logger.child({ component: 'brain' }) });
   brain.on('route', (e) => {
     if (e.to === 'fallback') metrics.fallback(repository.has(e.model) ? e.model : UNKNOWN_MODEL_LABEL, e.reason);
   });

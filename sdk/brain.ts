@@ -11,7 +11,7 @@ import {
   type PolicyAdapter,
 } from './contract/adapter.js';
 import { expectKind } from './contract/kind.js';
-import type { Manifest, PolicyContract, PolicyManifest, RecommenderManifest } from './contract/manifest.js';
+import type { Manifest, PolicyManifest, RecommenderManifest } from './contract/manifest.js';
 import {
   FloatSlab,
   encodeMaskRows,

@@ -21,6 +21,7 @@ import * as Phaser from 'phaser';
 import { questTargetOf, type ArenaSource, type ArenaView, type GuardView, type PlayerIntent } from './arena-source.js';
 import { Motion } from './motion.js';
 import { ACTION_COLORS, COLORS, UNKNOWN_ACTION_COLOR, css } from './palette.js';
+import type { RecordedFrame } from './test-hook.js';
 
 /** Sizes from the simulation's defaults (`server/sim/config.ts`). */
 const PLAYER_RADIUS = 10;
@@ -48,20 +49,6 @@ const MAX_POPS = 12;
 const POP_MS = 1100;
 
 type Keys = Record<'up' | 'down' | 'left' | 'right' | 'w' | 'a' | 's' | 'd' | 'space', Phaser.Input.Keyboard.Key>;
-
-/** A recorded frame (test hook): page time and where each player was drawn. */
-export interface RecordedFrame {
-  t: number;
-  players: Record<string, [number, number]>;
-}
-
-declare global {
-  interface Window {
-    /** Frames still to record (tests set it). */
-    __playmindRecord?: number;
-    __playmindFrames?: RecordedFrame[];
-  }
-}
 
 /** What the scene tells the game. */
 export interface SceneCallbacks {
@@ -264,7 +251,7 @@ export class ArenaScene extends Phaser.Scene {
     const left = window.__playmindRecord ?? 0;
     if (left <= 0) return;
     window.__playmindRecord = left - 1;
-    const players: Record<string, [number, number]> = {};
+    const players: RecordedFrame['players'] = {};
     view.players.forEach((_p, id) => {
       if (this.motion.position(`p:${id}`, now, this.at)) players[id] = [this.at.x, this.at.y];
     });

@@ -290,6 +290,19 @@ class DemoGame {
     this.scene.setBanner(text);
   }
 
+  private worldCache: { view: ArenaView; world: NonNullable<PlaymindHook['world']> } | null = null;
+
+  /** The arena's size and obstacles for the hook (copied once per arena). */
+  private worldOf(view: ArenaView | null): PlaymindHook['world'] {
+    if (!view || view.width === 0) return null;
+    if (this.worldCache?.view !== view) {
+      const obstacles: { x: number; y: number; w: number; h: number }[] = [];
+      view.obstacles.forEach((o) => obstacles.push({ x: o.x, y: o.y, w: o.w, h: o.h }));
+      this.worldCache = { view, world: { width: view.width, height: view.height, obstacles } };
+    }
+    return this.worldCache.world;
+  }
+
   private me(view: ArenaView | null): PlayerView | null {
     return view?.players.get(this.link.playerId) ?? null;
   }
@@ -332,6 +345,10 @@ class DemoGame {
     const guards: PlaymindHook['guards'] = [];
     view?.guards.forEach((g, id) =>
       guards.push({ id, x: g.x, y: g.y, action: g.action, model: g.model, alive: g.alive }),
+    );
+    const players: PlaymindHook['players'] = [];
+    view?.players.forEach((p, id) =>
+      players.push({ id, kind: p.kind, x: p.x, y: p.y, alive: p.alive, score: p.score }),
     );
     const questInfo = me && me.quest ? view?.quests.get(me.quest) : undefined;
     const status = this.link.status;
@@ -377,6 +394,8 @@ class DemoGame {
       audio: this.sounds.enabled,
       prediction: this.scene.predictionCorrections,
       banner: this.banner,
+      players,
+      world: this.worldOf(view),
     };
   }
 }

@@ -93,7 +93,6 @@ export class SidePanel {
   /** The suggestions on screen now (they lag the latest while the pointer holds the list), with their reasons. */
   shown: { id: string; title: string; kind: string; score: number; reason: string }[] = [];
   private errorsShown = -1;
-  private hovering = false;
   private pending: PanelModel | null = null;
 
   /**
@@ -147,11 +146,7 @@ export class SidePanel {
     this.recsNote = el('p', { class: 'hint', id: 'recs-note' });
     this.recsNote.hidden = true;
     // Hold the list still under the pointer: new suggestions wait until it leaves.
-    this.recs.addEventListener('pointerenter', () => {
-      this.hovering = true;
-    });
     this.recs.addEventListener('pointerleave', () => {
-      this.hovering = false;
       this.recsNote.hidden = true;
       if (this.pending) this.renderRecommendations(this.pending);
     });
@@ -221,7 +216,7 @@ export class SidePanel {
     set('score', m.me ? `${m.me.score} (${m.me.questsDone} quests done)` : '–');
     set('health', m.me ? (m.me.alive ? String(Math.round(m.me.health)) : 'down') : '–');
     this.renderQuest(m);
-    if (this.hovering) {
+    if (this.recs.matches(':hover') && this.recs.childElementCount > 0) {
       this.pending = m;
       if (this.keyOf(m) !== this.recsKey) this.recsNote.hidden = false;
       this.recsNote.textContent = 'New suggestions appear when the pointer leaves the list.';

@@ -94,10 +94,24 @@ export interface PlaymindHook {
   prediction: { corrections: number; snaps: number };
   /** The respawn countdown or end-of-round banner ('' without one). */
   banner: string;
+  /** Every player in the arena (the own one too). */
+  players: { id: string; kind: string; x: number; y: number; alive: boolean; score: number }[];
+  /** The arena's size and obstacles (static), null before the first state. */
+  world: { width: number; height: number; obstacles: { x: number; y: number; w: number; h: number }[] } | null;
+}
+
+/** A frame the scene recorded: page time and where each player was drawn. */
+export interface RecordedFrame {
+  t: number;
+  players: Record<string, [number, number]>;
 }
 
 declare global {
   interface Window {
     __playmind?: PlaymindHook;
+    /** Frames still to record (tests set it); the scene counts it down. */
+    __playmindRecord?: number;
+    /** What the scene recorded. */
+    __playmindFrames?: RecordedFrame[];
   }
 }

@@ -59,14 +59,20 @@ export class FsModelSource implements ModelSource {
     return join(this.location, name, String(version), 'model.onnx');
   }
 
-  watch(onChange: (name: string) => void): () => void {
+  watch(onChange: (name: string) => void, onRemove?: (name: string) => void): () => void {
     const timers = new Map<string, ReturnType<typeof setTimeout>>();
     const fingerprints = new Map<string, string>();
     let stopped = false;
     const check = (name: string) => {
       timers.delete(name);
       void this.fingerprint(name).then((fp) => {
-        if (stopped || fp === null) return;
+        if (stopped) return;
+        if (fp === null) {
+          // The folder is gone (removed, or renamed away).
+          fingerprints.delete(name);
+          onRemove?.(name);
+          return;
+        }
         if (fingerprints.get(name) !== fp) {
           // still changing (or first look): look again once it has had time to settle
           fingerprints.set(name, fp);

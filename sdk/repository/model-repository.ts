@@ -297,16 +297,53 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
     return [...this.entries.values()].map((e) => this.toState(e)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Watches the source (Node folders) and reloads models whose files changed. */
+  /**
+   * Watches the source (Node folders): reloads models whose files changed, and stops
+   * serving a model whose folder was removed (as Triton's poll mode does; putting the
+   * folder back loads it again).
+   */
   watch(): void {
     if (this.stopWatch || !this.source.watch) return;
-    this.stopWatch = this.source.watch((name) => {
-      if (this.closed) return;
-      const entry = this.entries.get(name);
-      if (entry?.unloaded) return;
-      this.log.info({ model: name }, 'model files changed; reloading');
-      this.reload(name).catch(() => undefined);
+    this.stopWatch = this.source.watch(
+      (name) => {
+        if (this.closed) return;
+        const entry = this.entries.get(name);
+        if (entry?.unloaded) return;
+        this.log.info({ model: name }, 'model files changed; reloading');
+        this.reload(name).catch(() => undefined);
+      },
+      (name) => {
+        if (!this.closed) void this.removed(name);
+      },
+    );
+  }
+
+  /** The model's folder is gone: stop serving it (its version is released once its requests finish). */
+  private async removed(name: string): Promise<void> {
+    const entry = this.entries.get(name);
+    if (!entry || entry.unloaded) return;
+    const next = entry.chain.then(() => {
+      const old = entry.served;
+      entry.served = null;
+      const failure: LoadFailure = {
+        name,
+        version: null,
+        file: `${this.source.location}/${name}`,
+        code: ErrorCode.MODEL_UNAVAILABLE,
+        reason: `the folder of model "${name}" was removed`,
+        at: new Date().toISOString(),
+      };
+      entry.lastError = failure;
+      entry.failures.push(failure);
+      if (entry.failures.length > this.maxFailures) entry.failures.shift();
+      this.log.warn({ model: name, file: failure.file }, 'model folder removed; the model is no longer served');
+      if (old) {
+        void this.retire(old);
+        this.emit('unloaded', { name, id: old.id });
+      }
     });
+    entry.chain = next.catch(() => undefined);
+    await entry.chain;
   }
 
   /** Stops watching and releases every session once its requests have finished. */

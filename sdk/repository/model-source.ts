@@ -27,7 +27,8 @@ export interface ModelSource {
   modelLocation(name: string, version: number): string;
   /**
    * Calls `onChange(name)` once a model's files have changed and stopped changing
-   * (a file being written is not reported until it is complete). Returns a stop function.
+   * (a file being written is not reported until it is complete), and `onRemove(name)`
+   * once a model's folder is gone. Returns a stop function.
    */
-  watch?(onChange: (name: string) => void): () => void;
+  watch?(onChange: (name: string) => void, onRemove?: (name: string) => void): () => void;
 }

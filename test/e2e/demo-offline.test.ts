@@ -10,18 +10,23 @@
  * - `/`: tries to join the arena room, cannot (the static server has no
  *   `/matchmake`), and falls back to offline mode with a visible notice.
  *
+ * - A real server (`node dist/server/main.js`) killed with SIGKILL while the
+ *   page plays online, then restarted on the same port: the page plays offline
+ *   within a second, and rejoins the server without a reload.
+ *
  * Needs `demo-game/dist` (`npm run build:demo`; `npm test` builds it) and
- * `/usr/bin/chromium` (skipped, saying so, without it).
- * `PLAYMIND_E2E_SCREENSHOT=<file.png>` saves screenshots (`-offline`, `-fallback` suffixes).
+ * `/usr/bin/chromium` (skipped, saying so, without it). Screenshots go to
+ * `test/artifacts/` (gitignored).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from '../helpers/chai.js';
-import { tempDir } from '../helpers/compat.js';
+import { REPO_ROOT, tempDir } from '../helpers/compat.js';
 import {
   CHROMIUM,
   DEMO_DIR,
@@ -29,6 +34,7 @@ import {
   launchChromium,
   moveWithKeys,
   pressPlay,
+  screenshot,
   waitForHook,
 } from '../helpers/demo-page.js';
 import { GUARD_ACTIONS } from '../../server/sim/index.js';
@@ -255,8 +261,7 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
     it('draws the arena on a canvas that is not blank', async () => {
       expect(await w.page.locator('#game canvas').count()).to.equal(1);
       expect(await canvasColours(w.page), 'distinct colours on the canvas').to.be.greaterThan(8);
-      const shot = process.env.PLAYMIND_E2E_SCREENSHOT;
-      if (shot) await w.page.screenshot({ path: shot.replace(/(\.png)?$/, '-offline.png') });
+      await screenshot(w.page, 'demo-offline');
     });
 
     it('raises no page or console errors, and fetches nothing from any other origin', async () => {
@@ -319,8 +324,7 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
         `h.recommendations.length > 0 && h.inference.recommendationsServedBy === 'local'`,
       );
       expect(await canvasColours(w.page), 'distinct colours on the canvas').to.be.greaterThan(8);
-      const shot = process.env.PLAYMIND_E2E_SCREENSHOT;
-      if (shot) await w.page.screenshot({ path: shot.replace(/(\.png)?$/, '-fallback.png') });
+      await screenshot(w.page, 'demo-offline-fallback');
     });
 
     it('raises no page errors, no console errors but the refused join, and fetches nothing from any other origin', async () => {
@@ -339,5 +343,155 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
         'other requests the static server could not answer',
       ).to.deep.equal([]);
     });
+  });
+});
+
+/** A free TCP port on 127.0.0.1 (the restarted server must come back on the same one). */
+async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** `node dist/server/main.js` on a port, resolved once it listens. */
+async function startServerProcess(port: number, telemetry: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'dist', 'server', 'main.js'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--models',
+      join(REPO_ROOT, 'models'),
+      '--demo',
+      DEMO_DIR,
+      '--telemetry',
+      telemetry,
+      '--no-watch',
+      '--log-level',
+      'info',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the server did not listen within ${START_MS} ms: ${out.slice(-2000)}`)),
+      START_MS,
+    );
+    const onData = (b: Buffer) => {
+      out += b.toString('utf8');
+      if (out.includes('"playmind server listening"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}) before listening: ${out.slice(-2000)}`));
+    });
+  });
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return child;
+}
+
+async function kill9(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('demo game when its server is killed (kill -9) and restarted, in headless Chromium (e2e)', function () {
+  this.timeout(150_000);
+  let browser: BrowserContext;
+  let cleanup: (() => Promise<void>) | undefined;
+  let child: ChildProcess | undefined;
+  let port: number;
+  let origin: string;
+  let telemetry: string;
+  let w: Watched;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(
+        `    (skipped: no Chromium at ${CHROMIUM}; install it with apt-get install chromium, or set PLAYMIND_CHROMIUM)`,
+      );
+      this.skip();
+    }
+    if (!existsSync(join(REPO_ROOT, 'dist', 'server', 'main.js')) || !existsSync(join(DEMO_DIR, 'index.html')))
+      throw new Error('dist/server/main.js or the demo is not built; run npm run build (npm test builds them)');
+    const d = await tempDir('playmind-e2e-restart-');
+    cleanup = d.cleanup;
+    telemetry = join(d.dir, 'telemetry.jsonl');
+    port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    child = await startServerProcess(port, telemetry);
+    browser = await launchChromium(join(d.dir, 'profile'));
+    w = await watchedPage(browser, origin);
+    await w.page.goto(`${origin}/`);
+    await pressPlay(w.page);
+    await waitForHook(
+      w.page,
+      'online play with offline mode loaded',
+      `h.mode === 'online' && h.status === 'connected' && h.tick > 0 && h.offline.state === 'ready'`,
+      START_MS,
+    );
+    await w.page.evaluate(() => ((window as unknown as { __sameLoad: boolean }).__sameLoad = true));
+  });
+
+  after(async () => {
+    if (child) await kill9(child);
+    await browser?.close();
+    await cleanup?.();
+  });
+
+  it('keeps the game running in offline mode within a second of the kill, and says so', async () => {
+    const killedAt = Date.now();
+    await kill9(child!);
+    const h = await waitForHook(
+      w.page,
+      'offline mode after the kill',
+      `h.mode === 'offline' && h.status === 'offline' && h.offlineAt !== null`,
+    );
+    const offlineAt = await w.page.evaluate(() => performance.timeOrigin + window.__playmind!.offlineAt!);
+    expect(offlineAt - killedAt, 'ms from kill -9 to the offline arena running').to.be.at.most(1000);
+    const later = await waitForHook(w.page, 'offline ticks', `h.mode === 'offline' && h.tick >= ${h.tick + 10}`);
+    expect(later.me, 'the own player in the offline arena').to.not.equal(null);
+    expect(later.switches.offline).to.equal(1);
+    expect(later.notice).to.match(/^Lost the connection to the server: playing offline/);
+    expect(await w.page.locator('#notice').textContent()).to.equal(later.notice);
+    expect(later.route).to.equal('local-model');
+    await screenshot(w.page, 'demo-offline-after-kill');
+  });
+
+  it('rejoins the server when it is back, without a reload', async () => {
+    child = await startServerProcess(port, telemetry);
+    const h = await waitForHook(
+      w.page,
+      'online again after the restart',
+      `h.mode === 'online' && h.status === 'connected' && h.switches.online >= 1`,
+      START_MS,
+    );
+    const later = await waitForHook(w.page, 'online ticks', `h.mode === 'online' && h.tick >= ${h.tick + 10}`);
+    expect(later.route).to.equal('server-model');
+    expect(later.notice).to.equal('Back online: rejoined the server.');
+    expect(await w.page.evaluate(() => (window as unknown as { __sameLoad?: boolean }).__sameLoad)).to.equal(true);
+  });
+
+  it('raises no page errors, and no console errors but the refused connections while the server was down', async () => {
+    expect(w.pageErrors, 'page errors').to.deep.equal([]);
+    expect(
+      w.consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/.test(e.text)),
+      'console errors',
+    ).to.deep.equal([]);
+    expect(w.foreignRequests, 'requests to other origins').to.deep.equal([]);
   });
 });

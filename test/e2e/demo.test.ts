@@ -1,15 +1,18 @@
 /**
- * The demo game end to end: a real Playmind server (shipped models) serving the
- * built demo at `/`, played in a real headless Chromium driven by
- * playwright-core. Reads the game through `window.__playmind` (the demo's test
- * hook), presses keys, clicks a recommendation, and checks that nothing on the
- * page fails and nothing is fetched from anywhere but the server.
+ * The demo game end to end: a real Playmind server (a copy of the shipped
+ * models, watched) serving the built demo at `/`, played in a real headless
+ * Chromium driven by playwright-core. Reads the game through
+ * `window.__playmind` (the demo's test hook) and `window.__playmindFrames`
+ * (where each player was drawn, frame by frame), presses keys, clicks, opens a
+ * second page, swaps and removes a model on the server's disk, and checks that
+ * nothing on the page fails and nothing is fetched from anywhere but the server.
  *
  * Needs `demo-game/dist` (`npm run build:demo`; `npm test` builds it) and
  * `/usr/bin/chromium` (`apt-get install chromium`; skipped, saying so, without it).
- * `PLAYMIND_E2E_SCREENSHOT=<file.png>` saves a screenshot of the page.
+ * Screenshots go to `test/artifacts/` (gitignored).
  */
 import { existsSync } from 'node:fs';
+import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { matchMaker } from '@colyseus/core';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -20,18 +23,46 @@ import {
   CHROMIUM,
   DEMO_DIR,
   WAIT_MS,
+  coefficientOfVariation,
+  frameSpeeds,
+  freeDirection,
   hook,
+  keysFor,
   launchChromium,
   moveWithKeys,
   pressPlay,
+  recordFrames,
+  screenshot,
   waitForHook,
 } from '../helpers/demo-page.js';
 import { DEFAULT_ARENA_CONFIG, GUARD_ACTIONS } from '../../server/sim/index.js';
 import { RoomName } from '../../sdk/protocol.js';
 import type { ArenaRoom } from '../../server/rooms/arena-room.js';
 
+/** Holds keys while `fn` runs. */
+async function holding<T>(page: Page, keys: string[], fn: () => Promise<T>): Promise<T> {
+  for (const k of keys) await page.keyboard.down(k);
+  try {
+    return await fn();
+  } finally {
+    for (const k of keys) await page.keyboard.up(k);
+  }
+}
+
+/** The arena room (in this process) that has a player. */
+async function arenaRoomOf(playerId: string): Promise<ArenaRoom> {
+  const listings = await matchMaker.query({ name: RoomName.ARENA });
+  const rooms = listings
+    .map((l) => matchMaker.getLocalRoomById(l.roomId) as ArenaRoom | undefined)
+    .filter((r): r is ArenaRoom => r !== undefined && r.session.arena.player(playerId) !== undefined);
+  if (rooms.length !== 1) throw new Error(`expected one arena room with player ${playerId}, found ${rooms.length}`);
+  return rooms[0]!;
+}
+
 describe('demo game in headless Chromium (e2e)', function () {
-  this.timeout(90_000);
+  this.timeout(120_000);
+  let modelsDir: string;
+  const responses = new Map<string, Record<string, string>>();
   let ts: TestServer;
   let browser: BrowserContext;
   let page: Page;
@@ -56,11 +87,18 @@ describe('demo game in headless Chromium (e2e)', function () {
     }
     const data = await tempDir('playmind-e2e-data-');
     cleanupData = data.cleanup;
+    // A copy of the shipped models the server watches: the tests swap and remove npc-guard in it.
+    modelsDir = join(data.dir, 'models');
+    for (const m of ['npc-guard', 'quest-recs'])
+      await cp(join(REPO_ROOT, 'models', m), join(modelsDir, m), {
+        recursive: true,
+        filter: (f) => !f.includes('report'),
+      });
     ts = await startTestServer({
       demoDir: DEMO_DIR,
-      modelsDir: join(REPO_ROOT, 'models'),
+      modelsDir,
       telemetryFile: join(data.dir, 'telemetry.jsonl'),
-      watch: false,
+      watch: true,
     });
     const profile = await tempDir('playmind-e2e-chromium-');
     cleanupProfile = profile.cleanup;
@@ -82,9 +120,9 @@ describe('demo game in headless Chromium (e2e)', function () {
         foreignRequests.push(url);
     });
     page.on('requestfailed', (req) => failedRequests.push(`${req.url()}: ${req.failure()?.errorText ?? '?'}`));
+    page.on('response', (res) => responses.set(new URL(res.url()).pathname, res.headers()));
     const res = await page.goto(`${ts.server.url}/`);
     expect(res?.status(), 'GET /').to.equal(200);
-    await pressPlay(page);
   });
 
   after(async () => {
@@ -92,6 +130,19 @@ describe('demo game in headless Chromium (e2e)', function () {
     await ts?.server.close();
     await cleanupProfile?.();
     await cleanupData?.();
+  });
+
+  it('opens on a title screen with how to play, and starts when Play is pressed', async () => {
+    const before = await waitForHook(page, 'the title screen', `h.screen === 'title'`);
+    expect(before.me, 'no player before Play').to.equal(null);
+    const title = page.locator('#title-screen');
+    expect(await title.isVisible()).to.equal(true);
+    const text = (await title.textContent()) ?? '';
+    expect(text).to.contain('Move with WASD or the arrow keys');
+    expect(text).to.contain('Click a guard to see the AI think');
+    await screenshot(page, 'demo-title');
+    await pressPlay(page);
+    expect(await title.count(), 'the title screen is gone').to.equal(0);
   });
 
   it('joins the arena and receives advancing ticks', async () => {
@@ -121,8 +172,7 @@ describe('demo game in headless Chromium (e2e)', function () {
       return seen.size;
     });
     expect(colours, 'distinct colours on the canvas (-1: not a 2d canvas)').to.be.greaterThan(8);
-    const shot = process.env.PLAYMIND_E2E_SCREENSHOT;
-    if (shot) await page.screenshot({ path: shot });
+    await screenshot(page, 'demo-online');
   });
 
   it('shows guards acting on the npc-guard model the server serves', async () => {
@@ -229,8 +279,7 @@ describe('demo game in headless Chromium (e2e)', function () {
       { timeout: WAIT_MS, polling: 100 },
     );
     expect(await page.locator('#active-quest').textContent()).to.contain(pick.title);
-    const shot = process.env.PLAYMIND_E2E_SCREENSHOT;
-    if (shot) await page.screenshot({ path: shot.replace(/(\.png)?$/, '-quest.png') });
+    await screenshot(page, 'demo-visit-quest');
 
     // Ending the quest (turned in as the `finish-quest` message would) clears the target.
     room.session.finishQuest(taken.me!.id);
@@ -238,9 +287,252 @@ describe('demo game in headless Chromium (e2e)', function () {
     expect(ended.activeQuestTarget).to.equal(null);
   });
 
+  it('fits the arena and the HUD in a 1024×768 window, the canvas scaled to fit', async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    try {
+      await page.waitForFunction(
+        () => {
+          const c = document.querySelector('#game canvas')?.getBoundingClientRect();
+          return !!c && c.bottom <= window.innerHeight && c.right <= window.innerWidth;
+        },
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      const canvas = (await page.locator('#game canvas').boundingBox())!;
+      expect(canvas.width, 'canvas drawn smaller than its 800 px').to.be.below(800);
+      expect(canvas.width / canvas.height).to.be.closeTo(4 / 3, 0.02);
+      const route = (await page.locator('[data-hud="route"]').boundingBox())!;
+      expect(route.y + route.height, 'the HUD above the fold').to.be.at.most(768);
+      expect(route.x, 'the HUD beside the arena').to.be.at.least(canvas.x + canvas.width);
+      await screenshot(page, 'demo-1024x768');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 720 });
+    }
+  });
+
+  it('loads the game compressed: brotli with the original content types', async () => {
+    const main = responses.get('/main.js');
+    expect(main?.['content-encoding'], 'main.js').to.equal('br');
+    expect(main?.['content-type']).to.equal('text/javascript; charset=utf-8');
+    const wasm = [...responses].find(([p]) => /^\/ort\/.+\.wasm$/.test(p));
+    expect(wasm?.[1]['content-encoding'], 'the WASM').to.equal('br');
+    expect(wasm?.[1]['content-type']).to.equal('application/wasm');
+  });
+
+  it('shows ping, tick rate and late decisions, and has offline mode ready', async () => {
+    const h = await waitForHook(
+      page,
+      'a ping and a measured tick rate',
+      `h.ping !== null && h.tickRate > 0 && h.decisionsLate.of > 20 && h.offline.state === 'ready'`,
+    );
+    expect(h.ping).to.be.a('number').and.at.least(0);
+    expect(h.tickRate, 'ticks per second the page receives (the room runs 20)').to.be.within(10, 30);
+    expect(h.decisionsLate.late).to.be.at.most(h.decisionsLate.of);
+    expect(await page.locator('[data-hud="ping"]').textContent()).to.match(/^\d+ ms$/);
+    expect(await page.locator('[data-hud="tick-rate"]').textContent()).to.match(/^\d+\.\d \/s$/);
+    expect(await page.locator('[data-hud="late"]').textContent()).to.match(/^\d+ of \d+ ticks \(\d+\.\d %\)$/);
+    expect(await page.locator('[data-hud="offline-ready"]').textContent()).to.match(/^ready/);
+    // What offline mode downloaded: the WASM, counted byte by byte.
+    expect(h.offline.loaded).to.equal(h.offline.total).and.be.greaterThan(1_000_000);
+  });
+
+  it('moves the own player at a steady speed while a key is held (prediction): speed CV ≤ 0.15', async () => {
+    let last = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const h = await waitForHook(page, 'the own player alive', 'h.me && h.me.alive && h.world !== null');
+      const dir = freeDirection(h.world!, h.me!);
+      if (dir.straight < 60) {
+        last = `no free straight path from (${h.me!.x}, ${h.me!.y})`;
+        await moveWithKeys(page);
+        continue;
+      }
+      const { frames, after } = await holding(page, keysFor(dir.dx, dir.dy), async () => {
+        // Let the input take effect (a few ticks), then record about a second of frames.
+        await waitForHook(page, 'a few ticks', `h.tick >= ${h.tick + 6}`);
+        const frames = await recordFrames(page, 50);
+        return { frames, after: (await hook(page))! };
+      });
+      const moved = Math.hypot(after.me!.x - h.me!.x, after.me!.y - h.me!.y);
+      if (!after.me!.alive || moved < 20) {
+        last = `the player was downed or stopped (moved ${moved.toFixed(1)})`;
+        continue;
+      }
+      const speeds = frameSpeeds(frames, h.me!.id);
+      expect(speeds.length, 'frames recorded').to.be.at.least(30);
+      const mean = speeds.reduce((a, b) => a + b, 0) / speeds.length;
+      const perSecond = DEFAULT_ARENA_CONFIG.player.speed * h.tickRate;
+      expect(mean, 'mean speed, units/s').to.be.within(perSecond * 0.8, perSecond * 1.2);
+      expect(coefficientOfVariation(speeds), `speed CV over ${speeds.length} frames`).to.be.at.most(0.15);
+      return;
+    }
+    throw new Error(`could not measure a steady walk: ${last}`);
+  });
+  it('gives each suggested quest a one-line reason and no raw score', async () => {
+    const h = await waitForHook(
+      page,
+      'suggestions with reasons',
+      `h.recommendations.length > 0 && h.recommendations.every((r) => r.reason)`,
+    );
+    for (const r of h.recommendations) {
+      const button = page.locator(`#recommendations button[data-quest-id="${r.id}"]`);
+      const text = (await button.textContent()) ?? '';
+      expect(text).to.contain(r.title);
+      expect(await button.locator('.reason').textContent()).to.equal(r.reason);
+      expect(r.reason).to.match(/^[A-Z]/);
+      // The score (e.g. 1636 for popularity, 0.0421 for the model) is not on the page.
+      const shown = r.score.toFixed(r.score >= 100 ? 0 : 3);
+      expect(text, `${r.id}'s button`).to.not.contain(shown);
+    }
+  });
+
+  it('holds the suggestions still under the pointer, and shows the new ones when it leaves', async () => {
+    await page.mouse.move(2, 2);
+    const h = await waitForHook(page, 'suggestions', 'h.recommendations.length > 1');
+    const pick = h.recommendations[0]!;
+    const ids = () =>
+      page.locator('#recommendations button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-quest-id')));
+    const before = await ids();
+    // Take the first one while hovering: the server sends new suggestions (the taken one moves down or out).
+    await page.locator(`#recommendations button[data-quest-id="${pick.id}"]`).hover();
+    const room = await arenaRoomOf(h.me!.id);
+    room.session.takeQuest(h.me!.id, pick.id);
+    await waitForHook(
+      page,
+      'the quest to be active',
+      `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)}`,
+    );
+    await page
+      .waitForFunction(() => !document.getElementById('recs-note')!.hidden, undefined, { timeout: WAIT_MS })
+      .catch(async (err: unknown) => {
+        const state = await page.evaluate(() => ({
+          hovered: document.getElementById('recommendations')!.matches(':hover'),
+          shown: window.__playmind?.recommendations.map((r) => r.id),
+          active: window.__playmind?.activeQuest?.id,
+        }));
+        throw new Error(`no "new suggestions" note while hovering: ${JSON.stringify(state)}`, { cause: err });
+      });
+    expect(await ids(), 'the list under the pointer').to.deep.equal(before);
+    await page.mouse.move(2, 2);
+    await page.waitForFunction(() => document.getElementById('recs-note')!.hidden, undefined, { timeout: WAIT_MS });
+    await page.waitForFunction(
+      (id) =>
+        document.querySelector(`#recommendations button[data-quest-id="${id}"]`)?.classList.contains('active') ?? true,
+      pick.id,
+      { timeout: WAIT_MS },
+    );
+  });
+
+  it('pops "Quest complete" and plays its sound when a quest is finished', async () => {
+    const h = await waitForHook(page, 'suggestions', 'h.recommendations.length > 0');
+    const pick = h.recommendations.find((r) => r.id !== h.activeQuest?.id)!;
+    await page.mouse.move(2, 2);
+    await page.locator(`#recommendations button[data-quest-id="${pick.id}"]`).click();
+    await waitForHook(
+      page,
+      `quest ${pick.id} active`,
+      `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pick.id)}`,
+    );
+    const before = (await hook(page))!;
+    (await arenaRoomOf(h.me!.id)).session.finishQuest(h.me!.id);
+    const after = await waitForHook(
+      page,
+      'the quest feedback',
+      `(h.feedback.quest ?? 0) > ${before.feedback.quest ?? 0}`,
+    );
+    expect(after.sounds.quest, 'quest sounds played').to.be.greaterThan(before.sounds.quest ?? 0);
+    expect(after.audio, 'an audio context runs (started by Play)').to.equal(true);
+    expect(after.me!.score).to.be.greaterThan(before.me!.score);
+    await screenshot(page, 'demo-quest-complete');
+  });
+
+  it('shows an error the server sends as a sentence, not a code', async () => {
+    const h = (await hook(page))!;
+    const room = await arenaRoomOf(h.me!.id);
+    const client = room.clients.find((c) => c.sessionId === h.me!.id)!;
+    client.send('error', { code: 'rate_limited', message: "'input': too many messages", details: { type: 'input' } });
+    await waitForHook(page, 'the error to arrive', `h.errors.some((e) => e.code === 'rate_limited')`);
+    const shown = await page.locator('#errors li').allTextContents();
+    expect(shown).to.include('You are sending moves faster than the server takes them; a few were skipped.');
+    for (const line of shown) expect(line).to.not.match(/rate_limited|ws_|\d{3}/);
+  });
+
+  it('shows a second player in the arena, whose motion on this page has no frozen frames', async () => {
+    const second = await browser.newPage();
+    try {
+      await second.goto(`${ts.server.url}/`);
+      await pressPlay(second);
+      const other = await waitForHook(
+        second,
+        'the second page to join',
+        'h.connected && h.me !== null && h.me.alive && h.world !== null',
+      );
+      const id = other.me!.id;
+      await waitForHook(
+        page,
+        'the first page to see the second player',
+        `h.players.some((p) => p.id === ${JSON.stringify(id)})`,
+      );
+      const dir = freeDirection(other.world!, other.me!);
+      expect(dir.straight, 'a free straight path for the second player').to.be.at.least(40);
+      const frames = await holding(second, keysFor(dir.dx, dir.dy), async () => {
+        await waitForHook(
+          second,
+          'the second player to move',
+          `Math.hypot(h.me.x - ${other.me!.x}, h.me.y - ${other.me!.y}) > 8`,
+        );
+        return recordFrames(page, 40);
+      });
+      const seen = frames.filter((f) => f.players[id]);
+      expect(seen.length, 'frames that drew the second player').to.equal(frames.length);
+      const speeds = frameSpeeds(seen, id);
+      const frozen = speeds.filter((s) => s < 1e-6).length;
+      expect(frozen, `frozen frames of the other player out of ${speeds.length}`).to.equal(0);
+      const first = seen[0]!.players[id]!;
+      const last = seen[seen.length - 1]!.players[id]!;
+      expect(Math.hypot(last[0] - first[0], last[1] - first[1]), 'distance drawn').to.be.greaterThan(15);
+      await screenshot(page, 'demo-two-players');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('shows a hot-swapped guard model without a reload', async () => {
+    await page.evaluate(() => ((window as unknown as { __sameLoad: boolean }).__sameLoad = true));
+    const dir = join(modelsDir, 'npc-guard');
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as {
+      sha256?: Record<string, string>;
+    };
+    await cp(join(dir, '1'), join(dir, '2'), { recursive: true });
+    if (manifest.sha256) manifest.sha256['2'] = manifest.sha256['1']!;
+    await writeFile(join(dir, 'manifest.json.tmp'), JSON.stringify(manifest, null, 2));
+    await rename(join(dir, 'manifest.json.tmp'), join(dir, 'manifest.json'));
+    const h = await waitForHook(
+      page,
+      'the guards on npc-guard@2',
+      `h.guardModel === 'npc-guard@2' && h.route === 'server-model'`,
+    );
+    expect(await page.locator('[data-hud="guards"]').textContent()).to.equal('npc-guard@2');
+    expect(await page.locator('[data-hud="route"]').textContent()).to.equal('server · model npc-guard@2');
+    expect(await page.evaluate(() => (window as unknown as { __sameLoad?: boolean }).__sameLoad)).to.equal(true);
+    expect(h.mode).to.equal('online');
+  });
+
+  it('says "fallback" in the HUD when npc-guard is removed from the server\'s folder', async () => {
+    await rm(join(modelsDir, 'npc-guard'), { recursive: true, force: true });
+    const h = await waitForHook(page, 'the guards on the fallback heuristic', `h.route === 'server-fallback'`);
+    expect(h.guardModel).to.match(/^npc-guard@fallback:/);
+    const route = (await page.locator('[data-hud="route"]').textContent()) ?? '';
+    expect(route).to.contain('fallback');
+    expect(route).to.match(/^server · fallback heuristic \(.+\): the model cannot answer$/);
+    await screenshot(page, 'demo-fallback');
+  });
   it('raises no page errors, console errors or server errors, and fetches nothing from elsewhere', async () => {
     const h = (await hook(page))!;
-    expect(h.errors, 'errors the game received').to.deep.equal([]);
+    // The one error the test sent itself (above) is expected.
+    expect(
+      h.errors.filter((e) => e.message !== "'input': too many messages"),
+      'errors the game received',
+    ).to.deep.equal([]);
     expect(pageErrors, 'page errors').to.deep.equal([]);
     expect(consoleErrors, 'console errors').to.deep.equal([]);
     expect(foreignRequests, 'requests to other hosts').to.deep.equal([]);

@@ -15,6 +15,18 @@ const F = 6;
 const A = 4;
 const obs = (i: number) => Float32Array.from({ length: F }, (_, j) => Math.cos(i + j));
 
+/** A repository over a folder, loaded and watching it (changes settle in 100 ms). */
+async function watchedRepository(dir: string): Promise<ModelRepository> {
+  const repo = new ModelRepository({
+    source: new FsModelSource(dir, { settleMs: 100 }),
+    backend: nodeBackend(),
+    logger: silentLogger,
+  });
+  await repo.loadAll();
+  repo.watch();
+  return repo;
+}
+
 describe('model repository', function () {
   this.timeout(120_000);
   let dir: string;
@@ -161,13 +173,7 @@ describe('model repository', function () {
   });
 
   it('picks up a model file written on disk, once it is completely written', async () => {
-    const repo = new ModelRepository({
-      source: new FsModelSource(dir, { settleMs: 100 }),
-      backend: nodeBackend(),
-      logger: silentLogger,
-    });
-    await repo.loadAll();
-    repo.watch();
+    const repo = await watchedRepository(dir);
     const failures: string[] = [];
     repo.on('load-failed', (f) => failures.push(f.reason));
     try {
@@ -195,6 +201,30 @@ describe('model repository', function () {
       expect(repo.get('guard')?.version).to.equal(2);
       expect(repo.state('guard')!.lastError!.file).to.equal(join(dir, 'guard', '3', 'model.onnx'));
       await rm(join(dir, 'guard', '3'), { recursive: true });
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('stops serving a model whose folder is removed, and serves it again when the folder is back', async () => {
+    const repo = await watchedRepository(dir);
+    try {
+      expect(repo.get('guard')?.version).to.equal(1);
+      const saved = await readFile(join(dir, 'guard', '1', 'model.onnx'));
+      const manifest = await readFile(join(dir, 'guard', 'manifest.json'));
+      await rm(join(dir, 'guard'), { recursive: true });
+      await waitFor(() => repo.get('guard') === undefined, 10_000, 'guard to stop being served');
+      expect(repo.state('guard')).to.deep.include({ state: 'UNAVAILABLE' });
+      expect(repo.state('guard')!.lastError!.reason).to.equal('the folder of model "guard" was removed');
+      await expect(repo.use('guard', async () => 1)).to.be.rejectedWith(
+        /cannot answer: its last load failed: the folder/,
+      );
+      // Put back (atomically: a folder renamed into place), it serves again.
+      await mkdir(join(dir, '.incoming', '1'), { recursive: true });
+      await writeFile(join(dir, '.incoming', '1', 'model.onnx'), saved);
+      await writeFile(join(dir, '.incoming', 'manifest.json'), manifest);
+      await rename(join(dir, '.incoming'), join(dir, 'guard'));
+      await waitFor(() => repo.get('guard')?.version === 1, 10_000, 'guard to be served again');
     } finally {
       await repo.close();
     }

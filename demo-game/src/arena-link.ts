@@ -295,6 +295,8 @@ export class ArenaLink implements ArenaSource {
   }
 
   private connectionLost(gone: boolean): void {
+    // A drop, then the room's end when reconnecting fails: one loss.
+    if (this.lostAt !== null) return;
     this.lostAt = performance.now();
     this.offlineAt = null;
     this.events.emit('status', gone ? 'disconnected' : 'reconnecting');

@@ -115,7 +115,7 @@ export class ArenaScene extends Phaser.Scene {
     return this.motion.tickRate;
   }
 
-  get predictionCorrections(): { corrections: number; snaps: number } {
+  get predictionCorrections(): { corrections: number; snaps: number; restarts: number } {
     return this.motion.corrections;
   }
 

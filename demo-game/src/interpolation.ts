@@ -2,11 +2,13 @@
  * Entity interpolation for what the player does not control (other players,
  * bots, guards): each entity keeps its last few positions stamped with their
  * tick's time on the {@link TickClock} timeline, and is drawn where it was a
- * little in the past (`delayMs`, two ticks by default), between the two
- * samples around that instant. A patch that comes late is covered by the
- * delay; past the newest sample the motion is extrapolated for at most one
- * more tick, so a late patch never freezes a moving entity. A jump longer
- * than `snapDistance` (a respawn) is drawn at once instead of as a glide.
+ * little in the past, between the two samples around that instant. The delay
+ * is a jitter buffer: at least `delayMs` (two ticks by default), and more
+ * while patches come late (a busy server or page: the delay follows the
+ * latest patches' lateness up quickly and back down slowly), so a late patch
+ * does not leave a moving entity without a sample to draw. Past the newest
+ * sample the motion is extrapolated for at most `maxExtrapolateMs`. A jump
+ * longer than `snapDistance` (a respawn) is drawn at once instead of as a glide.
  *
  * @module
  */
@@ -20,9 +22,11 @@ interface Sample {
 
 /** Options of {@link Interpolator}. */
 export interface InterpolationOptions {
-  /** How far in the past entities are drawn, ms. @default 100 */
+  /** How far in the past entities are drawn at least, ms. @default 100 */
   delayMs?: number;
-  /** How far past the newest sample motion is extrapolated, ms. @default 60 */
+  /** How far at most, however late patches come, ms. @default 400 */
+  maxDelayMs?: number;
+  /** How far past the newest sample motion is extrapolated, ms. @default 100 */
   maxExtrapolateMs?: number;
   /** A jump longer than this is a teleport, arena units. @default 60 */
   snapDistance?: number;
@@ -33,15 +37,50 @@ const KEEP = 8;
 
 /** See the module documentation. */
 export class Interpolator {
+  /** The minimum delay, ms. */
   readonly delayMs: number;
+  private readonly maxDelayMs: number;
+  /** The delay in use, ms (see {@link lateness}). */
+  private delay: number;
+  private target: number;
+  private lastAdjust = Number.NaN;
   private readonly maxExtrapolateMs: number;
   private readonly snapDistance: number;
   private readonly tracks = new Map<string, Sample[]>();
 
   constructor(options: InterpolationOptions = {}) {
     this.delayMs = options.delayMs ?? 100;
-    this.maxExtrapolateMs = options.maxExtrapolateMs ?? 60;
+    this.maxDelayMs = Math.max(this.delayMs, options.maxDelayMs ?? 400);
+    this.delay = this.delayMs;
+    this.target = this.delayMs;
+    this.maxExtrapolateMs = options.maxExtrapolateMs ?? 100;
     this.snapDistance = options.snapDistance ?? 60;
+  }
+
+  /** The delay entities are drawn with now, ms. */
+  get currentDelayMs(): number {
+    return this.delay;
+  }
+
+  /**
+   * How late the latest patches came (the largest lateness over the last second or so, ms,
+   * on the tick timeline): the delay becomes at least that plus one tick.
+   *
+   * @param intervalMs - the tick interval
+   */
+  lateness(lateMs: number, intervalMs: number): void {
+    this.target = Math.min(this.maxDelayMs, Math.max(this.delayMs, lateMs + intervalMs + 10));
+  }
+
+  /**
+   * Moves the delay towards its target without ever moving drawn time backwards: up by half
+   * of the real time that passed (entities play at half speed for a moment), down by 5 %.
+   */
+  private adjust(now: number): void {
+    const dt = Number.isFinite(this.lastAdjust) ? Math.max(0, Math.min(100, now - this.lastAdjust)) : 0;
+    this.lastAdjust = now;
+    if (this.target > this.delay) this.delay = Math.min(this.target, this.delay + 0.5 * dt);
+    else this.delay = Math.max(this.target, this.delay - 0.05 * dt);
   }
 
   /**
@@ -74,9 +113,10 @@ export class Interpolator {
    * @param out - receives the position (no allocation per frame)
    */
   position(key: string, now: number, out: { x: number; y: number }): boolean {
+    if (now !== this.lastAdjust) this.adjust(now);
     const s = this.tracks.get(key);
     if (!s || s.length === 0) return false;
-    const t = now - this.delayMs;
+    const t = now - this.delay;
     const first = s[0]!;
     if (s.length === 1 || t <= first.t) {
       out.x = first.x;

@@ -14,6 +14,8 @@ import { Interpolator } from './interpolation.js';
 import { OwnPrediction } from './prediction.js';
 import { TickClock } from './tick-clock.js';
 
+/** Patches whose lateness the jitter buffer looks at (a second at 20 Hz). */
+const LATENESS_WINDOW = 20;
 /** Added to the round trip when sampling a step's input, ms (event-loop and timer slack). */
 const LEAD_MARGIN_MS = 8;
 
@@ -27,6 +29,8 @@ export class Motion {
   private lastTick = -1;
   private roundTripMs = 0;
   private readonly keys = new Set<string>();
+  /** How late the last patches came, ms (for the interpolation's jitter buffer). */
+  private readonly lateness: number[] = [];
   private intent: PlayerIntent = { dx: 0, dy: 0, attack: false };
 
   /**
@@ -40,14 +44,20 @@ export class Motion {
     this.clock = new TickClock(1000 / tickRate);
   }
 
+  /** How far in the past other entities are drawn now, ms (the jitter buffer). */
+  get interpolationDelayMs(): number {
+    return this.others.currentDelayMs;
+  }
+
   /** Ticks per second over the last two seconds, measured from the patches. */
   get tickRate(): number {
     return this.clock.tickRateAt(performance.now());
   }
 
   /** Corrections the own prediction needed so far (the server disagreed), and snaps. */
-  get corrections(): { corrections: number; snaps: number } {
-    return { corrections: this.prediction?.corrections ?? 0, snaps: this.prediction?.snaps ?? 0 };
+  get corrections(): { corrections: number; snaps: number; restarts: number } {
+    const p = this.prediction;
+    return { corrections: p?.corrections ?? 0, snaps: p?.snaps ?? 0, restarts: p?.restarts ?? 0 };
   }
 
   /** The measured round trip to whoever runs the arena (0 offline), ms. */
@@ -66,6 +76,9 @@ export class Motion {
     this.lastTick = view.tick;
     this.clock.observe(view.tick, now);
     const t = this.clock.timeOf(view.tick);
+    this.lateness.push(now - t);
+    if (this.lateness.length > LATENESS_WINDOW) this.lateness.shift();
+    this.others.lateness(Math.max(...this.lateness), this.clock.intervalMs);
     this.keys.clear();
     view.guards.forEach((g, id) => {
       const key = `g:${id}`;
@@ -85,6 +98,11 @@ export class Motion {
 
   /** Runs the own player's due steps with the current input (call once per frame, before reading positions). */
   frame(now: number, intent: PlayerIntent): void {
+    if (intent.dx !== this.intent.dx || intent.dy !== this.intent.dy) {
+      // Steps due before now were decided with the input in effect until now (a page that
+      // stalled runs them late): the new input only goes to the server now.
+      this.prediction?.advance(now, this.intent.dx, this.intent.dy, this.leadMs);
+    }
     this.intent = intent;
     this.prediction?.advance(now, intent.dx, intent.dy, this.leadMs);
   }
@@ -118,7 +136,7 @@ export class Motion {
     }
     // Steps due by now first: a patch can come before the frame that would have run them.
     this.prediction.advance(now, this.intent.dx, this.intent.dy, this.leadMs);
-    this.prediction.reconcile(view.tick, x, y, alive, now, this.leadMs);
+    this.prediction.reconcile(view.tick, x, y, alive, now, this.leadMs, this.intent);
   }
 
   private worldKey(view: ArenaView): string {

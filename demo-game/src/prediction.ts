@@ -47,6 +47,8 @@ export interface PredictionOptions {
   snapDistance?: number;
   /** Time constant of the correction fade, ms. @default 80 */
   smoothMs?: number;
+  /** How much faster or slower than the prediction's speed the drawn player may move to catch up with it. @default 0.08 */
+  catchUp?: number;
 }
 
 /** One predicted step. */
@@ -60,6 +62,12 @@ interface Step {
 
 /** Steps kept for replay (3.2 s at 20 Hz). */
 const HISTORY = 64;
+/** The drawn position closes its gap to the prediction over about this long, ms (within the catch-up cap). */
+const CATCH_UP_MS = 100;
+/** The catch-up speed when the prediction stands still, units per ms (30 units/s). */
+const MIN_CATCH_UP = 0.03;
+/** Steps the prediction runs at once when the server is ahead of it, rather than start over. */
+const CATCH_UP = 3;
 /** A server position this close to the prediction matches (float32 rounding on the wire). */
 const MATCH = 0.01;
 
@@ -77,9 +85,14 @@ export class OwnPrediction {
   private offsetX = 0;
   private offsetY = 0;
   private lastFrame = Number.NaN;
-  /** Corrections made (server disagreed with a step) and snaps, for the HUD and tests. */
+  /** Where the player is drawn (see {@link position}). */
+  private readonly drawn = { x: 0, y: 0, valid: false };
+  private readonly catchUp: number;
+
+  /** Corrections made (server disagreed with a step), snaps (too far off), and restarts from the server. */
   corrections = 0;
   snaps = 0;
+  restarts = 0;
 
   constructor(
     private readonly world: PredictionWorld,
@@ -88,6 +101,7 @@ export class OwnPrediction {
   ) {
     this.snapDistance = options.snapDistance ?? 40;
     this.smoothMs = options.smoothMs ?? 80;
+    this.catchUp = options.catchUp ?? 0.08;
   }
 
   /** Whether the prediction is running (the player is alive and has a server position). */
@@ -111,15 +125,29 @@ export class OwnPrediction {
    *
    * @param now - page time, for the correction's on-screen continuity
    */
-  reconcile(tick: number, x: number, y: number, alive: boolean, now: number, leadMs: number): void {
+  reconcile(
+    tick: number,
+    x: number,
+    y: number,
+    alive: boolean,
+    now: number,
+    leadMs: number,
+    input: { dx: number; dy: number } = { dx: 0, dy: 0 },
+  ): void {
     if (!alive) {
       this.active = false;
       return;
+    }
+    // The server a step or three ahead (it caught up after a stall, or the timeline is a little
+    // late): run those steps now with the current input, then compare.
+    if (this.active && tick > this.tick && tick - this.tick <= CATCH_UP) {
+      while (this.tick < tick) this.step(input.dx, input.dy);
     }
     // In step, the newest step is at most lead + a patch's delay ahead of the server; far more means
     // the page stalled and caught up on a timeline that has moved since: start again from the server.
     const maxAhead = Math.ceil(leadMs / this.clock.intervalMs) + 4;
     if (!this.active || tick > this.tick || this.tick - tick > maxAhead) {
+      if (this.active) this.restarts++;
       const shownBefore = this.active ? this.shown(now, leadMs) : null;
       this.reset(tick, x, y);
       if (shownBefore && Math.hypot(shownBefore.x - x, shownBefore.y - y) <= this.snapDistance) {
@@ -164,19 +192,50 @@ export class OwnPrediction {
   }
 
   /**
-   * Where to draw the player at page time `now`: between the last two steps,
-   * plus the fading correction.
+   * Where to draw the player at page time `now`. The drawn position moves with
+   * the prediction's own velocity (the current step's), plus a catch-up
+   * towards the predicted position (between the last two steps, with the
+   * fading correction) of at most `catchUp` of that speed: so at a steady
+   * input the drawn speed stays within ±`catchUp` of the simulation's speed
+   * whatever the timeline, the server or the page's frames do, and the drawn
+   * position never drifts from the prediction (a gap past `snapDistance` is
+   * drawn at once).
    */
   position(now: number, leadMs: number, out: { x: number; y: number }): void {
-    if (Number.isFinite(this.lastFrame) && now > this.lastFrame) {
-      const k = Math.exp(-(now - this.lastFrame) / this.smoothMs);
+    const dt = Number.isFinite(this.lastFrame) ? Math.min(100, Math.max(0, now - this.lastFrame)) : 0;
+    if (dt > 0) {
+      const k = Math.exp(-dt / this.smoothMs);
       this.offsetX *= k;
       this.offsetY *= k;
     }
     this.lastFrame = now;
     const s = this.shown(now, leadMs);
-    out.x = s.x + this.offsetX;
-    out.y = s.y + this.offsetY;
+    const tx = s.x + this.offsetX;
+    const ty = s.y + this.offsetY;
+    const d = this.drawn;
+    const ex = tx - d.x;
+    const ey = ty - d.y;
+    const gap = Math.hypot(ex, ey);
+    if (!d.valid || gap > this.snapDistance) {
+      d.x = tx;
+      d.y = ty;
+      d.valid = true;
+    } else if (dt > 0) {
+      // The prediction's velocity (units per ms), and a catch-up over CATCH_UP_MS, capped.
+      const vx = (this.pos.x - this.prevX) / this.clock.intervalMs;
+      const vy = (this.pos.y - this.prevY) / this.clock.intervalMs;
+      const cap = Math.max(this.catchUp * Math.hypot(vx, vy), MIN_CATCH_UP);
+      const want = gap / CATCH_UP_MS;
+      const c = want > cap ? cap / want : 1;
+      let nx = d.x + (vx + (ex / CATCH_UP_MS) * c) * dt;
+      let ny = d.y + (vy + (ey / CATCH_UP_MS) * c) * dt;
+      // Standing still (or blocked), never run past the prediction.
+      if (vx === 0 && vy === 0 && Math.hypot(nx - d.x, ny - d.y) > gap) [nx, ny] = [tx, ty];
+      d.x = nx;
+      d.y = ny;
+    }
+    out.x = d.x;
+    out.y = d.y;
   }
 
   /** The predicted position at `now` without the correction offset. */

@@ -90,8 +90,8 @@ export interface PlaymindHook {
   sounds: Record<string, number>;
   /** Whether an audio context runs (false without a device, or muted). */
   audio: boolean;
-  /** The own prediction's corrections (the server disagreed with a step) and snaps. */
-  prediction: { corrections: number; snaps: number };
+  /** The own prediction's corrections (the server disagreed with a step), snaps and restarts from the server. */
+  prediction: { corrections: number; snaps: number; restarts: number };
   /** The respawn countdown or end-of-round banner ('' without one). */
   banner: string;
   /** Every player in the arena (the own one too). */

@@ -16,7 +16,7 @@ const WINDOW = 100;
 /** Patches the timeline's offset looks back over (one second at 20 Hz). */
 const ANCHOR_WINDOW = 20;
 /** How far the timeline may move per patch, ms, and past which it jumps. */
-const SLEW_MS = 4;
+const SLEW_MS = 3;
 const JUMP_MS = 150;
 
 /** See the module documentation. */
@@ -117,7 +117,7 @@ export class TickClock {
       const a = low(0, q);
       const b = low(n - q, n);
       const slope = b.tick > a.tick ? nominal + (b.d - a.d) / (b.tick - a.tick) : nominal;
-      this.interval = Math.min(nominal * 1.05, Math.max(nominal * 0.95, slope));
+      this.interval = Math.min(nominal * 1.25, Math.max(nominal * 0.8, slope));
     }
     // The timeline is anchored at the newest tick, so a new interval estimate tilts it around the
     // present instead of shifting it by (tick number × change).
@@ -127,8 +127,9 @@ export class TickClock {
     let target = Infinity;
     for (let i = Math.max(0, n - ANCHOR_WINDOW); i < n; i++)
       target = Math.min(target, this.arrivals[i]! + (last - this.ticks[i]!) * this.interval);
-    // Move it by at most SLEW_MS per patch, so what is drawn on it does not jump; a shift past
-    // JUMP_MS (a long stall) is taken at once.
+    // Move it by at most SLEW_MS per patch either way, so what is drawn on it never jumps (a
+    // busy server ticks in bursts; a busy page reads patches late); a shift past JUMP_MS (a long
+    // stall) is taken at once.
     const expected = this.anchorTime + (last - this.anchorTick) * this.interval;
     const off = target - expected;
     this.anchorTime =

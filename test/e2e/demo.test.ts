@@ -337,8 +337,12 @@ describe('demo game in headless Chromium (e2e)', function () {
   });
 
   it('moves the own player at a steady speed while a key is held (prediction): speed CV ≤ 0.15', async () => {
+    // Measured over about 50 frames of a straight walk. A window in which this machine could not
+    // run the game steadily (the server's ticks off 20/s by more than 10 %, the page stalled for
+    // more than 60 ms, or the prediction had to start over from the server) is measured again, up
+    // to 5 times; the last one counts whatever it was.
     let last = '';
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 1; attempt <= 5; attempt++) {
       const h = await waitForHook(page, 'the own player alive', 'h.me && h.me.alive && h.world !== null');
       const dir = freeDirection(h.world!, h.me!);
       if (dir.straight < 60) {
@@ -346,11 +350,11 @@ describe('demo game in headless Chromium (e2e)', function () {
         await moveWithKeys(page);
         continue;
       }
-      const { frames, after } = await holding(page, keysFor(dir.dx, dir.dy), async () => {
+      const { frames, before, after } = await holding(page, keysFor(dir.dx, dir.dy), async () => {
         // Let the input take effect (a few ticks), then record about a second of frames.
-        await waitForHook(page, 'a few ticks', `h.tick >= ${h.tick + 6}`);
+        const started = await waitForHook(page, 'a few ticks', `h.tick >= ${h.tick + 6}`);
         const frames = await recordFrames(page, 50);
-        return { frames, after: (await hook(page))! };
+        return { frames, before: started, after: (await hook(page))! };
       });
       const moved = Math.hypot(after.me!.x - h.me!.x, after.me!.y - h.me!.y);
       if (!after.me!.alive || moved < 20) {
@@ -358,15 +362,24 @@ describe('demo game in headless Chromium (e2e)', function () {
         continue;
       }
       const speeds = frameSpeeds(frames, h.me!.id);
+      const cv = coefficientOfVariation(speeds);
+      const span = frames[frames.length - 1]!.t - frames[0]!.t;
+      const tickRate = ((after.tick - before.tick) * 1000) / span;
+      const maxGap = Math.max(...frames.slice(1).map((f, i) => f.t - frames[i]!.t));
+      const restarts = after.prediction.restarts - before.prediction.restarts;
+      const steady = Math.abs(tickRate - 20) <= 2 && maxGap <= 60 && restarts === 0;
+      last = `CV ${cv.toFixed(3)} over ${speeds.length} frames, server ${tickRate.toFixed(1)} ticks/s, longest frame ${maxGap.toFixed(0)} ms, ${restarts} prediction restarts`;
+      if (!steady && attempt < 5) continue;
       expect(speeds.length, 'frames recorded').to.be.at.least(30);
       const mean = speeds.reduce((a, b) => a + b, 0) / speeds.length;
-      const perSecond = DEFAULT_ARENA_CONFIG.player.speed * h.tickRate;
-      expect(mean, 'mean speed, units/s').to.be.within(perSecond * 0.8, perSecond * 1.2);
-      expect(coefficientOfVariation(speeds), `speed CV over ${speeds.length} frames`).to.be.at.most(0.15);
+      const perSecond = DEFAULT_ARENA_CONFIG.player.speed * tickRate;
+      expect(mean, `mean speed, units/s (${last})`).to.be.within(perSecond * 0.8, perSecond * 1.2);
+      expect(cv, `speed CV (${last})`).to.be.at.most(0.15);
       return;
     }
     throw new Error(`could not measure a steady walk: ${last}`);
   });
+
   it('gives each suggested quest a one-line reason and no raw score', async () => {
     const h = await waitForHook(
       page,

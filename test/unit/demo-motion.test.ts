@@ -64,6 +64,25 @@ describe('demo interpolation of other entities', () => {
     expect(at.x).to.be.closeTo(52, 1e-9);
   });
 
+  it('draws further in the past while patches come late, without ever stopping or going back', () => {
+    const it = new Interpolator({ delayMs: 100, maxExtrapolateMs: 60 });
+    // An entity moving 1 unit per ms; patches every 50 ms, but from t = 1000 each arrives 200 ms late.
+    const at = { x: 0, y: 0 };
+    let last = -Infinity;
+    let tick = 0;
+    for (let now = 0; now <= 3000; now += 16) {
+      while (tick * 50 <= now - (now >= 1000 ? 200 : 0)) {
+        it.push('a', tick * 50, tick * 50, 0);
+        tick++;
+      }
+      it.lateness(now >= 1000 ? 200 : 0, 50);
+      it.position('a', now, at);
+      if (now > 200) expect(at.x, `drawn at ${now} ms`).to.be.greaterThan(last);
+      last = at.x;
+    }
+    expect(it.currentDelayMs).to.be.closeTo(260, 1);
+  });
+
   it('draws a teleport (a respawn) at once instead of gliding across the arena', () => {
     const it = new Interpolator({ delayMs: 100, snapDistance: 60 });
     it.push('a', 0, 0, 0);

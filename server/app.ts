@@ -38,6 +38,7 @@ import { statusPage } from './http/status-page.js';
 import { Metrics, UNKNOWN_MODEL_LABEL } from './metrics.js';
 import { OpenInference } from './inference/open-inference.js';
 import { InferenceRoom } from './rooms/inference-room.js';
+import { RecsRetrainer } from './rollout/recs-retrainer.js';
 import { RolloutManager } from './rollout/rollout-manager.js';
 import { RolloutMetrics } from './rollout/rollout-metrics.js';
 import type { ServerServices } from './services.js';
@@ -131,12 +132,25 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     if (e.to === 'fallback') metrics.fallback(repository.has(e.model) ? e.model : UNKNOWN_MODEL_LABEL, e.reason);
   });
 
+  const rolloutMetrics = new RolloutMetrics(metrics.registry);
   const rollouts = new RolloutManager({
     repository,
     modelsDir: config.modelsDir,
-    metrics: new RolloutMetrics(metrics.registry),
+    metrics: rolloutMetrics,
     logger: logger.child({ component: 'rollout' }),
   });
+  const recsRetrainer = new RecsRetrainer({
+    model: 'quest-recs',
+    telemetryFile: config.telemetryFile,
+    modelsDir: config.modelsDir,
+    repository,
+    engine,
+    rollouts,
+    logger: logger.child({ component: 'recs-retrain' }),
+    onReport: (r) =>
+      rolloutMetrics.retrain(r.model, r.version === null ? 'skipped' : r.promoted ? 'promoted' : 'refused', r),
+  });
+  if (config.retrainRecsMinutes !== undefined) recsRetrainer.schedule(config.retrainRecsMinutes);
   const services: ServerServices = {
     brain,
     repository,
@@ -193,7 +207,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     // main.ts handles SIGTERM/SIGINT and drains; Colyseus must not exit the process itself.
     gracefullyShutdown: false,
     logger: logger.child({ component: 'colyseus' }),
-    express: (app) => mountHttp(app as Application, services, core),
+    express: (app) => mountHttp(app as Application, services, core, new Map([['quest-recs', recsRetrainer]])),
   });
   gameServer.define(RoomName.INFERENCE, InferenceRoom, { services });
   gameServer.define(RoomName.ARENA, ArenaRoom, options.arena ? { services, arena: options.arena } : { services }); // ARENA
@@ -205,6 +219,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
       grpc = await startGrpcServer(services, core, { host: config.host, port: config.grpcPort });
     } catch (err) {
       await gameServer.gracefullyShutdown(false).catch(() => undefined);
+      await recsRetrainer.stop();
       await rollouts.close();
       await brain.close();
       engine.close();
@@ -257,6 +272,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
         logger.warn({ pending: engine.pending }, 'draining: in-flight inference did not finish in time; cancelling it');
       // gRPC calls in flight finish before the engine closes (their deadlines bound them).
       await grpc?.close(Math.max(100, left()));
+      await recsRetrainer.stop();
       await rollouts.close();
       await brain.close();
       engine.close();
@@ -293,7 +309,12 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
 }
 
 /** Mounts the HTTP routes on the transport's express app. */
-function mountHttp(app: Application, services: ServerServices, core: OpenInference): void {
+function mountHttp(
+  app: Application,
+  services: ServerServices,
+  core: OpenInference,
+  retrainers: ReadonlyMap<string, RecsRetrainer>,
+): void {
   const { config, metrics, repository, logger } = services;
   app.disable('x-powered-by');
   app.use((req, res, next) => {
@@ -304,7 +325,7 @@ function mountHttp(app: Application, services: ServerServices, core: OpenInferen
     next();
   });
   app.use(kserveRouter(services, { core }));
-  app.use(rolloutRouter(services, services.rollouts));
+  app.use(rolloutRouter(services, services.rollouts, retrainers));
   app.get('/metrics', async (_req, res) => {
     const { contentType, body } = await metrics.render();
     res.type(contentType).send(body);

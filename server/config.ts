@@ -63,6 +63,8 @@ export interface ServerConfig {
   drainTimeoutMs: number;
   /** Limits of the inference room. */
   inference: InferenceRoomLimits;
+  /** Retrain quest-recs from the telemetry every this many minutes (promoted only when better); unset = on an admin call only. */
+  retrainRecsMinutes?: number;
 }
 
 /** The defaults, as documented in `--help`. */
@@ -113,6 +115,8 @@ Flags (each overrides its environment variable):
                                            (no scheme); set one per process with REDIS_URL
   --rate <n>             INFERENCE_RATE    inference-room requests/s per client  [500]
   --burst <n>            INFERENCE_BURST   inference-room burst per client       [1000]
+  --retrain-recs-minutes <n> RETRAIN_RECS_MINUTES  retrain quest-recs from the telemetry every n
+                                           minutes, promoted only when better     [off: admin call]
   --help                                   print this help
 
 Environment only:
@@ -128,6 +132,8 @@ Endpoints:
   GET  /v2/models/:name, /v2/models/:name/ready
   POST /v2/models/:name/infer
   POST /v2/repository/models/:name/load|unload   (Authorization: Bearer $ADMIN_TOKEN)
+  POST|GET|DELETE /v2/repository/models/:name/rollout, POST .../rollout/promote   (admin)
+  POST /v2/repository/models/:name/retrain      (admin: retrain quest-recs now)
   GET  /models/index.json, /models/:name/manifest.json, /models/:name/:version/model.onnx
   GET  /metrics              Prometheus metrics
   grpc://host:grpc-port      KServe v2 inference.GRPCInferenceService (with --grpc-port)
@@ -163,6 +169,7 @@ const FLAG_ENV: Record<string, string> = {
   rate: 'INFERENCE_RATE',
   burst: 'INFERENCE_BURST',
   'public-address': 'PUBLIC_ADDRESS',
+  'retrain-recs-minutes': 'RETRAIN_RECS_MINUTES',
 };
 
 /**
@@ -246,6 +253,7 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
     maxBodyBytes: num('max-body', d.maxBodyBytes, 1024),
     maxDeadlineMs: num('max-deadline-ms', d.maxDeadlineMs, 1),
     drainTimeoutMs: num('drain-timeout-ms', d.drainTimeoutMs, 0),
+    retrainRecsMinutes: raw('retrain-recs-minutes') ? num('retrain-recs-minutes', 60, 1) : undefined,
     inference: {
       ...d.inference,
       ratePerSec,

@@ -6,13 +6,16 @@
  * - `GET /v2/repository/models/:name/rollout` its state (the current or last one);
  * - `DELETE /v2/repository/models/:name/rollout` stops it;
  * - `POST /v2/repository/models/:name/rollout/promote` `{ candidate?, report? }` promotes
- *   the running rollout's candidate (or, with no rollout running, the version named).
+ *   the running rollout's candidate (or, with no rollout running, the version named);
+ * - `POST /v2/repository/models/:name/retrain` runs the recommender's retraining loop
+ *   now and answers its report.
  *
  * @module
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { ErrorCode, PlaymindError } from '../../sdk/index.js';
+import type { RecsRetrainer } from '../rollout/recs-retrainer.js';
 import { RolloutRequestSchema, type RolloutManager } from '../rollout/rollout-manager.js';
 import type { ServerServices } from '../services.js';
 import { requireAdmin } from './admin-auth.js';
@@ -31,8 +34,13 @@ const MAX_ROLLOUT_BODY = 64 * 1024;
  * The rollout routes.
  * @param services - the server's services (admin token)
  * @param rollouts - the server's rollout manager
+ * @param retrainers - the retraining loops, by model
  */
-export function rolloutRouter(services: ServerServices, rollouts: RolloutManager): Router {
+export function rolloutRouter(
+  services: ServerServices,
+  rollouts: RolloutManager,
+  retrainers: ReadonlyMap<string, RecsRetrainer> = new Map(),
+): Router {
   const router = express.Router();
   const admin = requireAdmin(services.config.adminToken);
   const json = express.json({ limit: MAX_ROLLOUT_BODY, strict: true, type: () => true });
@@ -87,6 +95,20 @@ export function rolloutRouter(services: ServerServices, rollouts: RolloutManager
     handle((name, req) => {
       const body = parse(PromoteSchema, req.body ?? {}, 'promote');
       return rollouts.promote(name, { candidate: body.candidate, report: body.report });
+    }),
+  );
+  router.post(
+    '/v2/repository/models/:name/retrain',
+    admin,
+    handle((name) => {
+      const loop = retrainers.get(name);
+      if (!loop)
+        throw new PlaymindError(
+          ErrorCode.UNKNOWN_MODEL,
+          `no retraining loop for "${name.slice(0, 128)}" (the server retrains ${[...retrainers.keys()].join(', ') || 'nothing'})`,
+          { details: { model: name.slice(0, 128) } },
+        );
+      return loop.run();
     }),
   );
   return router;

@@ -7,7 +7,14 @@
  *
  * @module
  */
-import type { ModelSource } from '../../sdk/index.js';
+import {
+  FsModelSource,
+  ModelRepository,
+  nodeBackend,
+  type Logger,
+  type ModelSource,
+  type ModelVersion,
+} from '../../sdk/index.js';
 
 type SourceFile<T> = { data: T; location: string };
 
@@ -54,5 +61,43 @@ export class VersionPinnedSource implements ModelSource {
 
   modelLocation(name: string, version: number): string {
     return this.inner.modelLocation(name, version);
+  }
+}
+
+/** A candidate version, loaded beside the served one. */
+export interface Candidate {
+  /** A repository that serves only the candidate (build a brain on it to decide with it). */
+  readonly repository: ModelRepository;
+  readonly version: ModelVersion;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads one version of a model from a model folder, checked and warmed up, in a
+ * repository of its own (what the server serves is untouched).
+ * @param modelsDir - the model repository folder
+ * @param name - the model
+ * @param version - the version
+ * @param logger - where the load is logged
+ * @returns the candidate; close it when done
+ * @throws PlaymindError naming the file and the reason when it does not load
+ */
+export async function loadCandidate(
+  modelsDir: string,
+  name: string,
+  version: number,
+  logger?: Logger,
+): Promise<Candidate> {
+  const repository = new ModelRepository({
+    source: new VersionPinnedSource(new FsModelSource(modelsDir), name, version),
+    backend: nodeBackend(),
+    ...(logger ? { logger } : {}),
+  });
+  try {
+    const v = await repository.reload(name);
+    return { repository, version: v, close: () => repository.close() };
+  } catch (err) {
+    await repository.close();
+    throw err;
   }
 }

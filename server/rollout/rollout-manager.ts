@@ -21,17 +21,10 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import {
-  ErrorCode,
-  FsModelSource,
-  ModelRepository,
-  PlaymindError,
-  nodeBackend,
-  silentLogger,
-  type Logger,
-  type ModelVersion,
-} from '../../sdk/index.js';
-import { VersionPinnedSource } from './candidate-source.js';
+import { ErrorCode, PlaymindError, silentLogger, type Logger, type ModelRepository } from '../../sdk/index.js';
+import { loadCandidate, type Candidate } from './candidate-source.js';
+
+export type { Candidate } from './candidate-source.js';
 import type { RolloutMetrics } from './rollout-metrics.js';
 
 /** Rollout modes. */
@@ -154,14 +147,6 @@ export interface RolloutState {
   readonly candidateRooms: number;
   /** An offline evaluation kept with the promotion (the recommender loop's). */
   readonly report: unknown;
-}
-
-/** A candidate version, loaded beside the served one. */
-export interface Candidate {
-  /** A repository that serves only the candidate (build a brain on it to decide with it). */
-  readonly repository: ModelRepository;
-  readonly version: ModelVersion;
-  close(): Promise<void>;
 }
 
 /** Options of {@link RolloutManager}. */
@@ -312,7 +297,8 @@ export class RolloutManager {
     this.modelsDir = options.modelsDir;
     this.metrics = options.metrics;
     this.log = options.logger ?? silentLogger;
-    this.loadCandidate = options.loadCandidate ?? ((name, version) => this.defaultCandidate(name, version));
+    this.loadCandidate =
+      options.loadCandidate ?? ((name, version) => loadCandidate(this.modelsDir, name, version, this.log));
     // A version swapped in by anything but a promotion (a file dropped in, model control)
     // ends the comparison: the baseline is gone.
     this.offLoaded = this.repository.on('loaded', (e) => {
@@ -681,21 +667,6 @@ export class RolloutManager {
         { err, model, version, file },
         "rollout: promoted, but the pin could not be written to the manifest (a restart serves the manifest's choice)",
       );
-    }
-  }
-
-  private async defaultCandidate(name: string, version: number): Promise<Candidate> {
-    const repository = new ModelRepository({
-      source: new VersionPinnedSource(new FsModelSource(this.modelsDir), name, version),
-      backend: nodeBackend(),
-      logger: this.log,
-    });
-    try {
-      const v = await repository.reload(name);
-      return { repository, version: v, close: () => repository.close() };
-    } catch (err) {
-      await repository.close();
-      throw err;
     }
   }
 }

@@ -7,6 +7,12 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** Held-out scores of a version. */
+interface SliceScores {
+  readonly recallAt10: number;
+  readonly ndcgAt10: number;
+}
+
 const SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
 /** See the module documentation. */
@@ -20,6 +26,8 @@ export class RolloutMetrics {
   private readonly errors: Counter<'model' | 'version'>;
   private readonly kpi: Gauge<'model' | 'version' | 'kpi'>;
   private readonly transitions: Counter<'model' | 'to'>;
+  private readonly retrainRuns: Counter<'model' | 'outcome'>;
+  private readonly retrainScore: Gauge<'model' | 'which' | 'metric'>;
   private readonly infoLabels = new Map<string, Record<string, string>>();
 
   constructor(registry: Registry) {
@@ -70,11 +78,36 @@ export class RolloutMetrics {
       'Game KPIs per model version: guardReturn (reward per guard-minute), playerDeathsPerMinute, playerKillsPerMinute (guards downed), questCompletion (finished / taken), errorRate.',
       ['model', 'version', 'kpi'],
     );
+    this.retrainRuns = counter(
+      'playmind_recs_retrain_runs_total',
+      'Recommender retraining runs: promoted (the new version was better), refused (it was not), skipped (too little telemetry).',
+      ['model', 'outcome'],
+    );
+    this.retrainScore = gauge(
+      'playmind_recs_retrain_score',
+      "The last retraining run's held-out scores (recall@10, NDCG@10) of the new and the serving version.",
+      ['model', 'which', 'metric'],
+    );
     this.transitions = counter(
       'playmind_rollout_transitions_total',
       'Rollouts that ended: promoted, rolled-back or stopped.',
       ['model', 'to'],
     );
+  }
+
+  /** A recommender retraining run ended. */
+  retrain(
+    model: string,
+    outcome: 'promoted' | 'refused' | 'skipped',
+    scores: { candidate: SliceScores | null; serving: SliceScores | null },
+  ): void {
+    this.retrainRuns.inc({ model, outcome });
+    for (const which of ['candidate', 'serving'] as const) {
+      const s = scores[which];
+      if (!s) continue;
+      this.retrainScore.set({ model, which, metric: 'recall@10' }, s.recallAt10);
+      this.retrainScore.set({ model, which, metric: 'ndcg@10' }, s.ndcgAt10);
+    }
   }
 
   /** The rollout of `model` is now in this state. */

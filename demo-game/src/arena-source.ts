@@ -3,12 +3,14 @@
  * room (`online-source.ts`) or the simulation in the page (`offline-source.ts`).
  * The scene and the side panel only see this contract.
  *
- * The view mirrors the `arena` room's synchronised state (`server/rooms/arena-state.ts`):
- * the online source hands out the decoded @colyseus/schema objects directly.
+ * The view is the arena game's view (`server/game/view.ts`): the offline source
+ * hands out the game's plain view, the online source the decoded
+ * @colyseus/schema objects the room writes from that same view
+ * (`server/rooms/arena-state.ts`).
  *
  * @module
  */
-import { NO_QUEST_TARGET } from '../../server/rooms/arena-view.js';
+import { NO_QUEST_TARGET } from '../../server/game/view.js';
 import type { ConnectionStatus, HookRecommendation } from './test-hook.js';
 
 /** A read-only keyed collection (a `MapSchema` or a `Map`). */
@@ -53,7 +55,7 @@ export interface PlayerView {
   readonly questTargetY: number;
 }
 
-/** `questTargetX` / `questTargetY` without a target (`server/rooms/arena-state.ts`). */
+/** `questTargetX` / `questTargetY` without a target (`server/game/view.ts`). */
 export { NO_QUEST_TARGET };
 
 /** The target of a player's active `visit` quest, or null. */
@@ -76,6 +78,10 @@ export interface GuardView {
   readonly action: string;
   /** Who decided the action, e.g. `npc-guard@1`. */
   readonly model: string;
+  /** The route that served the decision (`local`, `remote`, `fallback`); '' before the first (absent from older servers). */
+  readonly servedBy?: string;
+  /** The action probabilities the model gave (`GUARD_ACTIONS` order), where it gave them (offline only for now). */
+  readonly probabilities?: ArrayLike<number> | null;
 }
 
 export interface CollectibleView {

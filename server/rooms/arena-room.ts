@@ -1,14 +1,18 @@
 /**
- * The `arena` room: the authoritative game. One {@link ArenaSession} per room
- * runs the simulation at 20 Hz; guards are driven by the `npc-guard` model
- * (one batched decision per tick, pipelined so inference never stalls a tick),
- * scripted bots fill the arena up to `minPlayers`, and every client controls
- * one player.
+ * The `arena` room: the Colyseus adapter of the one arena game
+ * (`server/game/arena-game.ts`). One {@link ArenaSession} per room (the game
+ * with the server's brain and telemetry injected, and its view written
+ * into the schema state) ticks at 20 Hz; guards are driven by the `npc-guard`
+ * model (one batched decision per tick, pipelined so inference never stalls a
+ * tick), scripted bots fill the arena up to `minPlayers`, and every client
+ * controls one player. This file only validates and forwards messages, rate-limits
+ * clients, sends each player its recommendations and errors, and reports metrics.
  *
  * Define it with the server's services:
  * `gameServer.define('arena', ArenaRoom, { services })`. Room options (from the
  * definition only, as an {@link ArenaSettings}): `guardCount`, `minPlayers`,
- * `seed`, `deadlineMs`, `tickRate`, `maxClients`, `rateLimits`. Join option: `playerId` (1-64 of `[A-Za-z0-9_.-]`),
+ * `seed`, `deadlineMs`, `tickRate`, `maxClients`, `rateLimits`, each held to the game's one
+ * limit set (`ARENA_LIMITS`). Join option: `playerId` (1-64 of `[A-Za-z0-9_.-]`),
  * the id quest telemetry is written under (default: the session id).
  *
  * Messages and state: see `arena-messages.ts` and `arena-state.ts`.
@@ -18,6 +22,7 @@
 import { Room, type Client } from '@colyseus/core';
 import { ArenaMessage, ErrorCode, PlaymindError, RoomName, type WireError } from '../../sdk/index.js';
 import { toPlaymindError } from '../../sdk/runtime.js';
+import { checkLimit } from '../game/index.js';
 import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
 import { servicesFrom, type RoomServicesOptions, type ServerServices } from '../services.js';
 import {
@@ -38,7 +43,7 @@ export const ARENA_FLOOD_CLOSE_CODE = 4029;
 
 /** Game settings of the `arena` room. */
 export interface ArenaSettingsInput {
-  /** @default 6 (at most 256 in a room) */
+  /** @default 6 (at most `ARENA_LIMITS.guardCount.max`) */
   guardCount?: number;
   /** Bots fill the arena up to this many players. @default 4 */
   minPlayers?: number;
@@ -68,22 +73,16 @@ export class ArenaSettings {
 
   /**
    * @param values - the settings
-   * @throws RangeError naming the first bad setting
+   * @throws PlaymindError `invalid_argument` naming the first setting outside `ARENA_LIMITS` (the arena game's one limit set)
    */
   constructor(values: ArenaSettingsInput = {}) {
     const v = { ...values };
-    const check = (name: keyof ArenaSettingsInput, min: number, max: number) => {
-      const x = v[name];
-      if (x !== undefined && (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max)) {
-        throw new RangeError(`arena setting '${name}' must be a number in [${min}, ${max}], got ${String(x)}`);
-      }
-    };
-    check('guardCount', 1, 256);
-    check('minPlayers', 0, 64);
-    check('seed', 0, 2 ** 32 - 1);
-    check('deadlineMs', 1, 1000);
-    check('tickRate', 1, 120);
-    check('maxClients', 1, 1000);
+    checkLimit('guardCount', v.guardCount);
+    checkLimit('minPlayers', v.minPlayers);
+    checkLimit('seed', v.seed);
+    checkLimit('deadlineMs', v.deadlineMs);
+    checkLimit('tickRate', v.tickRate);
+    checkLimit('maxClients', v.maxClients);
     this.values = Object.freeze(v);
   }
 }

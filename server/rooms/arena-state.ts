@@ -29,7 +29,7 @@ export const ObstacleState = schema(
 );
 export type ObstacleState = SchemaType<typeof ObstacleState>;
 
-export { NO_QUEST_TARGET } from './arena-view.js';
+export { NO_QUEST_TARGET } from '../game/index.js';
 
 /** A player (human client or scripted bot). */
 export const PlayerState = schema(
@@ -75,6 +75,8 @@ export const GuardState = schema(
      * before the first decision.
      */
     model: t.string(),
+    /** The route that served the decision: `local` / `remote` (the model) or `fallback` (the heuristic); '' before the first. */
+    servedBy: t.string(),
     /**
      * The tick whose state was observed to decide `action` (the action applies
      * from the next tick on; a kept action keeps its older decision tick).

@@ -1,81 +1,105 @@
 /**
- * How the arena's entities appear to clients: the fields the room syncs with
- * @colyseus/schema and the demo's offline mode shows, written by one function per
- * entity so both stay the same. No Colyseus imports: the demo bundles this file.
+ * The `arena` room's @colyseus/schema state written from the game's plain view
+ * (`server/game/view.ts`): the game decides what players see, this file only
+ * copies it into the schema objects that Colyseus diffs and sends.
  *
  * @module
  */
-import type { Collectible, Guard, Player } from '../sim/index.js';
+import type { ArenaGameView } from '../game/index.js';
+import { ArenaState, CollectibleState, GuardState, ObstacleState, PlayerState, QuestInfoState } from './arena-state.js';
 
-/**
- * `questTargetX` / `questTargetY` when the player's active quest has no target (no
- * quest, or a `collect` / `defeat` quest). Arena coordinates are never negative.
- */
-export const NO_QUEST_TARGET = -1;
+/** Keeps an {@link ArenaState} equal to a game's view. */
+export class ArenaStateWriter {
+  /** The state synchronised to clients. */
+  readonly state = new ArenaState();
+  private readonly guards: GuardState[] = [];
+  private readonly collectibles: CollectibleState[] = [];
+  private readonly players = new Map<string, PlayerState>();
 
-/** The synced fields of a player. */
-export interface PlayerFields {
-  id: string;
-  kind: string;
-  x: number;
-  y: number;
-  health: number;
-  alive: boolean;
-  score: number;
-  quest: string;
-  questProgress: number;
-  questGoal: number;
-  questsDone: number;
-  questTargetX: number;
-  questTargetY: number;
-}
+  /** @param view - the game's view (its static parts are copied once, here) */
+  constructor(private readonly view: ArenaGameView) {
+    const s = this.state;
+    s.width = view.width;
+    s.height = view.height;
+    for (const o of view.obstacles) s.obstacles.push(new ObstacleState({ x: o.x, y: o.y, w: o.w, h: o.h }));
+    for (const g of view.guards.values()) {
+      const gs = new GuardState({
+        id: g.id,
+        x: 0,
+        y: 0,
+        health: 0,
+        alive: true,
+        action: '',
+        model: '',
+        servedBy: '',
+        decisionTick: 0,
+      });
+      this.guards.push(gs);
+      s.guards.set(g.id, gs);
+    }
+    for (const [id, c] of view.collectibles) {
+      const cs = new CollectibleState({ x: c.x, y: c.y, active: c.active });
+      this.collectibles.push(cs);
+      s.collectibles.set(id, cs);
+    }
+    for (const q of view.quests.values()) s.quests.set(q.id, new QuestInfoState({ ...q }));
+    this.write();
+  }
 
-/** The fields of a player that has not been synced yet. */
-export function initialPlayerFields(p: Player): PlayerFields {
-  return {
-    id: p.id,
-    kind: p.kind,
-    x: 0,
-    y: 0,
-    health: 0,
-    alive: true,
-    score: 0,
-    quest: '',
-    questProgress: 0,
-    questGoal: 0,
-    questsDone: 0,
-    questTargetX: NO_QUEST_TARGET,
-    questTargetY: NO_QUEST_TARGET,
-  };
-}
+  /** Copies everything that changes (the game's `onView`). */
+  write(): void {
+    const s = this.state;
+    const v = this.view;
+    s.tick = v.tick;
+    let i = 0;
+    for (const g of v.guards.values()) {
+      const gs = this.guards[i++]!;
+      gs.x = g.x;
+      gs.y = g.y;
+      gs.health = g.health;
+      gs.alive = g.alive;
+      gs.action = g.action;
+      gs.model = g.model;
+      gs.servedBy = g.servedBy;
+      gs.decisionTick = g.decisionTick;
+    }
+    i = 0;
+    for (const c of v.collectibles.values()) {
+      const cs = this.collectibles[i++]!;
+      cs.x = c.x;
+      cs.y = c.y;
+      cs.active = c.active;
+    }
+    this.writePlayers();
+  }
 
-/** Copies a player's state into its view (a schema instance or a plain object). */
-export function writePlayer(p: Player, into: Omit<PlayerFields, 'id' | 'kind'>): void {
-  into.x = p.pos.x;
-  into.y = p.pos.y;
-  into.health = p.health;
-  into.alive = p.alive;
-  into.score = p.score;
-  into.quest = p.activeQuest?.questId ?? '';
-  into.questProgress = p.activeQuest?.progress ?? 0;
-  into.questGoal = p.activeQuest?.goal ?? 0;
-  into.questsDone = p.questsDone;
-  const target = p.activeQuest?.target ?? null;
-  into.questTargetX = target?.x ?? NO_QUEST_TARGET;
-  into.questTargetY = target?.y ?? NO_QUEST_TARGET;
-}
-
-/** Copies a guard's position and health into its view (the action is the caller's). */
-export function writeGuard(g: Guard, into: { x: number; y: number; health: number; alive: boolean }): void {
-  into.x = g.pos.x;
-  into.y = g.pos.y;
-  into.health = g.health;
-  into.alive = g.alive;
-}
-
-/** Copies a collectible into its view. */
-export function writeCollectible(c: Collectible, into: { x: number; y: number; active: boolean }): void {
-  into.x = c.pos.x;
-  into.y = c.pos.y;
-  into.active = c.active;
+  private writePlayers(): void {
+    for (const p of this.view.players.values()) {
+      let ps = this.players.get(p.id);
+      if (!ps) {
+        ps = new PlayerState({ ...p });
+        this.players.set(p.id, ps);
+        this.state.players.set(p.id, ps);
+        continue;
+      }
+      ps.x = p.x;
+      ps.y = p.y;
+      ps.health = p.health;
+      ps.alive = p.alive;
+      ps.score = p.score;
+      ps.quest = p.quest;
+      ps.questProgress = p.questProgress;
+      ps.questGoal = p.questGoal;
+      ps.questsDone = p.questsDone;
+      ps.questTargetX = p.questTargetX;
+      ps.questTargetY = p.questTargetY;
+    }
+    if (this.players.size !== this.view.players.size) {
+      for (const id of [...this.players.keys()]) {
+        if (this.view.players.has(id)) continue;
+        this.players.delete(id);
+        this.state.players.delete(id);
+      }
+    }
+  }
 }

@@ -1,9 +1,10 @@
 /**
- * Arena tick benchmark (issue 4, "Benchmark"): the `arena` room's tick run
- * in-process (no network) with 10, 100 and 500 guards, inference included —
- * the synchronous tick (apply decisions, step, sync the schema state, observe,
- * issue the next decision) plus the time until that decision is back from the
- * engine. Goal: p99 < 5 ms at 500 guards.
+ * Arena tick benchmark (issue 4, "Benchmark"): the `arena` room's tick — the one
+ * arena game (`server/game`) in the room's session, with the server's engine and
+ * guard brain — run in-process (no network) with 10, 100 and 500 guards,
+ * inference included: the synchronous tick (apply decisions, step, update the
+ * game's view, write the schema state, observe, issue the next decision) plus
+ * the time until that decision is back from the engine. Goal: p99 < 5 ms at 500 guards.
  *
  * Uses `./models/npc-guard` when it exists, else a linear policy over the same
  * contract. The world's area grows with the guard count (guard density of the

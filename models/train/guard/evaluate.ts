@@ -1,6 +1,7 @@
 /**
  * Evaluation of the npc-guard model (`npm run eval`): seeded episodes against the
- * scripted player bots, the trained policy played by running its ONNX file
+ * scripted player bots, played through the arena game (`server/game`, the code the
+ * arena room and the demo run; `playEpisode`), the trained policy played by running its ONNX file
  * THROUGH THE ENGINE (`createBrain` in local mode on the models folder, one
  * batched `decide` with action masks per tick), next to the scripted expert and
  * a random policy on the same seeds. Reports mean return (± sd), win rate and
@@ -23,10 +24,10 @@ import {
   expertGuardFromObservation,
   expertPolicy,
   randomPolicy,
-  runEpisode,
   type EpisodeResult,
   type GuardPolicy,
 } from '../../../server/sim/index.js';
+import { playEpisode } from '../../../server/game/index.js';
 import { silentProgress, streamProgress, type ProgressFactory } from '../progress.js';
 import { meanSd } from './rollout.js';
 import { evaluationSeeds } from './seeds.js';
@@ -110,7 +111,7 @@ async function play(
     const wave = seeds.slice(start, start + concurrency);
     const results = await Promise.all(
       wave.map(async (seed) => {
-        const r = await runEpisode({ seed, guardPolicy: policyFor(seed) });
+        const r = await playEpisode({ seed, guardPolicy: policyFor(seed) });
         onDone();
         return r;
       }),

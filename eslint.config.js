@@ -18,6 +18,10 @@ const zone = (from, targets, message) => targets.map((target) => ({ target: from
 export default tseslint.config(
   {
     ignores: [
+      '.tmp/',
+      'data/',
+      'test-results/',
+
       'node_modules/',
       'dist/',
       'demo-game/dist/',

@@ -31,28 +31,31 @@ export interface RuntimePaths {
   wasmPaths?: string;
 }
 
-async function fetchWithProgress(url: string, expected: number, onBytes: (n: number) => void): Promise<ArrayBuffer> {
-  const res = await fetch(url, { credentials: 'same-origin' });
-  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  if (!res.body) return res.arrayBuffer();
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    n += value.byteLength;
-    onBytes(n);
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  if (expected > 0 && n !== expected) throw new Error(`GET ${url}: expected ${expected} bytes, got ${n}`);
-  return out.buffer;
+/**
+ * Downloads a file with a byte count. XMLHttpRequest rather than a fetch body reader: its
+ * progress events count the decoded bytes, and Chromium cancels a streamed fetch of a large body
+ * now and then under load (net::ERR_ABORTED) although the page read every byte.
+ */
+function fetchWithProgress(url: string, expected: number, onBytes: (n: number) => void): Promise<ArrayBuffer> {
+  return new Promise<ArrayBuffer>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('GET', url);
+    xhr.responseType = 'arraybuffer';
+    xhr.withCredentials = false;
+    xhr.onprogress = (e) => onBytes(e.loaded);
+    xhr.onerror = () => reject(new Error(`GET ${url}: the download failed`));
+    xhr.onabort = () => reject(new Error(`GET ${url}: the download was aborted`));
+    xhr.onload = () => {
+      if (xhr.status !== 200) return reject(new Error(`GET ${url}: HTTP ${xhr.status}`));
+      const body = xhr.response as ArrayBuffer;
+      if (expected > 0 && body.byteLength !== expected) {
+        return reject(new Error(`GET ${url}: expected ${expected} bytes, got ${body.byteLength}`));
+      }
+      onBytes(body.byteLength);
+      resolve(body);
+    };
+    xhr.send();
+  });
 }
 
 /**

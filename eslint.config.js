@@ -101,13 +101,6 @@ export default tseslint.config(
     },
   },
   {
-    // Known violations being removed (issue 7 / 8): the CLI's train-recs imports the training
-    // code, createBrainOn's forward reference. Each entry goes when its import does; nothing new
-    // may be added here.
-    files: ['sdk/cli/train-recs.ts'],
-    rules: { 'import-x/no-restricted-paths': 'off' },
-  },
-  {
     files: ['sdk/brain.ts'],
     rules: { 'prefer-const': 'off' },
   },

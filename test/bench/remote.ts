@@ -63,7 +63,7 @@ const CALL_TIMEOUT_MS = 2_000;
 const now = () => performance.now();
 
 /** Resolves to `fallback` when `p` does not settle within `ms`. */
-async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+export async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<T>((res) => {
     timer = setTimeout(() => res(fallback), ms);
@@ -76,7 +76,7 @@ async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
 }
 
 /** Observation rows of the npc-guard contract (24 features in [0, 1]), fixed seed. */
-function observationRows(count: number): Float32Array[] {
+export function observationRows(count: number): Float32Array[] {
   const rand = prng(7);
   return Array.from({ length: count }, () => Float32Array.from({ length: FEATURES }, () => rand()));
 }
@@ -85,10 +85,10 @@ function observationRows(count: number): Float32Array[] {
 // Load generation
 
 /** One client: sends one single-row decide and resolves with its reply. */
-type Call = (row: Float32Array) => Promise<unknown>;
+export type Call = (row: Float32Array) => Promise<unknown>;
 
 /** What a paced run measured. */
-interface LoadResult {
+export interface LoadResult {
   /** Round trips of the calls that succeeded, ms. */
   latencies: number[];
   /** How late each send was against its schedule (client timer lateness), ms. */
@@ -107,7 +107,7 @@ interface LoadResult {
  * schedule for `ms`, never waiting for earlier replies; then waits for the
  * replies still in flight (each bounded by the route's timeout).
  */
-async function pacedLoad(
+export async function pacedLoad(
   calls: readonly Call[],
   rate: number,
   ms: number,
@@ -179,16 +179,25 @@ async function pacedLoad(
 // Servers
 
 /** A running server the bench talks to. */
-interface BenchServer {
+export interface BenchServer {
   /** `http://127.0.0.1:port` */
   url: string;
+  /** The gRPC service's `host:port`, when the server was started with `--grpc-port`. */
+  grpc?: string;
   /** Log records at warn or above (child: counted from its stdout). */
   warnings(): number;
   close(): Promise<void>;
 }
 
-/** Starts `server/main.ts` in a child process on 127.0.0.1, port 0; resolves once it logs its port. */
-async function startChildServer(modelsDir: string, telemetryFile: string): Promise<BenchServer> {
+/**
+ * Starts `server/main.ts` in a child process on 127.0.0.1, port 0; resolves once it logs its port.
+ * @param extraArgs - more flags (e.g. `--grpc-port 0`)
+ */
+export async function startChildServer(
+  modelsDir: string,
+  telemetryFile: string,
+  extraArgs: readonly string[] = [],
+): Promise<BenchServer> {
   const args = [
     '--import',
     'tsx',
@@ -206,6 +215,7 @@ async function startChildServer(modelsDir: string, telemetryFile: string): Promi
     telemetryFile,
     '--log-level',
     'info',
+    ...extraArgs,
   ];
   const env = { ...process.env };
   delete env.REDIS_URL;
@@ -220,17 +230,21 @@ async function startChildServer(modelsDir: string, telemetryFile: string): Promi
     stderr.push(line);
     if (stderr.length > 20) stderr.shift();
   });
+  let grpc: string | undefined;
   const listening = new Promise<string>((res, rej) => {
     // Keep reading stdout for the whole run: a full pipe would block the server.
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      let rec: { level?: number; msg?: string; url?: string };
+      let rec: { level?: number; msg?: string; url?: string; grpc?: string };
       try {
         rec = JSON.parse(line) as typeof rec;
       } catch {
         return;
       }
       if ((rec.level ?? 0) >= 40 && !/demo game is not built/.test(rec.msg ?? '')) warnings++;
-      if (rec.msg === 'playmind server listening' && typeof rec.url === 'string') res(rec.url);
+      if (rec.msg === 'playmind server listening' && typeof rec.url === 'string') {
+        grpc = rec.grpc;
+        res(rec.url);
+      }
     });
     void exited.then((code) =>
       rej(new Error(`the server exited (code ${code}) before listening:\n${stderr.join('\n')}`)),
@@ -250,7 +264,7 @@ async function startChildServer(modelsDir: string, telemetryFile: string): Promi
     await close();
     throw new Error(`the server did not log its port within ${START_TIMEOUT_MS} ms:\n${stderr.join('\n')}`);
   }
-  return { url, warnings: () => warnings, close };
+  return { url, ...(grpc ? { grpc } : {}), warnings: () => warnings, close };
 }
 
 /** Starts the server in this process (it shares the clients' event loop). */
@@ -261,7 +275,7 @@ async function startInProcessServer(modelsDir: string, telemetryFile: string): P
 }
 
 /** Connects `count` routes (each its own WebSocket), a few at a time. */
-async function connectRoutes(url: string, count: number): Promise<RemoteRoute[]> {
+export async function connectRoutes(url: string, count: number): Promise<RemoteRoute[]> {
   const routes = Array.from({ length: count }, () => new RemoteRoute({ url, timeoutMs: CALL_TIMEOUT_MS }));
   const connectAll = async () => {
     for (let i = 0; i < routes.length; i += 20) await Promise.all(routes.slice(i, i + 20).map((r) => r.connect()));
@@ -282,7 +296,7 @@ async function connectRoutes(url: string, count: number): Promise<RemoteRoute[]>
   return routes;
 }
 
-async function closeRoutes(routes: readonly RemoteRoute[]): Promise<void> {
+export async function closeRoutes(routes: readonly RemoteRoute[]): Promise<void> {
   await within(Promise.all(routes.map((r) => r.close().catch(() => undefined))), CLOSE_TIMEOUT_MS, []);
 }
 

@@ -21,7 +21,7 @@ const root = resolve(here, '..', '..');
 /** Modules of this folder that are not benchmarks. */
 const NOT_BENCHES = new Set(['run.ts', 'table.ts']);
 /** Known benchmarks first, in this order; any other module after them, by name. */
-const ORDER = ['engine.ts', 'arena-tick.ts', 'remote.ts'];
+const ORDER = ['engine.ts', 'arena-tick.ts', 'remote.ts', 'protocols.ts'];
 
 function isTable(x: unknown): x is BenchTable {
   return (

@@ -114,12 +114,19 @@ export class PlaymindPlugin extends Phaser.Plugins.ScenePlugin {
 
   /** A recommender of the scene's brain (see `Brain.recommender`). */
   recommender(name: string): RecommenderHandle {
-    return { name, recommend: async (request) => (await this.pending).recommender(name).recommend(request) };
+    return {
+      name,
+      recommend: async (request, options) => (await this.pending).recommender(name).recommend(request, options),
+    };
   }
 
   /** A tensor model of the scene's brain (see `Brain.model`). */
   model(name: string): ModelHandle {
-    return { name, run: async (feeds, options) => (await this.pending).model(name).run(feeds, options) };
+    return {
+      name,
+      run: async (feeds, options) => (await this.pending).model(name).run(feeds, options),
+      manifest: async () => (await this.pending).model(name).manifest(),
+    };
   }
 
   /** Scene `start`: creates the run's brain, and closes it on the scene's `shutdown`. */

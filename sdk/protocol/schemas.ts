@@ -269,7 +269,8 @@ export const KserveInputSchema = z.object(
     name: z.string({ error: 'needs a name' }),
     shape: z.array(z.number({ error: 'must be an array of integers' }), { error: 'must be an array of integers' }),
     datatype: z.string({ error: 'must be a datatype name (FP32, INT64, ...)' }),
-    data: z.unknown(),
+    // Absent for an input whose bytes follow the JSON header (binary extension: parameters.binary_data_size).
+    data: z.unknown().optional(),
     parameters: z.record(z.string(), z.unknown()).optional(),
   },
   { error: 'must be an object { name, shape, datatype, data }' },
@@ -281,7 +282,13 @@ export const KserveInferBodySchema = z.object(
     id: z.string({ error: 'must be a string' }).optional(),
     inputs: z.array(KserveInputSchema, { error: 'must be an array of inputs' }),
     outputs: z
-      .array(z.object({ name: z.string({ error: 'must be a string' }) }), { error: 'must be an array of { name }' })
+      .array(
+        z.object({
+          name: z.string({ error: 'must be a string' }),
+          parameters: z.record(z.string(), z.unknown()).optional(),
+        }),
+        { error: 'must be an array of { name }' },
+      )
       .optional(),
     parameters: z.record(z.string(), z.unknown()).optional(),
   },

@@ -6,14 +6,15 @@
  * - `GET  /v2`, `/v2/health/live`, `/v2/health/ready`
  * - `GET  /v2/models/:name[/versions/:version]` (metadata, plus the repository's state)
  * - `GET  /v2/models/:name[/versions/:version]/ready`
- * - `POST /v2/models/:name[/versions/:version]/infer` (JSON tensors; the body's schema: `KserveInferBodySchema`)
+ * - `POST /v2/models/:name[/versions/:version]/infer` (JSON tensors; the body's schema: `KserveInferBodySchema`;
+ *   with `Inference-Header-Content-Length`, the binary tensor data extension: `kserve-binary.ts`)
  * - `POST /v2/repository/index`, `POST /v2/repository/models/:name/load|unload` (admin token)
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
-import { ErrorCode, PlaymindError, type Tensor } from '../../sdk/index.js';
-import { KserveInferBodySchema, parseMessage } from '../../sdk/runtime.js';
+import { ErrorCode, PlaymindError } from '../../sdk/index.js';
+import { KserveInferBodySchema, parseMessage, type KserveInferBody } from '../../sdk/runtime.js';
 import {
   INFER_LIMITS,
   SERVER_NAME,
@@ -24,6 +25,14 @@ import {
 } from '../inference/open-inference.js';
 import type { ServerServices } from '../services.js';
 import { requireAdmin } from './admin-auth.js';
+import {
+  BINARY_CONTENT_TYPE,
+  HEADER_CONTENT_LENGTH,
+  binaryInputSlices,
+  binaryOutputs,
+  encodeInferReply,
+  splitBinaryBody,
+} from './kserve-binary.js';
 import { sendError } from './errors.js';
 
 const MODEL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
@@ -44,10 +53,14 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
   const { core } = options;
   const router = express.Router();
   const json = express.json({ limit: config.maxBodyBytes, strict: true, type: () => true });
+  const raw = express.raw({ limit: config.maxBodyBytes, type: () => true });
+  // A binary-extension request is read as bytes (JSON header + tensors), any other as JSON.
+  const inferBody: express.RequestHandler = (req, res, next) =>
+    req.headers[HEADER_CONTENT_LENGTH] !== undefined ? raw(req, res, next) : json(req, res, next);
   const admin = requireAdmin(config.adminToken);
 
   router.get('/v2', (_req, res) => {
-    res.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_repository'] });
+    res.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_repository', 'binary_tensor_data'] });
   });
   router.get('/v2/health/live', (_req, res) => {
     res.json({ live: true });
@@ -94,24 +107,30 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
 
   const infer = async (req: Request, res: Response) => {
     try {
-      const reply = await core.infer(inferCall(String(req.params.name), version(req), req.body), 'kserve');
-      res.json({
-        model_name: reply.model_name,
-        model_version: reply.model_version,
-        ...(reply.id !== undefined ? { id: reply.id } : {}),
-        outputs: reply.outputs.map((o) => ({
-          name: o.name,
-          datatype: o.datatype,
-          shape: o.shape,
-          data: jsonData(o.tensor),
-        })),
-      });
+      const name = String(req.params.name);
+      const headerLength = req.headers[HEADER_CONTENT_LENGTH];
+      const { body, binary } =
+        headerLength === undefined
+          ? { body: req.body as unknown, binary: undefined }
+          : (() => {
+              const split = splitBinaryBody(req.body as Buffer, String(headerLength));
+              return { body: split.header, binary: split.binary };
+            })();
+      const parsed = parseMessage(KserveInferBodySchema, `${name}: infer body`, body);
+      const reply = await core.infer(inferCall(name, version(req), parsed, binary), 'kserve');
+      const out = encodeInferReply(reply, binaryOutputs(parsed));
+      if ('json' in out) {
+        res.json(out.json);
+        return;
+      }
+      res.setHeader('Inference-Header-Content-Length', String(out.headerLength));
+      res.type(BINARY_CONTENT_TYPE).send(out.body);
     } catch (err) {
       sendError(res, err);
     }
   };
-  router.post('/v2/models/:name/infer', json, infer);
-  router.post('/v2/models/:name/versions/:version/infer', json, infer);
+  router.post('/v2/models/:name/infer', inferBody, infer);
+  router.post('/v2/models/:name/versions/:version/infer', inferBody, infer);
 
   // Model control (the model_repository extension), behind the admin token.
   router.post('/v2/repository/index', admin, (_req, res) => {
@@ -159,16 +178,34 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
 }
 
 /**
- * Turns a KServe v2 JSON infer body into the core's call (nested `data` flattened row-major).
+ * Turns a KServe v2 infer body into the core's call: JSON `data` (nested arrays flattened
+ * row-major), or, for an input with `parameters.binary_data_size`, its slice of `binary`
+ * (the bytes after the JSON header of a binary-extension request).
  * @throws PlaymindError `malformed_message` naming the field, `invalid_tensor` naming the input
  */
-export function inferCall(model: string, version: string | undefined, body: unknown): InferCall {
-  const b = parseMessage(KserveInferBodySchema, `${model}: infer body`, body);
+export function inferCall(
+  model: string,
+  version: string | undefined,
+  body: KserveInferBody,
+  binary?: Uint8Array,
+): InferCall {
+  const b = body;
+  const slice = binaryInputSlices(model, b.inputs, binary ?? new Uint8Array(0));
   return {
     model,
     ...(version !== undefined ? { version } : {}),
     ...(b.id !== undefined ? { id: b.id } : {}),
-    inputs: b.inputs.map((i) => {
+    inputs: b.inputs.map((i, k) => {
+      const bytes = slice(k);
+      if (bytes !== undefined) {
+        if (i.data !== undefined)
+          throw new PlaymindError(
+            ErrorCode.MALFORMED_MESSAGE,
+            `${model}: input "${i.name.slice(0, 128)}" has both 'data' and 'parameters.binary_data_size'`,
+            { details: { model, input: i.name.slice(0, 128) } },
+          );
+        return { name: i.name, datatype: i.datatype, shape: i.shape, contents: { raw: bytes } };
+      }
       let size = 1;
       for (const d of i.shape) size *= d;
       const values = flatten(i.data, i.shape.length, Math.min(size, INFER_LIMITS.maxElements));
@@ -201,12 +238,4 @@ function flatten(data: unknown, rank: number, max: number): unknown[] | null {
     return true;
   };
   return walk(data, 1) ? out : null;
-}
-
-/** Tensor data as JSON values (int64 as numbers). */
-function jsonData(t: Tensor): unknown[] {
-  if (Array.isArray(t.data)) return t.data;
-  if (t.data instanceof BigInt64Array || t.data instanceof BigUint64Array) return Array.from(t.data, Number);
-  if (t.type === 'bool') return Array.from(t.data as Uint8Array, (x) => x !== 0);
-  return Array.from(t.data as ArrayLike<number>);
 }

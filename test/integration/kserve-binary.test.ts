@@ -42,7 +42,7 @@ describe('server: KServe v2 REST binary tensor data extension', function () {
     fetch(`${t.server.url}/v2/models/${model}/infer`, {
       method: 'POST',
       headers: init.headers ?? { 'content-type': 'application/json' },
-      body: init.body,
+      body: typeof init.body === 'string' ? init.body : new Uint8Array(init.body),
     });
   const binary = (model: string, r: { body: Buffer; headerLength: number }, headerLength = String(r.headerLength)) =>
     infer(model, {

@@ -116,14 +116,20 @@ const grpcRaw: Protocol = {
 };
 
 /** One keep-alive HTTP/1.1 connection per client (node:http, no client library in between). */
-function post(agent: Agent, url: URL, headers: Record<string, string | number>, body: Buffer): Promise<Buffer> {
+function post(
+  agent: Agent,
+  url: URL,
+  headers: Record<string, string | number>,
+  body: Buffer,
+): Promise<{ body: Buffer; headerLength: number | undefined }> {
   return new Promise((res, rej) => {
     const req = httpRequest(url, { method: 'POST', agent, headers, timeout: CALL_TIMEOUT_MS }, (r) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
       r.on('end', () => {
         const out = Buffer.concat(chunks);
-        if (r.statusCode === 200) res(out);
+        const hl = r.headers['inference-header-content-length'];
+        if (r.statusCode === 200) res({ body: out, headerLength: hl === undefined ? undefined : Number(hl) });
         else rej(new PlaymindError('internal', `HTTP ${r.statusCode}: ${out.toString().slice(0, 200)}`));
       });
       r.on('error', rej);
@@ -146,7 +152,8 @@ function restProtocol(
       const agents = Array.from({ length: count }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
       const calls: Call[] = agents.map((agent) => async (row) => {
         const { headers, body } = encode(row);
-        return decode(await post(agent, url, headers, body), undefined);
+        const r = await post(agent, url, headers, body);
+        return decode(r.body, r.headerLength);
       });
       return { calls, close: async () => agents.forEach((a) => a.destroy()) };
     },
@@ -162,6 +169,38 @@ const restJson = restProtocol(
     ),
   }),
   (b) => (JSON.parse(b.toString('utf8')) as { outputs: Array<{ data: number[] }> }).outputs.map((o) => o.data),
+);
+
+/** The binary tensor data extension: JSON header, then the row's 96 bytes; the outputs come back as bytes too. */
+const restBinary = restProtocol(
+  'REST `/infer`, binary tensors',
+  (row) => {
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          { name: 'obs', datatype: 'FP32', shape: [1, FEATURES], parameters: { binary_data_size: row.byteLength } },
+        ],
+        parameters: { binary_data_output: true },
+      }),
+    );
+    return {
+      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': header.byteLength },
+      body: Buffer.concat([header, Buffer.from(row.buffer, row.byteOffset, row.byteLength)]),
+    };
+  },
+  (b, headerLength) => {
+    const n = headerLength ?? b.byteLength;
+    const head = JSON.parse(b.subarray(0, n).toString('utf8')) as {
+      outputs: Array<{ parameters: { binary_data_size: number } }>;
+    };
+    let at = n;
+    return head.outputs.map((o) => {
+      const size = o.parameters.binary_data_size;
+      const out = new Float32Array(new Uint8Array(b.subarray(at, at + size)).buffer);
+      at += size;
+      return out;
+    });
+  },
 );
 
 const room: Protocol = {
@@ -287,7 +326,7 @@ export async function bench(ctx: BenchContext): Promise<BenchTable[]> {
     const server = await startChildServer(join(root, 'models'), join(tmp, 'telemetry.jsonl'), ['--grpc-port', '0']);
     try {
       if (!server.grpc) throw new Error('the server did not report its gRPC address');
-      for (const p of [grpcRaw, restJson, room]) results.push(...(await measure(ctx, server, p, rows)));
+      for (const p of [grpcRaw, restJson, restBinary, room]) results.push(...(await measure(ctx, server, p, rows)));
     } finally {
       await within(server.close(), 10_000, undefined);
     }

@@ -1,23 +1,34 @@
 /**
  * Entity interpolation for what the player does not control (other players,
- * bots, guards): each entity keeps its last few positions stamped with their
- * tick's time on the {@link TickClock} timeline, and is drawn where it was a
- * little in the past, between the two samples around that instant. The delay
+ * bots, guards): each entity keeps its last few positions by tick, and is
+ * drawn where it was a little in the past — the page time `now − delay` read
+ * as a (fractional) tick on the {@link TickClock} timeline — between the two
+ * samples around that tick. Keying samples by tick, not by time, keeps them
+ * consistent when the timeline moves (a stalled page or server). The delay
  * is a jitter buffer: at least `delayMs` (two ticks by default), and more
  * while patches come late (a busy server or page: the delay follows the
  * latest patches' lateness up quickly and back down slowly), so a late patch
  * does not leave a moving entity without a sample to draw. Past the newest
- * sample the motion is extrapolated for at most `maxExtrapolateMs`. A jump
+ * sample the motion goes on, slowing down over `maxExtrapolateMs`. A jump
  * longer than `snapDistance` (a respawn) is drawn at once instead of as a glide.
  *
  * @module
  */
 
-/** A position at a moment of the tick timeline. */
+/** A position at a tick. */
 interface Sample {
+  /** The tick. */
   t: number;
   x: number;
   y: number;
+}
+
+/** Page time to ticks (a {@link TickClock}). */
+export interface Timeline {
+  /** The (fractional) tick at page time `t`. */
+  tickAt(t: number): number;
+  /** Milliseconds per tick. */
+  readonly intervalMs: number;
 }
 
 /** Options of {@link Interpolator}. */
@@ -26,14 +37,14 @@ export interface InterpolationOptions {
   delayMs?: number;
   /** How far at most, however late patches come, ms. @default 400 */
   maxDelayMs?: number;
-  /** How far past the newest sample motion is extrapolated, ms. @default 100 */
+  /** Past the newest sample, motion goes on slowing with this time constant, ms (at most speed × this further). @default 100 */
   maxExtrapolateMs?: number;
   /** A jump longer than this is a teleport, arena units. @default 60 */
   snapDistance?: number;
 }
 
-/** Samples kept per entity. */
-const KEEP = 8;
+/** Samples kept per entity: more than the largest delay covers (400 ms is 8 ticks at 20 Hz). */
+const KEEP = 24;
 
 /** See the module documentation. */
 export class Interpolator {
@@ -48,7 +59,11 @@ export class Interpolator {
   private readonly snapDistance: number;
   private readonly tracks = new Map<string, Sample[]>();
 
-  constructor(options: InterpolationOptions = {}) {
+  /** @param timeline - reads page times as ticks */
+  constructor(
+    private readonly timeline: Timeline,
+    options: InterpolationOptions = {},
+  ) {
     this.delayMs = options.delayMs ?? 100;
     this.maxDelayMs = Math.max(this.delayMs, options.maxDelayMs ?? 400);
     this.delay = this.delayMs;
@@ -73,13 +88,13 @@ export class Interpolator {
   }
 
   /**
-   * Moves the delay towards its target without ever moving drawn time backwards: up by half
-   * of the real time that passed (entities play at half speed for a moment), down by 5 %.
+   * Moves the delay towards its target without ever moving drawn time backwards or stopping
+   * it: up by 80 % of the real time that passed (entities play slower for a moment), down by 5 %.
    */
   private adjust(now: number): void {
     const dt = Number.isFinite(this.lastAdjust) ? Math.max(0, Math.min(100, now - this.lastAdjust)) : 0;
     this.lastAdjust = now;
-    if (this.target > this.delay) this.delay = Math.min(this.target, this.delay + 0.5 * dt);
+    if (this.target > this.delay) this.delay = Math.min(this.target, this.delay + 0.8 * dt);
     else this.delay = Math.max(this.target, this.delay - 0.05 * dt);
   }
 
@@ -87,7 +102,7 @@ export class Interpolator {
    * Records where an entity was at a tick.
    *
    * @param key - the entity
-   * @param t - the tick's time on the tick timeline, ms
+   * @param t - the tick
    */
   push(key: string, t: number, x: number, y: number): void {
     let s = this.tracks.get(key);
@@ -116,7 +131,7 @@ export class Interpolator {
     if (now !== this.lastAdjust) this.adjust(now);
     const s = this.tracks.get(key);
     if (!s || s.length === 0) return false;
-    const t = now - this.delay;
+    const t = this.timeline.tickAt(now - this.delay);
     const first = s[0]!;
     if (s.length === 1 || t <= first.t) {
       out.x = first.x;
@@ -133,10 +148,13 @@ export class Interpolator {
         return true;
       }
     }
-    // Past the newest sample: continue its last motion for a while, then hold.
+    // Past the newest sample: continue its last motion, slowing down (a decay of
+    // `maxExtrapolateMs`), so a late patch makes it ease, not freeze, and it never runs
+    // further than its speed × `maxExtrapolateMs` past where it was last seen.
     const b = s[s.length - 1]!;
     const a = s.length > 1 ? s[s.length - 2]! : b;
-    const ahead = Math.min(t - b.t, this.maxExtrapolateMs);
+    const tau = this.maxExtrapolateMs / this.timeline.intervalMs;
+    const ahead = tau > 0 ? tau * (1 - Math.exp(-(t - b.t) / tau)) : 0;
     const span = b.t - a.t;
     out.x = span > 0 ? b.x + ((b.x - a.x) * ahead) / span : b.x;
     out.y = span > 0 ? b.y + ((b.y - a.y) * ahead) / span : b.y;

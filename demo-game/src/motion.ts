@@ -22,7 +22,7 @@ const LEAD_MARGIN_MS = 8;
 /** See the module documentation. */
 export class Motion {
   private readonly clock: TickClock;
-  private readonly others = new Interpolator();
+  private readonly others: Interpolator;
   private prediction: OwnPrediction | null = null;
   private obstacles: Rect[] = [];
   private obstaclesKey = '';
@@ -42,6 +42,7 @@ export class Motion {
     tickRate = DEFAULT_ARENA_CONFIG.tickRate,
   ) {
     this.clock = new TickClock(1000 / tickRate);
+    this.others = new Interpolator(this.clock);
   }
 
   /** How far in the past other entities are drawn now, ms (the jitter buffer). */
@@ -83,13 +84,13 @@ export class Motion {
     view.guards.forEach((g, id) => {
       const key = `g:${id}`;
       this.keys.add(key);
-      this.others.push(key, t, g.x, g.y);
+      this.others.push(key, view.tick, g.x, g.y);
     });
     let index = 0;
     view.players.forEach((p, id) => {
       const key = `p:${id}`;
       this.keys.add(key);
-      this.others.push(key, t, p.x, p.y);
+      this.others.push(key, view.tick, p.x, p.y);
       if (id === this.playerId) this.reconcileOwn(view, index, p.x, p.y, p.alive, now);
       index++;
     });

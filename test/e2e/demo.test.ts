@@ -372,8 +372,8 @@ describe('demo game in headless Chromium (e2e)', function () {
       if (!steady && attempt < 5) continue;
       expect(speeds.length, 'frames recorded').to.be.at.least(30);
       const mean = speeds.reduce((a, b) => a + b, 0) / speeds.length;
-      const perSecond = DEFAULT_ARENA_CONFIG.player.speed * tickRate;
-      expect(mean, `mean speed, units/s (${last})`).to.be.within(perSecond * 0.8, perSecond * 1.2);
+      const perSecond = DEFAULT_ARENA_CONFIG.player.speed * DEFAULT_ARENA_CONFIG.tickRate;
+      expect(mean, `mean speed, units/s (${last})`).to.be.within(perSecond * 0.75, perSecond * 1.25);
       expect(cv, `speed CV (${last})`).to.be.at.most(0.15);
       return;
     }
@@ -485,27 +485,50 @@ describe('demo game in headless Chromium (e2e)', function () {
         'the first page to see the second player',
         `h.players.some((p) => p.id === ${JSON.stringify(id)})`,
       );
-      const dir = freeDirection(other.world!, other.me!);
-      expect(dir.straight, 'a free straight path for the second player').to.be.at.least(40);
-      const frames = await holding(second, keysFor(dir.dx, dir.dy), async () => {
-        await waitForHook(
-          second,
-          'the second player to move',
-          `Math.hypot(h.me.x - ${other.me!.x}, h.me.y - ${other.me!.y}) > 8`,
-        );
-        return recordFrames(page, 40);
-      });
-      const seen = frames.filter((f) => f.players[id]);
-      expect(seen.length, 'frames that drew the second player').to.equal(frames.length);
-      const speeds = frameSpeeds(seen, id);
-      const frozen = speeds.filter((s) => s < 1e-6).length;
-      expect(frozen, `frozen frames of the other player out of ${speeds.length}`).to.equal(0);
-      const first = seen[0]!.players[id]!;
-      const last = seen[seen.length - 1]!.players[id]!;
-      expect(Math.hypot(last[0] - first[0], last[1] - first[1]), 'distance drawn').to.be.greaterThan(15);
+      // Measured over 40 frames of the second player walking straight; a window in which it was
+      // downed (it stops, rightly) is measured again, up to 3 times.
+      let result = '';
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await second.bringToFront();
+        const start = await waitForHook(second, 'the second player alive', 'h.me !== null && h.me.alive');
+        const dir = freeDirection(start.world!, start.me!);
+        expect(dir.straight, 'a free straight path for the second player').to.be.at.least(40);
+        const { frames, before, after } = await holding(second, keysFor(dir.dx, dir.dy), async () => {
+          await waitForHook(
+            second,
+            'the second player to move',
+            `Math.hypot(h.me.x - ${start.me!.x}, h.me.y - ${start.me!.y}) > 8`,
+          );
+          // The page that watches is the visible one (a background tab's frames are throttled);
+          // the second player keeps walking: the server keeps its last input.
+          await page.bringToFront();
+          // Let it settle in front (patches a background tab got late, the jitter buffer).
+          const front = (await hook(page))!;
+          await waitForHook(page, 'ticks in front', `h.tick >= ${front.tick + 10}`);
+          const before = (await hook(page))!.players.find((p) => p.id === id)!;
+          const frames = await recordFrames(page, 40);
+          return { frames, before, after: (await hook(page))!.players.find((p) => p.id === id)! };
+        });
+        const seen = frames.filter((f) => f.players[id]);
+        expect(seen.length, 'frames that drew the second player').to.equal(frames.length);
+        const speeds = frameSpeeds(seen, id);
+        // Frozen: a frame in which it moved less than 1 % of its walking speed.
+        const walking = DEFAULT_ARENA_CONFIG.player.speed * DEFAULT_ARENA_CONFIG.tickRate;
+        const frozen = speeds.filter((v) => v < walking / 100).length;
+        const walked = before.alive && after.alive && Math.hypot(after.x - before.x, after.y - before.y) > 15;
+        result = `${frozen} frozen frames out of ${speeds.length}${walked ? '' : ' (the player was downed)'}`;
+        console.log(result, speeds.map((v) => v.toFixed(0)).join(' '), frames.map((f) => f.t.toFixed(0)).join(' '));
+        if (!walked && attempt < 3) continue;
+        expect(frozen, `frozen frames of the other player: ${result}`).to.equal(0);
+        const first = seen[0]!.players[id]!;
+        const last = seen[seen.length - 1]!.players[id]!;
+        expect(Math.hypot(last[0] - first[0], last[1] - first[1]), 'distance drawn').to.be.greaterThan(15);
+        break;
+      }
       await screenshot(page, 'demo-two-players');
     } finally {
       await second.close();
+      await page.bringToFront();
     }
   });
 

@@ -43,9 +43,12 @@ describe('demo tick timeline', () => {
   });
 });
 
+/** A timeline on which ticks are milliseconds (so samples can be placed by time). */
+const MS = { tickAt: (t: number) => t, intervalMs: 1 };
+
 describe('demo interpolation of other entities', () => {
   it('draws an entity between the two samples around now − delay', () => {
-    const it = new Interpolator({ delayMs: 100 });
+    const it = new Interpolator(MS, { delayMs: 100 });
     it.push('a', 0, 0, 0);
     it.push('a', 50, 10, 0);
     it.push('a', 100, 20, 0);
@@ -54,18 +57,21 @@ describe('demo interpolation of other entities', () => {
     expect(at.x).to.be.closeTo(15, 1e-9);
   });
 
-  it('keeps a moving entity moving for a while when a patch is late, then holds it', () => {
-    const it = new Interpolator({ delayMs: 100, maxExtrapolateMs: 60 });
+  it('keeps a moving entity moving, slowing down, when a patch is late, and never far past it', () => {
+    const it = new Interpolator(MS, { delayMs: 100, maxExtrapolateMs: 60 });
     for (let k = 0; k <= 4; k++) it.push('a', k * 50, k * 10, 0);
     const at = { x: 0, y: 0 };
-    it.position('a', 200 + 100 + 30, at); // 30 ms past the newest sample
-    expect(at.x).to.be.closeTo(46, 1e-9);
-    it.position('a', 200 + 100 + 500, at); // long past: held at the extrapolation limit
-    expect(at.x).to.be.closeTo(52, 1e-9);
+    it.position('a', 200 + 100 + 30, at); // 30 ms past the newest sample (0.2 units per ms)
+    const early = at.x;
+    expect(early).to.be.closeTo(40 + 0.2 * 60 * (1 - Math.exp(-30 / 60)), 1e-9);
+    it.position('a', 200 + 100 + 60, at);
+    expect(at.x - early, 'still moving').to.be.greaterThan(0.5);
+    it.position('a', 200 + 100 + 2000, at); // long past: at most speed × 60 ms further
+    expect(at.x).to.be.closeTo(52, 1e-6);
   });
 
   it('draws further in the past while patches come late, without ever stopping or going back', () => {
-    const it = new Interpolator({ delayMs: 100, maxExtrapolateMs: 60 });
+    const it = new Interpolator(MS, { delayMs: 100, maxExtrapolateMs: 60 });
     // An entity moving 1 unit per ms; patches every 50 ms, but from t = 1000 each arrives 200 ms late.
     const at = { x: 0, y: 0 };
     let last = -Infinity;
@@ -83,8 +89,26 @@ describe('demo interpolation of other entities', () => {
     expect(it.currentDelayMs).to.be.closeTo(260, 1);
   });
 
+  it('keeps moving an entity when the timeline jumps (samples are kept by tick, not by time)', () => {
+    // The timeline says tick k was at k × 50 ms, until a stall moves it 400 ms later.
+    let shift = 0;
+    const timeline = { tickAt: (t: number) => (t - shift) / 50, intervalMs: 50 };
+    const it = new Interpolator(timeline, { delayMs: 100 });
+    const at = { x: 0, y: 0 };
+    let last = -Infinity;
+    let tick = 0;
+    for (let now = 0; now <= 2000; now += 16) {
+      if (now === 1008) shift = 400;
+      while ((tick + 1) * 50 + shift <= now) it.push('a', ++tick, tick * 3, 0);
+      it.position('a', now, at);
+      if (now > 200 && now !== 1008) expect(at.x, `drawn at ${now} ms`).to.be.at.least(last);
+      if (now > 1500) expect(at.x, `moving at ${now} ms`).to.be.greaterThan(last);
+      last = at.x;
+    }
+  });
+
   it('draws a teleport (a respawn) at once instead of gliding across the arena', () => {
-    const it = new Interpolator({ delayMs: 100, snapDistance: 60 });
+    const it = new Interpolator(MS, { delayMs: 100, snapDistance: 60 });
     it.push('a', 0, 0, 0);
     it.push('a', 50, 5, 0);
     it.push('a', 100, 400, 300);

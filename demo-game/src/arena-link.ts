@@ -34,7 +34,7 @@ import type { ConnectionStatus } from './test-hook.js';
 /** The offline runtime: loaded once per page, then used for every offline spell. */
 export interface OfflineRuntime {
   /** Starts an offline arena (the models are loaded already). */
-  play(): Promise<ArenaSource>;
+  play(options: { name?: string }): Promise<ArenaSource>;
 }
 
 /** Progress of the offline runtime's download. */
@@ -62,6 +62,8 @@ export interface ArenaLinkOptions {
   retryMs?: number;
   /** How long after joining the background download starts, ms. @default 500 */
   preloadAfterMs?: number;
+  /** The player's name (sent with every join; the offline arena uses it too). @default '' (the game names the player) */
+  name?: string;
 }
 
 /** Events beyond the sources' own. */
@@ -75,8 +77,8 @@ export interface LinkEvents {
 }
 
 /** Joins the arena, or rejects after `ms` (a late join is left again). */
-async function joinWithin(endpoint: string, ms: number): Promise<OnlineSource> {
-  const joining = OnlineSource.join(endpoint);
+async function joinWithin(endpoint: string, ms: number, name: string): Promise<OnlineSource> {
+  const joining = OnlineSource.join(endpoint, name || undefined);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
@@ -121,6 +123,7 @@ export class ArenaLink implements ArenaSource {
       joinTimeoutMs: 8000,
       retryMs: 1000,
       preloadAfterMs: 500,
+      name: '',
       ...options,
     };
   }
@@ -137,7 +140,7 @@ export class ArenaLink implements ArenaSource {
   async start(): Promise<void> {
     if (!this.options.offlineOnly) {
       try {
-        this.useOnline(await joinWithin(this.options.endpoint, this.options.joinTimeoutMs));
+        this.useOnline(await joinWithin(this.options.endpoint, this.options.joinTimeoutMs, this.options.name));
         setTimeout(() => this.preload(), this.options.preloadAfterMs);
         return;
       } catch (err) {
@@ -190,6 +193,19 @@ export class ArenaLink implements ArenaSource {
 
   takeQuest(questId: string): void {
     this.current?.takeQuest(questId);
+  }
+
+  abandonQuest(): void {
+    this.current?.abandonQuest();
+  }
+
+  setGuardMode(mode: 'model' | 'scripted'): void {
+    this.current?.setGuardMode(mode);
+  }
+
+  /** Sets the player's name for the next joins (call before {@link start}). */
+  setName(name: string): void {
+    this.options.name = name;
   }
 
   requestRecommendations(): void {
@@ -331,7 +347,7 @@ export class ArenaLink implements ArenaSource {
       (this.current && this.current.mode === 'online' && this.current.status === 'connected')
     )
       return;
-    const source = await runtime.play();
+    const source = await runtime.play({ name: this.options.name || undefined });
     if (this.closed) {
       await source.close();
       return;
@@ -352,7 +368,7 @@ export class ArenaLink implements ArenaSource {
     if (this.closed || this.joining || this.current?.mode === 'online') return;
     this.joining = true;
     try {
-      const source = await joinWithin(this.options.endpoint, this.options.joinTimeoutMs);
+      const source = await joinWithin(this.options.endpoint, this.options.joinTimeoutMs, this.options.name);
       const old = this.online;
       this.online = null;
       if (old) void old.close().catch(() => {});

@@ -53,6 +53,10 @@ export interface PlayerView {
    */
   readonly questTargetX: number;
   readonly questTargetY: number;
+  /** The name shown to players (absent from servers before rounds and names). */
+  readonly name?: string;
+  /** Ticks until a downed player is back. */
+  readonly respawnIn?: number;
 }
 
 /** `questTargetX` / `questTargetY` without a target (`server/game/view.ts`). */
@@ -82,6 +86,14 @@ export interface GuardView {
   readonly servedBy?: string;
   /** The action probabilities the model gave (`GUARD_ACTIONS` order), where it gave them (offline only for now). */
   readonly probabilities?: ArrayLike<number> | null;
+  /** The player it targets ('' for none). */
+  readonly target?: string;
+  /** Whether it sees its target now. */
+  readonly sees?: boolean;
+  /** What the scripted expert guard would have done on the same observation. */
+  readonly expert?: string;
+  /** The tick whose state was observed to decide `action`. */
+  readonly decisionTick?: number;
 }
 
 export interface CollectibleView {
@@ -109,6 +121,16 @@ export interface ArenaView {
   readonly guards: KeyedView<GuardView>;
   readonly collectibles: KeyedView<CollectibleView>;
   readonly quests: KeyedView<QuestView>;
+  /** The current round (1 for the first; absent or 0 without rounds). */
+  readonly round?: number;
+  readonly roundTicksLeft?: number;
+  readonly roundGoal?: number;
+  readonly teamScore?: number;
+  /** `players` or `guards` ('' before the first end). */
+  readonly lastRoundWinner?: string;
+  readonly lastRoundScore?: number;
+  /** `model` or `scripted`. */
+  readonly guardMode?: string;
 }
 
 /** A player's quest recommendations. */
@@ -164,6 +186,10 @@ export interface ArenaSource {
   inference(): InferenceSummary | null;
   setIntent(intent: PlayerIntent): void;
   takeQuest(questId: string): void;
+  /** Gives up the active quest. */
+  abandonQuest(): void;
+  /** Lets the model or the scripted expert guard decide the guards (the whole arena's). */
+  setGuardMode(mode: 'model' | 'scripted'): void;
   requestRecommendations(): void;
   on<E extends keyof SourceEvents>(event: E, listener: SourceEvents[E]): void;
   close(): Promise<void>;

@@ -11,7 +11,7 @@
 import type { ArenaView, InferenceSummary } from './arena-source.js';
 
 /** The route serving the guards. */
-export type GuardRoute = 'server-model' | 'server-fallback' | 'local-model' | 'local-fallback' | 'none';
+export type GuardRoute = 'server-model' | 'server-fallback' | 'local-model' | 'local-fallback' | 'scripted' | 'none';
 
 /** What the HUD shows about the guards' decisions. */
 export interface GuardRouteInfo {
@@ -55,6 +55,17 @@ export function guardRouteOf(
 ): GuardRouteInfo {
   if (!view) return { route: 'none', label: 'waiting for the first decision', model: '', fallbackShare: 0 };
   const { model, fallbackShare } = deciders(view);
+  let scripted = false;
+  view.guards.forEach((g) => {
+    if (g.alive && g.servedBy === 'scripted') scripted = true;
+  });
+  if (scripted)
+    return {
+      route: 'scripted',
+      label: `${mode === 'offline' ? 'this page' : 'server'} · the scripted expert guard (no model), as toggled`,
+      model,
+      fallbackShare: 0,
+    };
   if (mode === 'offline') {
     const served = inference?.guardsServedBy ?? '';
     if (served === 'fallback' || FALLBACK.test(model)) {

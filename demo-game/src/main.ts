@@ -34,11 +34,15 @@ import { SidePanel } from './side-panel.js';
 import { Sounds, type SoundName } from './sounds.js';
 import type { PlaymindHook } from './test-hook.js';
 import { showTitleScreen } from './title-screen.js';
+import { GuardInspector } from './guard-inspector.js';
+import { Scoreboard, roundEndText, roundOf, type RoundInfo } from './scoreboard.js';
 
 /** Errors kept for the panel and the hook. */
 const MAX_ERRORS = 20;
 /** How often the round trip is measured, ms. */
 const PING_EVERY_MS = 1000;
+/** How long the end of a round stays in the banner, ms. */
+const ROUND_END_MS = 5000;
 
 /** Whether the page asks for offline mode (`?offline=1`, `?offline=true`, `?offline`). */
 function offlineRequested(search: string): boolean {
@@ -84,6 +88,14 @@ class DemoGame {
   private downSince: number | null = null;
   private banner = '';
   private overlay: HTMLElement;
+  private readonly inspector: GuardInspector;
+  private readonly scoreboard: Scoreboard;
+  private readonly modeButton: HTMLButtonElement;
+  private selectedGuard: string | null = null;
+  private round: RoundInfo | null = null;
+  /** The end of the last round, shown for a while: its banner text and when it ends. */
+  private roundEnd: { text: string; until: number; round: number; winner: string } | null = null;
+  private roundsEnded = 0;
 
   constructor(
     private readonly link: ArenaLink,
@@ -94,6 +106,25 @@ class DemoGame {
       takeQuest: (id) => this.takeQuest(id),
       abandonQuest: () => this.abandonQuest(),
     });
+    this.scoreboard = new Scoreboard(this.panel.slots.round);
+    this.inspector = new GuardInspector(this.panel.slots.inspector, () => {
+      this.selectedGuard = null;
+      this.scene.select(null);
+      this.refresh();
+    });
+    const modeRow = document.createElement('p');
+    modeRow.className = 'guard-mode';
+    this.modeButton = document.createElement('button');
+    this.modeButton.type = 'button';
+    this.modeButton.id = 'guard-mode';
+    this.modeButton.className = 'small';
+    this.modeButton.addEventListener('click', () => {
+      const scripted = this.link.view()?.guardMode === 'scripted';
+      this.link.setGuardMode(scripted ? 'model' : 'scripted');
+      this.modeButton.blur();
+    });
+    modeRow.append(this.modeButton);
+    this.panel.slots.inspector.append(modeRow);
     this.overlay = document.createElement('div');
     this.overlay.className = 'loading-overlay';
     this.overlay.hidden = true;
@@ -105,7 +136,10 @@ class DemoGame {
         link.setIntent(intent);
         this.refresh();
       },
-      onSelectGuard: () => this.refresh(),
+      onSelectGuard: (id) => {
+        this.selectedGuard = id;
+        this.refresh();
+      },
       onToggleMute: () => {
         this.sounds.toggleMute();
         this.refresh();
@@ -125,6 +159,8 @@ class DemoGame {
       this.recommendations = null;
       this.ping = null;
       this.downSince = null;
+      this.selectedGuard = null;
+      this.roundEnd = null;
       this.sounds.play(source.mode === 'offline' ? 'offline' : 'online');
       if (source.mode === 'online') void this.loadCatalogue(['/models/quest-recs/manifest.json']);
       this.refresh();
@@ -172,8 +208,7 @@ class DemoGame {
   }
 
   private abandonQuest(): void {
-    const s = this.link.source as { abandonQuest?: () => void } | null;
-    s?.abandonQuest?.();
+    this.link.abandonQuest();
   }
 
   private onProgress(p: RuntimeProgress): void {
@@ -241,6 +276,7 @@ class DemoGame {
       for (const e of events) this.feedback(e);
     }
     this.snapshot = snap;
+    this.updateRound(view);
     this.updateBanner(view);
     this.refresh();
   }
@@ -275,6 +311,31 @@ class DemoGame {
     }
   }
 
+  /** The round and the scoreboard; when a round ends, its final standings go into the banner. */
+  private updateRound(view: ArenaView): void {
+    const names = this.names(view);
+    const next = roundOf(view, this.link.playerId, names, this.scene.tickRate || 20);
+    const prev = this.round;
+    if (prev && next && next.round === prev.round + 1) {
+      const winner = view.lastRoundWinner ?? '';
+      this.roundEnd = {
+        text: roundEndText(prev, winner, view.lastRoundScore ?? prev.teamScore),
+        until: performance.now() + ROUND_END_MS,
+        round: prev.round,
+        winner,
+      };
+      this.roundsEnded++;
+      this.sounds.play(winner === 'players' ? 'quest' : 'down');
+    }
+    this.round = next;
+  }
+
+  private names(view: ArenaView | null): Map<string, string> {
+    const names = new Map<string, string>();
+    view?.players.forEach((p, id) => names.set(id, nameOf(p)));
+    return names;
+  }
+
   private updateBanner(view: ArenaView): void {
     const me = view.players.get(this.link.playerId);
     let text = '';
@@ -286,6 +347,7 @@ class DemoGame {
       const secs = Math.max(1, Math.ceil(ticks / DEFAULT_ARENA_CONFIG.tickRate));
       text = `You are down\nback in ${secs} s`;
     } else this.downSince = null;
+    if (this.roundEnd && performance.now() < this.roundEnd.until) text = this.roundEnd.text;
     this.banner = text;
     this.scene.setBanner(text);
   }
@@ -322,9 +384,16 @@ class DemoGame {
     const reasons = this.reasons();
     const counts = this.late.counts(inference);
     const late = { late: counts.recentLate, of: counts.recentOf };
-    const names = new Map<string, string>();
-    view?.players.forEach((p, id) => names.set(id, nameOf(p)));
+    const names = this.names(view);
     this.scene.setNames(names);
+    if (this.selectedGuard && !view?.guards.get(this.selectedGuard)) this.selectedGuard = null;
+    this.inspector.render(this.selectedGuard, view, names);
+    this.scoreboard.render(this.round);
+    const scripted = view?.guardMode === 'scripted';
+    const modeText = scripted ? 'Guards: scripted · switch to the model' : 'Guards: model · switch to scripted';
+    if (this.modeButton.textContent !== modeText) this.modeButton.textContent = modeText;
+    this.modeButton.hidden = view?.guardMode === undefined;
+    this.modeButton.dataset.mode = view?.guardMode ?? '';
     this.panel.render({
       mode: this.link.mode,
       status: this.link.status,
@@ -348,7 +417,7 @@ class DemoGame {
     );
     const players: PlaymindHook['players'] = [];
     view?.players.forEach((p, id) =>
-      players.push({ id, kind: p.kind, x: p.x, y: p.y, alive: p.alive, score: p.score }),
+      players.push({ id, name: names.get(id) ?? id, kind: p.kind, x: p.x, y: p.y, alive: p.alive, score: p.score }),
     );
     const questInfo = me && me.quest ? view?.quests.get(me.quest) : undefined;
     const status = this.link.status;
@@ -396,6 +465,13 @@ class DemoGame {
       banner: this.banner,
       players,
       world: this.worldOf(view),
+      inspector: this.inspector.shown ? { ...this.inspector.shown } : null,
+      round: this.round ? { ...this.round, rows: this.round.rows.map((r) => ({ ...r })) } : null,
+      lastRoundEnd: this.roundEnd
+        ? { round: this.roundEnd.round, winner: this.roundEnd.winner, text: this.roundEnd.text }
+        : null,
+      roundsEnded: this.roundsEnded,
+      guardMode: view?.guardMode ?? '',
     };
   }
 }
@@ -419,7 +495,8 @@ async function boot(): Promise<void> {
   link.preload();
   showTitleScreen({
     parent: gameParent,
-    onPlay: () => {
+    onPlay: (name) => {
+      link.setName(name);
       game.start();
       link.start().catch((err: unknown) => game.addError('offline_failed', String(err)));
     },

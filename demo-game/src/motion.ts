@@ -115,7 +115,7 @@ export class Motion {
    */
   position(key: string, now: number, out: { x: number; y: number }): boolean {
     if (key === `p:${this.playerId}` && this.prediction?.running) {
-      this.prediction.position(now, this.leadMs, out);
+      this.prediction.position(now, this.leadMs, out, this.intent);
       return true;
     }
     return this.others.position(key, now, out);

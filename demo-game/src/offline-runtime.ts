@@ -82,6 +82,6 @@ export async function loadOfflineRuntime(
   // createBrain loads (and warms up) every model of the repository before it resolves.
   const brain = await createOfflineBrain({ models, wasmPaths }, wasm);
   return {
-    play: () => OfflineSource.start({ models, wasmPaths, brain }),
+    play: ({ name }) => OfflineSource.start({ models, wasmPaths, brain, ...(name ? { name } : {}) }),
   };
 }

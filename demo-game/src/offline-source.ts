@@ -18,7 +18,7 @@
  * @module
  */
 import { createBrain, type Brain, type Logger } from '../../sdk/index.browser.js';
-import { ArenaGame, arenaQuests, policyDecider, type DecideGuards } from '../../server/game/index.js';
+import { ArenaGame, arenaQuests, policyDecider, type DecideGuards, type RoundRules } from '../../server/game/index.js';
 import { GUARD_HEURISTICS } from '../../server/sim/index.js';
 import {
   SourceEmitter,
@@ -53,6 +53,10 @@ export interface OfflineOptions {
   recsModel?: string;
   /** Recommendations shown. @default 5 */
   recommendations?: number;
+  /** The own player's name. @default 'Player you' */
+  name?: string;
+  /** Round rules; null plays one endless match. @default the arena game's default rules */
+  rounds?: Partial<RoundRules> | null;
   /**
    * A brain to decide with (see {@link createOfflineBrain}), kept open when the source closes;
    * by default the source makes its own and closes it.
@@ -168,6 +172,21 @@ export class OfflineSource implements ArenaSource {
     this.events.emit('state', this.game.view);
   }
 
+  abandonQuest(): void {
+    try {
+      this.game.abandonQuest(this.playerId);
+    } catch (err) {
+      this.events.emit('error', { code: codeOf(err, 'internal'), message: messageOf(err) });
+      return;
+    }
+    this.events.emit('state', this.game.view);
+  }
+
+  setGuardMode(mode: 'model' | 'scripted'): void {
+    this.game.setGuardMode(mode);
+    this.events.emit('state', this.game.view);
+  }
+
   requestRecommendations(): void {
     if (!this.closed) this.game.requestRecommendations(this.playerId);
   }
@@ -244,6 +263,7 @@ export function offlineGame(
     minPlayers: options.minPlayers ?? 4,
     seed: options.seed,
     recommendations: options.recommendations ?? 5,
+    rounds: options.rounds === undefined ? {} : options.rounds,
     maxDecisionsInFlight: 1,
     logger: pageLogger,
     metrics: {
@@ -278,7 +298,7 @@ export function offlineGame(
         guards: false,
       }),
   });
-  game.addHuman(options.playerId ?? 'you');
+  game.addHuman(options.playerId ?? 'you', options.playerId ?? 'you', options.name);
   return game;
 }
 

@@ -81,10 +81,11 @@ export class OnlineSource implements ArenaSource {
    * Joins (or creates) the arena room.
    *
    * @param endpoint - the server, e.g. `ws://localhost:2567`
+   * @param name - the name other players see (the server checks it)
    * @throws Error when the server cannot be reached or refuses the join
    */
-  static async join(endpoint: string): Promise<OnlineSource> {
-    const room = await new Client(endpoint).joinOrCreate<ArenaView>(ARENA_ROOM);
+  static async join(endpoint: string, name?: string): Promise<OnlineSource> {
+    const room = await new Client(endpoint).joinOrCreate<ArenaView>(ARENA_ROOM, name ? { name } : {});
     const source = new OnlineSource(room);
     source.setStatus('connected');
     // Pushes follow the join; ask once more now that the handler is in place.
@@ -117,6 +118,14 @@ export class OnlineSource implements ArenaSource {
 
   takeQuest(questId: string): void {
     if (this.current === 'connected') this.room.send(Msg.TAKE_QUEST, { questId });
+  }
+
+  abandonQuest(): void {
+    if (this.current === 'connected') this.room.send(Msg.ABANDON_QUEST, {});
+  }
+
+  setGuardMode(mode: 'model' | 'scripted'): void {
+    if (this.current === 'connected') this.room.send(Msg.GUARD_MODE, { mode });
   }
 
   requestRecommendations(): void {

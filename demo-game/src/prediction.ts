@@ -192,16 +192,21 @@ export class OwnPrediction {
   }
 
   /**
-   * Where to draw the player at page time `now`. The drawn position moves with
-   * the prediction's own velocity (the current step's), plus a catch-up
-   * towards the predicted position (between the last two steps, with the
-   * fading correction) of at most `catchUp` of that speed: so at a steady
-   * input the drawn speed stays within ±`catchUp` of the simulation's speed
-   * whatever the timeline, the server or the page's frames do, and the drawn
-   * position never drifts from the prediction (a gap past `snapDistance` is
-   * drawn at once).
+   * Where to draw the player at page time `now`. The drawn position moves
+   * with the current input at the simulation's speed (with its walls and
+   * obstacles), plus a catch-up towards the predicted position (between the
+   * last two steps, with the fading correction) of at most `catchUp` of that
+   * speed: so at a steady input the drawn speed stays within ±`catchUp` of the
+   * simulation's whatever the timeline, the server or the page's frames do,
+   * and the drawn position never drifts from the prediction (a gap past
+   * `snapDistance` is drawn at once; standing still, it closes at 30 units/s).
    */
-  position(now: number, leadMs: number, out: { x: number; y: number }): void {
+  position(
+    now: number,
+    leadMs: number,
+    out: { x: number; y: number },
+    input: { dx: number; dy: number } = { dx: 0, dy: 0 },
+  ): void {
     const dt = Number.isFinite(this.lastFrame) ? Math.min(100, Math.max(0, now - this.lastFrame)) : 0;
     if (dt > 0) {
       const k = Math.exp(-dt / this.smoothMs);
@@ -213,24 +218,30 @@ export class OwnPrediction {
     const tx = s.x + this.offsetX;
     const ty = s.y + this.offsetY;
     const d = this.drawn;
-    const ex = tx - d.x;
-    const ey = ty - d.y;
-    const gap = Math.hypot(ex, ey);
+    const gap = Math.hypot(tx - d.x, ty - d.y);
     if (!d.valid || gap > this.snapDistance) {
       d.x = tx;
       d.y = ty;
       d.valid = true;
     } else if (dt > 0) {
-      // The prediction's velocity (units per ms), and a catch-up over CATCH_UP_MS, capped.
-      const vx = (this.pos.x - this.prevX) / this.clock.intervalMs;
-      const vy = (this.pos.y - this.prevY) / this.clock.intervalMs;
-      const cap = Math.max(this.catchUp * Math.hypot(vx, vy), MIN_CATCH_UP);
-      const want = gap / CATCH_UP_MS;
+      // Move with the input at the simulation's speed (walls and obstacles as the simulation
+      // has them), whatever the timeline does...
+      const moved = { x: d.x, y: d.y };
+      const step = (this.options.speed * dt) / this.clock.intervalMs;
+      const walking = moveCircle(this.world, moved, input.dx, input.dy, step, this.options.radius, this.options.side);
+      const vx = (moved.x - d.x) / dt;
+      const vy = (moved.y - d.y) / dt;
+      // ...and close the gap to the prediction at most `catchUp` faster or slower than that.
+      const ex = tx - moved.x;
+      const ey = ty - moved.y;
+      const rest = Math.hypot(ex, ey);
+      const cap = Math.max(this.catchUp * Math.hypot(vx, vy), walking ? 0 : MIN_CATCH_UP);
+      const want = rest / CATCH_UP_MS;
       const c = want > cap ? cap / want : 1;
-      let nx = d.x + (vx + (ex / CATCH_UP_MS) * c) * dt;
-      let ny = d.y + (vy + (ey / CATCH_UP_MS) * c) * dt;
-      // Standing still (or blocked), never run past the prediction.
-      if (vx === 0 && vy === 0 && Math.hypot(nx - d.x, ny - d.y) > gap) [nx, ny] = [tx, ty];
+      let nx = moved.x + (ex / CATCH_UP_MS) * c * dt;
+      let ny = moved.y + (ey / CATCH_UP_MS) * c * dt;
+      // Never run past the prediction while closing the gap.
+      if (Math.hypot(nx - moved.x, ny - moved.y) > rest) [nx, ny] = [tx, ty];
       d.x = nx;
       d.y = ny;
     }

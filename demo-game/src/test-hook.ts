@@ -95,7 +95,34 @@ export interface PlaymindHook {
   /** The respawn countdown or end-of-round banner ('' without one). */
   banner: string;
   /** Every player in the arena (the own one too). */
-  players: { id: string; kind: string; x: number; y: number; alive: boolean; score: number }[];
+  players: { id: string; name: string; kind: string; x: number; y: number; alive: boolean; score: number }[];
+  /** The guard inspector: the selected guard's target, probabilities and the expert's choice, or null. */
+  inspector: {
+    id: string;
+    alive: boolean;
+    action: string;
+    model: string;
+    servedBy: string;
+    decisionTick: number;
+    target: string;
+    sees: boolean;
+    probabilities: Record<string, number> | null;
+    expert: string;
+  } | null;
+  /** The round and its standings (best first), or null without rounds. */
+  round: {
+    round: number;
+    secondsLeft: number;
+    goal: number;
+    teamScore: number;
+    rows: { id: string; name: string; kind: string; score: number; mine: boolean }[];
+  } | null;
+  /** The last round end the page showed, or null. */
+  lastRoundEnd: { round: number; winner: string; text: string } | null;
+  /** Round ends the page has seen. */
+  roundsEnded: number;
+  /** `model` or `scripted` ('' when the arena does not say). */
+  guardMode: string;
   /** The arena's size and obstacles (static), null before the first state. */
   world: { width: number; height: number; obstacles: { x: number; y: number; w: number; h: number }[] } | null;
 }

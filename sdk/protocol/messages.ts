@@ -34,6 +34,8 @@ export const ArenaMessage = {
   INPUT: 'input',
   TAKE_QUEST: 'take-quest',
   FINISH_QUEST: 'finish-quest',
+  ABANDON_QUEST: 'abandon-quest',
+  GUARD_MODE: 'guard-mode',
   RECOMMENDATIONS: 'recommendations',
   ERROR: 'error',
 } as const;

@@ -15,7 +15,8 @@
  * | inference, arena | `error` | server → client (and request rejections) | {@link WireErrorSchema} |
  * | arena | `input` | client → server | {@link InputMessageSchema} |
  * | arena | `take-quest` | client → server | {@link TakeQuestMessageSchema} |
- * | arena | `finish-quest`, `recommendations` | client → server | {@link EmptyMessageSchema} |
+ * | arena | `finish-quest`, `abandon-quest`, `recommendations` | client → server | {@link EmptyMessageSchema} |
+ * | arena | `guard-mode` | client → server | {@link GuardModeMessageSchema} |
  * | arena | `recommendations` | server → client | {@link RecommendationsMessageSchema} |
  * | `POST /v2/models/:name/infer` | body | HTTP | {@link KserveInferBodySchema} |
  *
@@ -245,7 +246,13 @@ export const TakeQuestMessageSchema = z.object(
   { error: 'must be an object { questId }' },
 );
 
-/** `finish-quest`, `recommendations` (client → server): no payload, or an object. */
+/** `guard-mode`: who decides the room's guards, the model or the scripted expert guard. */
+export const GuardModeMessageSchema = z.object(
+  { mode: z.enum(['model', 'scripted'], { error: "must be 'model' or 'scripted'" }) },
+  { error: 'must be an object { mode }' },
+);
+
+/** `finish-quest`, `abandon-quest`, `recommendations` (client → server): no payload, or an object. */
 export const EmptyMessageSchema = z.union([z.undefined(), z.null(), PlainObjectSchema], {
   error: 'takes no payload (or an object)',
 });

@@ -25,9 +25,11 @@ import {
   ACTION,
   BOT_STYLES,
   GUARD_ACTIONS,
+  GUARD_FEATURE_COUNT,
   botInput,
   botQuestChoice,
   createArena,
+  expertGuardFromObservation,
   guardActionMasks,
   observeAll,
   type Arena,
@@ -38,6 +40,7 @@ import {
 } from '../sim/index.js';
 import { maskForbiddenActions, type DecideGuards, type DecisionOutcome, type GuardDecision } from './guard-decision.js';
 import { checkLimit } from './limits.js';
+import { DEFAULT_ROUND_RULES, NO_ROUNDS, Rounds, type RoundEnd, type RoundRules } from './rounds.js';
 import type { AppliedDecision, GameInput, GameObserver, GameSetup } from './observer.js';
 import {
   DEFAULT_ARENA_QUESTS,
@@ -56,6 +59,7 @@ import {
   type ArenaGameView,
   type CollectibleFields,
   type GuardFields,
+  type GuardMode,
   type PlayerFields,
   type QuestFields,
   type RectView,
@@ -143,6 +147,16 @@ export interface ArenaGameOptions {
    * and after a join, a leave or a quest taken between ticks.
    */
   onView?: (view: ArenaGameView) => void;
+  /**
+   * Play rounds (see `rounds.ts`): the players together must reach `goal` points within
+   * `ticks`, or the guards win; scores start from zero each round. null (the default)
+   * plays one endless match, as evaluation and training do.
+   */
+  rounds?: Partial<RoundRules> | null;
+  /** Called when a round ends (after it the scores are back at zero). */
+  onRoundEnd?: (end: RoundEnd) => void;
+  /** How the guards are decided at the start. @default 'model' */
+  guardMode?: GuardMode;
   /** Called with the recommendations meant for one player only. */
   onRecommendations?: (playerId: string, message: QuestRecommendations) => void;
   /** Called when recommending to a player failed (the player keeps its last recommendations). */
@@ -225,6 +239,11 @@ export class ArenaGame {
   private warnedFallback = false;
   /** Humans owed their join-time recommendations, and the tick they are due. */
   private readonly joinPushes = new Map<string, number>();
+  private readonly rounds: Rounds | null;
+  private readonly onRoundEnd: (end: RoundEnd) => void;
+  private mode: GuardMode;
+  /** Display names of players (humans: their own; bots: from `BOT_NAMES`). */
+  private readonly names = new Map<string, string>();
 
   /**
    * @param options - see {@link ArenaGameOptions}
@@ -254,6 +273,10 @@ export class ArenaGame {
     this.onView = options.onView ?? (() => {});
     this.onRecommendations = options.onRecommendations ?? (() => {});
     this.onRecommendationError = options.onRecommendationError ?? (() => {});
+    this.onRoundEnd = options.onRoundEnd ?? (() => {});
+    this.mode = options.guardMode ?? 'model';
+    if (this.mode !== 'model' && this.mode !== 'scripted')
+      throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'guardMode' must be 'model' or 'scripted'`);
     this.traces = new Array<DecisionTrace | undefined>(traceLength);
 
     const quests = options.quests && options.quests.length > 0 ? options.quests : DEFAULT_ARENA_QUESTS;
@@ -267,6 +290,13 @@ export class ArenaGame {
       seed,
     );
     this.seed = this.arena.seed;
+    const rules = options.rounds
+      ? {
+          ticks: checkLimit('roundTicks', options.rounds.ticks ?? DEFAULT_ROUND_RULES.ticks),
+          goal: checkLimit('roundGoal', options.rounds.goal ?? DEFAULT_ROUND_RULES.goal),
+        }
+      : null;
+    this.rounds = rules ? new Rounds(rules, this.arena.tick) : null;
     this.setupRecord = {
       seed: this.seed,
       arena: arenaInput,
@@ -274,13 +304,20 @@ export class ArenaGame {
       minPlayers: this.minPlayers,
       bots: roster ? [...roster] : null,
       quests: [...this.quests.values()],
+      rounds: rules,
+      guardMode: this.mode,
     };
-    roster?.forEach((style, i) => this.bots.push({ id: this.arena.players[i]!.id, style, roster: true }));
+    roster?.forEach((style, i) => {
+      this.bots.push({ id: this.arena.players[i]!.id, style, roster: true });
+      this.names.set(this.arena.players[i]!.id, botName(i + 1, style));
+    });
     const n = this.arena.guards.length;
     this.actions = new Uint8Array(n).fill(ACTION.patrol);
 
     const a = this.arena;
     this.mutableView = {
+      ...NO_ROUNDS,
+      guardMode: this.mode,
       tick: a.tick,
       width: a.width,
       height: a.height,
@@ -309,6 +346,9 @@ export class ArenaGame {
         servedBy: '',
         decisionTick: 0,
         probabilities: null,
+        target: '',
+        sees: false,
+        expert: '',
       };
       this.guardViews.push(gv);
       guards.set(g.id, gv);
@@ -367,9 +407,10 @@ export class ArenaGame {
    *
    * @param playerId - unique id
    * @param telemetryId - the id its quest telemetry is written under @default playerId
+   * @param name - the name other players see @default `Player <first 4 of the id>`
    * @throws PlaymindError `invalid_argument` when the id is empty or taken
    */
-  addHuman(playerId: string, telemetryId: string = playerId): void {
+  addHuman(playerId: string, telemetryId: string = playerId, name?: string): void {
     if (typeof playerId !== 'string' || playerId.length === 0)
       throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `'playerId' must be a non-empty string`);
     if (this.humans.has(playerId) || this.arena.player(playerId))
@@ -378,6 +419,7 @@ export class ArenaGame {
       });
     this.emitInput({ type: 'join', tick: this.arena.tick, playerId, telemetryId });
     this.arena.addPlayer(playerId, 'human');
+    this.names.set(playerId, name && name.length > 0 ? name : `Player ${playerId.slice(0, 4)}`);
     this.humans.set(playerId, { id: playerId, telemetryId, taken: [], finished: [], recsSeq: 0 });
     this.trimBots();
     this.syncPlayers();
@@ -399,6 +441,7 @@ export class ArenaGame {
     const q = this.arena.player(playerId)?.activeQuest;
     if (q) this.telemetry?.record(h.telemetryId, q.questId, 'abandoned');
     this.humans.delete(playerId);
+    this.names.delete(playerId);
     this.joinPushes.delete(playerId);
     this.inputs.delete(playerId);
     this.arena.removePlayer(playerId);
@@ -456,6 +499,48 @@ export class ArenaGame {
   }
 
   /**
+   * A human gives up its active quest (counted as abandoned in telemetry); new
+   * recommendations follow.
+   *
+   * @throws PlaymindError `invalid_argument` for an unknown player or when it has no active quest
+   */
+  abandonQuest(playerId: string): void {
+    const h = this.human(playerId);
+    const active = this.arena.player(playerId)?.activeQuest;
+    if (!active) throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, 'no active quest to abandon');
+    this.emitInput({ type: 'abandon-quest', tick: this.arena.tick, playerId });
+    this.arena.abandonQuest(playerId);
+    this.telemetry?.record(h.telemetryId, active.questId, 'abandoned');
+    this.syncPlayers();
+    this.onView(this.view);
+    this.refreshRecommendations(playerId);
+  }
+
+  /** How the guards are decided now. */
+  get guardMode(): GuardMode {
+    return this.mode;
+  }
+
+  /**
+   * Lets the model or the scripted expert guard decide the guards from the next
+   * decision on (the demo's "model vs scripted guards" toggle).
+   *
+   * @throws PlaymindError `invalid_argument` for another mode
+   */
+  setGuardMode(mode: GuardMode): void {
+    if (mode !== 'model' && mode !== 'scripted')
+      throw new PlaymindError(
+        ErrorCode.INVALID_ARGUMENT,
+        `guard mode must be 'model' or 'scripted', got ${String(mode)}`,
+      );
+    if (mode === this.mode) return;
+    this.emitInput({ type: 'guard-mode', tick: this.arena.tick, mode });
+    this.mode = mode;
+    this.mutableView.guardMode = mode;
+    this.onView(this.view);
+  }
+
+  /**
    * Recomputes a human's recommendations and delivers them (pushes also follow
    * the join and every quest event).
    *
@@ -489,6 +574,7 @@ export class ArenaGame {
     const { events } = arena.step(this.actions, this.inputs);
     this.inputs.clear();
     for (const e of events) if (e.type === 'quest-finished') this.onQuestFinished(e.playerId, e.questId);
+    if (this.rounds) this.updateRound();
     if (this.joinPushes.size > 0) {
       for (const [id, due] of this.joinPushes) {
         if (arena.tick < due) continue;
@@ -566,6 +652,10 @@ export class ArenaGame {
       gv.model = d.model;
       gv.servedBy = servedBy;
       gv.decisionTick = d.tick;
+      gv.expert =
+        GUARD_ACTIONS[
+          expertGuardFromObservation(trace.rows.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT))
+        ] ?? '';
       gv.probabilities = probabilities?.[i] ?? null;
     }
     trace.applied = true;
@@ -604,11 +694,14 @@ export class ArenaGame {
     this.traces[arena.tick % this.traces.length] = trace;
     this.inflight = trace;
     this.running++;
-    this.inflightPromise = this.decideGuards(arena.tick, rows, masks, n)
+    const decide = this.mode === 'scripted' ? scriptedGuards : this.decideGuards;
+    this.inflightPromise = decide(arena.tick, rows, masks, n)
       .then((d) => {
         // A heuristic may pick actions the mask forbids; a model's decoder already masks its own.
         const decision =
-          d.actions && d.outcome === 'fallback' ? { ...d, actions: maskForbiddenActions(d.actions, masks) } : d;
+          d.actions && (d.outcome === 'fallback' || d.outcome === 'scripted')
+            ? { ...d, actions: maskForbiddenActions(d.actions, masks) }
+            : d;
         trace.decision = decision;
         if (!trace.late) {
           this.metrics.decision(decision.outcome, decision.latencyMs, n, decision.reason, decision.error);
@@ -679,6 +772,7 @@ export class ArenaGame {
       const id = `bot-${++this.nextBot}`;
       const style = BOT_STYLES[(this.nextBot - 1) % BOT_STYLES.length]!;
       this.arena.addPlayer(id, 'bot');
+      this.names.set(id, botName(this.nextBot, style));
       this.bots.push({ id, style, roster: false });
     }
   }
@@ -688,6 +782,7 @@ export class ArenaGame {
       const b = this.bots[this.bots.length - 1];
       if (!b || b.roster) return;
       this.bots.pop();
+      this.names.delete(b.id);
       this.arena.removePlayer(b.id);
       this.inputs.delete(b.id);
     }
@@ -703,6 +798,22 @@ export class ArenaGame {
     }
     for (let i = 0; i < a.collectibles.length; i++) writeCollectible(a.collectibles[i]!, this.collectibleViews[i]!);
     this.syncPlayers();
+    if (this.rounds) {
+      let team = 0;
+      for (const p of a.players) team += p.score;
+      this.rounds.write(a.tick, team, this.mutableView);
+    }
+  }
+
+  /** Ends the round when its goal is reached or its time is up: the scores start from zero. */
+  private updateRound(): void {
+    const scores = new Map<string, number>();
+    for (const p of this.arena.players) scores.set(p.id, p.score);
+    const end = this.rounds!.update(this.arena.tick, scores);
+    if (!end) return;
+    this.arena.resetScores();
+    this.log.info({ round: end.round, winner: end.winner, score: end.score }, 'arena round ended');
+    this.safely('round end', () => this.onRoundEnd(end));
   }
 
   private syncPlayers(): void {
@@ -710,7 +821,7 @@ export class ArenaGame {
     for (const p of this.arena.players) {
       let pv = views.get(p.id);
       if (!pv) {
-        pv = initialPlayerFields(p);
+        pv = initialPlayerFields(p, this.names.get(p.id) ?? p.id);
         views.set(p.id, pv);
       }
       writePlayer(p, pv);
@@ -720,3 +831,31 @@ export class ArenaGame {
     }
   }
 }
+
+/** Bots' names, by style and number (a name players can tell apart). */
+const BOT_NAMES: Readonly<Record<BotStyle, readonly string[]>> = {
+  fighter: ['Brick', 'Flint', 'Rook', 'Vex'],
+  collector: ['Magpie', 'Wren', 'Finch', 'Jay'],
+  quester: ['Rover', 'Sage', 'Drift', 'Quill'],
+};
+
+function botName(n: number, style: BotStyle): string {
+  const names = BOT_NAMES[style];
+  const base = names[Math.floor((n - 1) / BOT_STYLES.length) % names.length]!;
+  return `${base} (bot)`;
+}
+
+/** The scripted expert guard deciding every guard (the "scripted guards" mode): no model, no waiting. */
+const scriptedGuards: DecideGuards = (tick, rows, _masks, n) => {
+  const actions = new Uint8Array(n);
+  for (let i = 0; i < n; i++)
+    actions[i] = expertGuardFromObservation(rows.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT));
+  return Promise.resolve({
+    tick,
+    actions,
+    model: 'expert-guard',
+    outcome: 'scripted',
+    latencyMs: 0,
+    servedBy: 'scripted',
+  });
+};

@@ -20,7 +20,9 @@ export type DecisionOutcome =
   /** The engine's queue was full and nothing answered: the guards keep their last actions. */
   | 'overloaded'
   /** The decision failed (bad input, a bug or a broken model): the guards keep their last actions. */
-  | 'error';
+  | 'error'
+  /** The scripted expert guard decided (the game's guard mode is `scripted`). */
+  | 'scripted';
 
 /** One tick's decision for every guard of an arena. */
 export interface GuardDecision {

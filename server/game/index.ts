@@ -24,6 +24,15 @@ export {
 export { playEpisode, type PlayEpisodeOptions } from './episode.js';
 export { maskForbiddenActions, type DecideGuards, type DecisionOutcome, type GuardDecision } from './guard-decision.js';
 export { ARENA_LIMITS, checkLimit, type Limit, type LimitedSetting } from './limits.js';
+export {
+  DEFAULT_ROUND_RULES,
+  NO_ROUNDS,
+  Rounds,
+  type RoundEnd,
+  type RoundFields,
+  type RoundRules,
+  type RoundWinner,
+} from './rounds.js';
 export type { AppliedDecision, GameInput, GameObserver, GameSetup, TickRecord } from './observer.js';
 export {
   ARENA_CONTRACT,
@@ -60,6 +69,7 @@ export {
   type ArenaGameView,
   type CollectibleFields,
   type GuardFields,
+  type GuardMode,
   type PlayerFields,
   type QuestFields,
   type RectView,

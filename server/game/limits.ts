@@ -38,6 +38,10 @@ export const ARENA_LIMITS = Object.freeze({
   maxDecisionsInFlight: { min: 1, max: 8, integer: true },
   /** Recommendations shown to a player. */
   recommendations: { min: 1, max: 50, integer: true },
+  /** Ticks a round lasts (an hour at 20 Hz at most). */
+  roundTicks: { min: 1, max: 72_000, integer: true },
+  /** Team points that win a round. */
+  roundGoal: { min: 1, max: 100_000, integer: true },
 } satisfies Record<string, Limit>);
 
 /** The name of one limited setting. */

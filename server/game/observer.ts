@@ -13,6 +13,8 @@
  */
 import type { ArenaConfigInput, BotStyle, PlayerInput, SimEvent } from '../sim/index.js';
 import type { DecisionOutcome } from './guard-decision.js';
+import type { RoundRules } from './rounds.js';
+import type { GuardMode } from './view.js';
 import type { ArenaQuest } from './quests.js';
 
 /** How a game was set up: with the inputs and decisions, enough to re-run it. */
@@ -25,6 +27,10 @@ export interface GameSetup {
   /** The fixed roster of scripted bots, if the game has one. */
   readonly bots: readonly BotStyle[] | null;
   readonly quests: readonly ArenaQuest[];
+  /** The round rules, or null for one endless match. */
+  readonly rounds: RoundRules | null;
+  /** The guard mode at the start. */
+  readonly guardMode: GuardMode;
   /** The tick when observing began (0 for an observer given at creation: only that one can re-run the match). */
   readonly tick: number;
   /** The state hash at that tick. */
@@ -37,7 +43,9 @@ export type GameInput =
   | { readonly type: 'leave'; readonly tick: number; readonly playerId: string }
   | { readonly type: 'input'; readonly tick: number; readonly playerId: string; readonly input: PlayerInput }
   | { readonly type: 'take-quest'; readonly tick: number; readonly playerId: string; readonly questId: string }
-  | { readonly type: 'finish-quest'; readonly tick: number; readonly playerId: string };
+  | { readonly type: 'finish-quest'; readonly tick: number; readonly playerId: string }
+  | { readonly type: 'abandon-quest'; readonly tick: number; readonly playerId: string }
+  | { readonly type: 'guard-mode'; readonly tick: number; readonly mode: GuardMode };
 
 /** A guard decision as it was applied. */
 export interface AppliedDecision {

@@ -107,6 +107,10 @@ function applyInput(game: ArenaGame, input: GameInput): void {
       return game.takeQuest(input.playerId, input.questId);
     case 'finish-quest':
       return game.finishQuest(input.playerId);
+    case 'abandon-quest':
+      return game.abandonQuest(input.playerId);
+    case 'guard-mode':
+      return game.setGuardMode(input.mode);
   }
 }
 
@@ -129,6 +133,8 @@ export async function replayRecording(recording: GameRecording): Promise<ReplayR
     minPlayers: setup.minPlayers,
     ...(setup.bots ? { bots: setup.bots } : {}),
     quests: setup.quests,
+    rounds: setup.rounds ?? null,
+    guardMode: setup.guardMode ?? 'model',
     maxDecisionsInFlight: 1,
   });
   let identicalTicks = 0;

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Collectible, Guard, Player } from '../sim/index.js';
+import type { RoundFields } from './rounds.js';
 
 /**
  * `questTargetX` / `questTargetY` when the player's active quest has no target (no
@@ -27,6 +28,8 @@ export interface PlayerFields {
   id: string;
   /** `human` or `bot`. */
   kind: string;
+  /** The name shown to players (a human's chosen one, or the bot's). */
+  name: string;
   x: number;
   y: number;
   health: number;
@@ -40,6 +43,8 @@ export interface PlayerFields {
   /** Where the active `visit` quest must be reached, or {@link NO_QUEST_TARGET} in both. */
   questTargetX: number;
   questTargetY: number;
+  /** Ticks until a downed player is back (0 while alive). */
+  respawnIn: number;
 }
 
 /** A guard, with the action it is doing and who decided it. */
@@ -62,6 +67,12 @@ export interface GuardFields {
   decisionTick: number;
   /** The action probabilities the model gave (`GUARD_ACTIONS` order), null where it gave none. */
   probabilities: Float32Array | null;
+  /** The player it targets ('' for none). */
+  target: string;
+  /** Whether it sees its target now (false: it remembers where it was). */
+  sees: boolean;
+  /** What the scripted expert guard would have done on the observation `action` was decided on ('' before the first). */
+  expert: string;
 }
 
 /** A pickup. */
@@ -81,8 +92,13 @@ export interface QuestFields {
   readonly reward: number;
 }
 
+/** How the guards are decided: by the model (`model`), or by the scripted expert guard (`scripted`). */
+export type GuardMode = 'model' | 'scripted';
+
 /** The whole arena as players see it (read it; the game writes it). */
-export interface ArenaGameView {
+export interface ArenaGameView extends Readonly<RoundFields> {
+  /** How the guards are decided now. */
+  readonly guardMode: GuardMode;
   /** Simulation ticks so far. */
   readonly tick: number;
   readonly width: number;
@@ -97,10 +113,11 @@ export interface ArenaGameView {
 }
 
 /** The fields of a player that has not been written yet. */
-export function initialPlayerFields(p: Player): PlayerFields {
+export function initialPlayerFields(p: Player, name: string = p.id): PlayerFields {
   return {
     id: p.id,
     kind: p.kind,
+    name,
     x: 0,
     y: 0,
     health: 0,
@@ -112,11 +129,12 @@ export function initialPlayerFields(p: Player): PlayerFields {
     questsDone: 0,
     questTargetX: NO_QUEST_TARGET,
     questTargetY: NO_QUEST_TARGET,
+    respawnIn: 0,
   };
 }
 
 /** Copies a player's state into its view (a plain object or a schema instance). */
-export function writePlayer(p: Player, into: Omit<PlayerFields, 'id' | 'kind'>): void {
+export function writePlayer(p: Player, into: Omit<PlayerFields, 'id' | 'kind' | 'name'>): void {
   into.x = p.pos.x;
   into.y = p.pos.y;
   into.health = p.health;
@@ -129,14 +147,20 @@ export function writePlayer(p: Player, into: Omit<PlayerFields, 'id' | 'kind'>):
   const target = p.activeQuest?.target ?? null;
   into.questTargetX = target?.x ?? NO_QUEST_TARGET;
   into.questTargetY = target?.y ?? NO_QUEST_TARGET;
+  into.respawnIn = p.alive ? 0 : p.respawnIn;
 }
 
-/** Copies a guard's position and health into its view (the decision fields are the game's). */
-export function writeGuard(g: Guard, into: { x: number; y: number; health: number; alive: boolean }): void {
+/** Copies a guard's position, health and target into its view (the decision fields are the game's). */
+export function writeGuard(
+  g: Guard,
+  into: { x: number; y: number; health: number; alive: boolean; target: string; sees: boolean },
+): void {
   into.x = g.pos.x;
   into.y = g.pos.y;
   into.health = g.health;
   into.alive = g.alive;
+  into.target = g.alive ? (g.targetId ?? '') : '';
+  into.sees = g.alive && g.targetId !== null && g.targetVisible;
 }
 
 /** Copies a collectible into its view. */

@@ -9,6 +9,8 @@
  * | `input`         | `{ dx: number, dy: number, attack?: boolean }` — dx, dy finite, clamped to [-1, 1] |
  * | `take-quest`    | `{ questId: string }` — one of `state.quests` |
  * | `finish-quest`  | nothing, or `{}` — turns in the active quest |
+ * | `abandon-quest` | nothing, or `{}` — gives up the active quest |
+ * | `guard-mode`    | `{ mode: 'model' \| 'scripted' }` — who decides the room's guards: the model, or the scripted expert guard |
  * | `recommendations` | nothing, or `{}` — asks for this player's recommendations now (register the handler first; pushes also follow join and every quest event) |
  *
  * | server → client   | payload |
@@ -21,6 +23,7 @@
 import { ArenaMessage } from '../../sdk/index.js';
 import {
   EmptyMessageSchema,
+  GuardModeMessageSchema,
   InputMessageSchema,
   TakeQuestMessageSchema,
   WIRE_LIMITS,
@@ -58,6 +61,25 @@ export function parseTakeQuest(message: unknown): string {
  */
 export function parseFinishQuest(message: unknown): void {
   parseMessage(EmptyMessageSchema, ArenaMessage.FINISH_QUEST, message);
+}
+
+/**
+ * Validates an `abandon-quest` message (no payload, or an object).
+ *
+ * @throws PlaymindError `malformed_message`
+ */
+export function parseAbandonQuest(message: unknown): void {
+  parseMessage(EmptyMessageSchema, ArenaMessage.ABANDON_QUEST, message);
+}
+
+/**
+ * Validates a `guard-mode` message.
+ *
+ * @returns the mode
+ * @throws PlaymindError `malformed_message` naming the field
+ */
+export function parseGuardMode(message: unknown): 'model' | 'scripted' {
+  return parseMessage(GuardModeMessageSchema, ArenaMessage.GUARD_MODE, message).mode;
 }
 
 /**

@@ -12,8 +12,9 @@
  * `gameServer.define('arena', ArenaRoom, { services })`. Room options (from the
  * definition only, as an {@link ArenaSettings}): `guardCount`, `minPlayers`,
  * `seed`, `deadlineMs`, `tickRate`, `maxClients`, `rateLimits`, each held to the game's one
- * limit set (`ARENA_LIMITS`). Join option: `playerId` (1-64 of `[A-Za-z0-9_.-]`),
- * the id quest telemetry is written under (default: the session id).
+ * limit set (`ARENA_LIMITS`), `roundTicks`, `roundGoal`. Join options: `playerId` (1-64 of
+ * `[A-Za-z0-9_.-]`), the id quest telemetry is written under (default: the session id), and
+ * `name` (1-16 letters, digits, spaces or `_.-'`), the name other players see.
  *
  * Messages and state: see `arena-messages.ts` and `arena-state.ts`.
  *
@@ -26,7 +27,9 @@ import { checkLimit } from '../game/index.js';
 import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
 import { servicesFrom, type RoomServicesOptions, type ServerServices } from '../services.js';
 import {
+  parseAbandonQuest,
   parseFinishQuest,
+  parseGuardMode,
   parseInput,
   parseRecommendationsRequest,
   parseTakeQuest,
@@ -57,6 +60,10 @@ export interface ArenaSettingsInput {
   maxClients?: number;
   /** Per-client message limits. @default DEFAULT_RATE_LIMITS */
   rateLimits?: Partial<RateLimitOptions>;
+  /** Ticks a round lasts. @default 1200 (a minute at 20 Hz) */
+  roundTicks?: number;
+  /** Team points that win a round. @default 20 */
+  roundGoal?: number;
 }
 
 /**
@@ -83,6 +90,8 @@ export class ArenaSettings {
     checkLimit('deadlineMs', v.deadlineMs);
     checkLimit('tickRate', v.tickRate);
     checkLimit('maxClients', v.maxClients);
+    checkLimit('roundTicks', v.roundTicks);
+    checkLimit('roundGoal', v.roundGoal);
     this.values = Object.freeze(v);
   }
 }
@@ -93,6 +102,16 @@ export interface ArenaRoomOptions extends RoomServicesOptions {
 }
 
 const PLAYER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * A join option `name` as other players may see it: letters, digits, spaces and
+ * `_.-'`, trimmed, at most 16 characters; anything else gives no name (the game names the player).
+ */
+function playerName(name: unknown): string | undefined {
+  if (typeof name !== 'string') return undefined;
+  const n = name.normalize('NFC').trim().replace(/\s+/g, ' ');
+  return /^[\p{L}\p{N} _.'-]{1,16}$/u.test(n) ? n : undefined;
+}
 
 /** See the module documentation. */
 export class ArenaRoom extends Room<{ state: ArenaState }> {
@@ -126,6 +145,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       minPlayers: settings.minPlayers,
       seed: settings.seed,
       deadlineMs: settings.deadlineMs,
+      rounds: { ticks: settings.roundTicks, goal: settings.roundGoal },
       telemetry: this.telemetry,
       metrics: this.metricsSink(),
       logger: log,
@@ -153,6 +173,15 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
         this.game.finishQuest(client.sessionId);
       }),
     );
+    this.onMessage(ArenaMessage.ABANDON_QUEST, (client: Client, message: unknown) =>
+      this.handle(client, ArenaMessage.ABANDON_QUEST, () => {
+        parseAbandonQuest(message);
+        this.game.game.abandonQuest(client.sessionId);
+      }),
+    );
+    this.onMessage(ArenaMessage.GUARD_MODE, (client: Client, message: unknown) =>
+      this.handle(client, ArenaMessage.GUARD_MODE, () => this.game.game.setGuardMode(parseGuardMode(message))),
+    );
     this.onMessage(ArenaMessage.RECOMMENDATIONS, (client: Client, message: unknown) =>
       this.handle(client, ArenaMessage.RECOMMENDATIONS, () => {
         parseRecommendationsRequest(message);
@@ -163,7 +192,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       this.handle(client, String(type).slice(0, 64), () => {
         throw new PlaymindError(
           ErrorCode.MALFORMED_MESSAGE,
-          `unknown message type ${JSON.stringify(String(type).slice(0, 64))} (types: ${[ArenaMessage.INPUT, ArenaMessage.TAKE_QUEST, ArenaMessage.FINISH_QUEST, ArenaMessage.RECOMMENDATIONS].join(', ')})`,
+          `unknown message type ${JSON.stringify(String(type).slice(0, 64))} (types: ${[ArenaMessage.INPUT, ArenaMessage.TAKE_QUEST, ArenaMessage.FINISH_QUEST, ArenaMessage.ABANDON_QUEST, ArenaMessage.GUARD_MODE, ArenaMessage.RECOMMENDATIONS].join(', ')})`,
         );
       }),
     );
@@ -174,7 +203,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     const requested = (options as { playerId?: unknown } | undefined)?.playerId;
     const telemetryId = typeof requested === 'string' && PLAYER_ID.test(requested) ? requested : client.sessionId;
     this.connected.set(client.sessionId, client);
-    this.game.addHuman(client.sessionId, telemetryId);
+    this.game.addHuman(client.sessionId, telemetryId, playerName((options as { name?: unknown } | undefined)?.name));
     this.services.metrics.clientJoined(RoomName.ARENA);
   }
 
@@ -257,6 +286,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       deadline: ErrorCode.DEADLINE_EXCEEDED,
       overloaded: ErrorCode.OVERLOADED,
       error: ErrorCode.INTERNAL,
+      // The room's guards are set to the scripted expert (the demo's toggle): no model asked.
+      scripted: 'scripted',
     } as const;
     return {
       tick: (ms) => m.observeTick(RoomName.ARENA, ms),

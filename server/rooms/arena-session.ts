@@ -19,6 +19,7 @@ import {
   type GuardDecision,
   type QuestEventSink,
   type QuestRecommendations,
+  type RoundRules,
 } from '../game/index.js';
 import type { Arena, ArenaConfigInput, PlayerInput, SimEvent } from '../sim/index.js';
 import { GuardBrain } from './arena-brain.js';
@@ -57,6 +58,8 @@ export interface ArenaSessionOptions {
   traceLength?: number;
   /** Observers of the game from its creation (a match recorder). */
   observers?: readonly GameObserver[];
+  /** Round rules (`server/game/rounds.ts`); null plays one endless match. @default the default rules */
+  rounds?: Partial<RoundRules> | null;
 }
 
 /** See the module documentation. */
@@ -101,6 +104,7 @@ export class ArenaSession {
       metrics: options.metrics,
       logger: options.logger,
       observers: options.observers,
+      rounds: options.rounds === undefined ? {} : options.rounds,
       onRecommendations: options.onRecommendations,
       // The schema copy is made before the next decision is issued (not billed to inference).
       onView: () => this.writer.write(),
@@ -123,8 +127,8 @@ export class ArenaSession {
    *
    * @throws PlaymindError `invalid_argument` when the id is taken
    */
-  addHuman(playerId: string, telemetryId: string = playerId): void {
-    this.game.addHuman(playerId, telemetryId);
+  addHuman(playerId: string, telemetryId: string = playerId, name?: string): void {
+    this.game.addHuman(playerId, telemetryId, name);
   }
 
   /** Removes a human player (the client left). @returns whether it was here */

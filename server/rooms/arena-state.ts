@@ -37,6 +37,8 @@ export const PlayerState = schema(
     id: t.string(),
     /** `human` or `bot`. */
     kind: t.string(),
+    /** The name shown to players. */
+    name: t.string(),
     x: t.float32(),
     y: t.float32(),
     health: t.float32(),
@@ -54,6 +56,8 @@ export const PlayerState = schema(
      */
     questTargetX: t.float32(),
     questTargetY: t.float32(),
+    /** Ticks until a downed player is back (0 while alive). */
+    respawnIn: t.uint16(),
   },
   'PlayerState',
 );
@@ -82,6 +86,14 @@ export const GuardState = schema(
      * from the next tick on; a kept action keeps its older decision tick).
      */
     decisionTick: t.uint32(),
+    /** The model's action probabilities this tick (`GUARD_ACTIONS` order); empty where it gave none (a heuristic). */
+    probabilities: t.array('float32'),
+    /** The player it targets ('' for none). */
+    target: t.string(),
+    /** Whether it sees its target now (false: it remembers where it was). */
+    sees: t.boolean(),
+    /** What the scripted expert guard would have done on the same observation. */
+    expert: t.string(),
   },
   'GuardState',
 );
@@ -117,6 +129,19 @@ export const ArenaState = schema(
   {
     /** Simulation ticks so far (20 per second). */
     tick: t.uint32(),
+    /** The current round (1 for the first; see `server/game/rounds.ts`). */
+    round: t.uint16(),
+    /** Ticks until it ends. */
+    roundTicksLeft: t.uint32(),
+    /** Team points the players need to win it. */
+    roundGoal: t.uint16(),
+    /** Team points so far. */
+    teamScore: t.uint16(),
+    /** Who won the last round: `players` or `guards` ('' before the first end). */
+    lastRoundWinner: t.string(),
+    lastRoundScore: t.uint16(),
+    /** How the guards are decided: `model` or `scripted` (the expert guard). */
+    guardMode: t.string(),
     width: t.float32(),
     height: t.float32(),
     obstacles: t.array(ObstacleState),

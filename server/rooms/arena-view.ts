@@ -8,6 +8,23 @@
 import type { ArenaGameView } from '../game/index.js';
 import { ArenaState, CollectibleState, GuardState, ObstacleState, PlayerState, QuestInfoState } from './arena-state.js';
 
+/** Copies a guard's probabilities into its schema array (in place: only changed entries are sent). */
+function writeProbabilities(
+  into: { length: number; [i: number]: number; push(...v: number[]): number; clear(): void },
+  p: Float32Array | null,
+): void {
+  if (!p) {
+    if (into.length > 0) into.clear();
+    return;
+  }
+  if (into.length !== p.length) {
+    into.clear();
+    for (let i = 0; i < p.length; i++) into.push(p[i]!);
+    return;
+  }
+  for (let i = 0; i < p.length; i++) if (into[i] !== Math.fround(p[i]!)) into[i] = p[i]!;
+}
+
 /** Keeps an {@link ArenaState} equal to a game's view. */
 export class ArenaStateWriter {
   /** The state synchronised to clients. */
@@ -33,6 +50,9 @@ export class ArenaStateWriter {
         model: '',
         servedBy: '',
         decisionTick: 0,
+        target: '',
+        sees: false,
+        expert: '',
       });
       this.guards.push(gs);
       s.guards.set(g.id, gs);
@@ -51,6 +71,13 @@ export class ArenaStateWriter {
     const s = this.state;
     const v = this.view;
     s.tick = v.tick;
+    s.round = v.round;
+    s.roundTicksLeft = v.roundTicksLeft;
+    s.roundGoal = v.roundGoal;
+    s.teamScore = v.teamScore;
+    s.lastRoundWinner = v.lastRoundWinner;
+    s.lastRoundScore = v.lastRoundScore;
+    s.guardMode = v.guardMode;
     let i = 0;
     for (const g of v.guards.values()) {
       const gs = this.guards[i++]!;
@@ -62,6 +89,10 @@ export class ArenaStateWriter {
       gs.model = g.model;
       gs.servedBy = g.servedBy;
       gs.decisionTick = g.decisionTick;
+      gs.target = g.target;
+      gs.sees = g.sees;
+      gs.expert = g.expert;
+      writeProbabilities(gs.probabilities, g.probabilities);
     }
     i = 0;
     for (const c of v.collectibles.values()) {
@@ -93,6 +124,7 @@ export class ArenaStateWriter {
       ps.questsDone = p.questsDone;
       ps.questTargetX = p.questTargetX;
       ps.questTargetY = p.questTargetY;
+      ps.respawnIn = p.respawnIn;
     }
     if (this.players.size !== this.view.players.size) {
       for (const id of [...this.players.keys()]) {

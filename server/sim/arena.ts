@@ -281,6 +281,25 @@ export class Arena {
     return true;
   }
 
+  /**
+   * Drops a player's active quest without finishing it (no reward).
+   *
+   * @returns whether the player had one
+   * @throws RangeError for an unknown player
+   */
+  abandonQuest(playerId: string): boolean {
+    const p = this.playerById.get(playerId);
+    if (p === undefined) throw new RangeError(`unknown player '${String(playerId)}'`);
+    if (p.activeQuest === null) return false;
+    p.activeQuest = null;
+    return true;
+  }
+
+  /** Sets every player's score back to zero (a new round). */
+  resetScores(): void {
+    for (const p of this.players) p.score = 0;
+  }
+
   /** @returns whether every player is down (false when there are no players) */
   allPlayersDown(): boolean {
     return this.players.length > 0 && this.players.every((p) => !p.alive);

@@ -177,6 +177,17 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
 
     before(async () => {
       w = await watchedPage(browser, server.url);
+      // Records every value the page's progress bars show while offline mode downloads.
+      await w.page.addInitScript(() => {
+        const seen: number[] = [];
+        (window as unknown as { __progressSeen: number[] }).__progressSeen = seen;
+        new MutationObserver(() => {
+          document.querySelectorAll('.loading-overlay:not([hidden]) [role="progressbar"]').forEach((bar) => {
+            const v = Number(bar.getAttribute('aria-valuenow'));
+            if (seen[seen.length - 1] !== v) seen.push(v);
+          });
+        }).observe(document, { subtree: true, childList: true, attributes: true });
+      });
       const res = await w.page.goto(`${server.url}/?offline=1`);
       expect(res?.status(), 'GET /?offline=1').to.equal(200);
       await pressPlay(w.page);
@@ -262,6 +273,43 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
       expect(await w.page.locator('#game canvas').count()).to.equal(1);
       expect(await canvasColours(w.page), 'distinct colours on the canvas').to.be.greaterThan(8);
       await screenshot(w.page, 'demo-offline');
+    });
+
+    it('showed a progress bar over the arena while the offline runtime downloaded', async () => {
+      await waitForHook(w.page, 'offline mode running', OFFLINE_READY);
+      const seen = await w.page.evaluate(() => (window as unknown as { __progressSeen: number[] }).__progressSeen);
+      expect(
+        seen.some((v) => v > 0 && v < 100),
+        `progress values shown: ${seen.join(', ')}`,
+      ).to.equal(true);
+      for (let i = 1; i < seen.length; i++) expect(seen[i], 'progress never goes back').to.be.at.least(seen[i - 1]!);
+      const h = (await hook(w.page))!;
+      expect(h.offline.state).to.equal('ready');
+      expect(h.offline.loaded).to.equal(h.offline.total);
+      expect(await w.page.locator('.loading-overlay').isHidden(), 'the overlay is gone once it runs').to.equal(true);
+    });
+
+    it("shows a clicked guard's probabilities from the page's own model, summing to 1", async () => {
+      const canvas = (await w.page.locator('#game canvas').boundingBox())!;
+      const h = await waitForHook(
+        w.page,
+        'a living guard on the model',
+        `${GUARDS_ON_MODEL} && h.guards.some((g) => g.alive)`,
+      );
+      const g = h.guards.find((x) => x.alive)!;
+      await w.page.mouse.click(
+        canvas.x + (g.x * canvas.width) / h.world!.width,
+        canvas.y + (g.y * canvas.height) / h.world!.height,
+      );
+      const seen = await waitForHook(
+        w.page,
+        'the inspector',
+        'h.inspector !== null && h.inspector.probabilities !== null',
+      );
+      const sum = Object.values(seen.inspector!.probabilities!).reduce((a, b) => a + b, 0);
+      expect(sum).to.be.closeTo(1, 1e-4);
+      expect(seen.inspector!.model).to.equal(MODEL);
+      await w.page.locator('#inspector-close').click();
     });
 
     it('raises no page or console errors, and fetches nothing from any other origin', async () => {

@@ -37,7 +37,10 @@ import {
 } from '../helpers/demo-page.js';
 import { DEFAULT_ARENA_CONFIG, GUARD_ACTIONS } from '../../server/sim/index.js';
 import { RoomName } from '../../sdk/protocol.js';
-import type { ArenaRoom } from '../../server/rooms/arena-room.js';
+import { ArenaSettings, type ArenaRoom } from '../../server/rooms/arena-room.js';
+
+/** Ticks a round lasts on this test's server. */
+const ROUND_TICKS = 400;
 
 /** Holds keys while `fn` runs. */
 async function holding<T>(page: Page, keys: string[], fn: () => Promise<T>): Promise<T> {
@@ -94,12 +97,16 @@ describe('demo game in headless Chromium (e2e)', function () {
         recursive: true,
         filter: (f) => !f.includes('report'),
       });
-    ts = await startTestServer({
-      demoDir: DEMO_DIR,
-      modelsDir,
-      telemetryFile: join(data.dir, 'telemetry.jsonl'),
-      watch: true,
-    });
+    ts = await startTestServer(
+      {
+        demoDir: DEMO_DIR,
+        modelsDir,
+        telemetryFile: join(data.dir, 'telemetry.jsonl'),
+        watch: true,
+      },
+      // Rounds of 20 s (400 ticks) and a goal the bots cannot reach alone, so one ends in the test.
+      { arena: new ArenaSettings({ roundTicks: ROUND_TICKS, roundGoal: 200 }) },
+    );
     const profile = await tempDir('playmind-e2e-chromium-');
     cleanupProfile = profile.cleanup;
     // A fresh profile (playwright passes it as --user-data-dir).
@@ -140,6 +147,7 @@ describe('demo game in headless Chromium (e2e)', function () {
     const text = (await title.textContent()) ?? '';
     expect(text).to.contain('Move with WASD or the arrow keys');
     expect(text).to.contain('Click a guard to see the AI think');
+    await page.locator('#player-name').fill('Ada Tester');
     await screenshot(page, 'demo-title');
     await pressPlay(page);
     expect(await title.count(), 'the title screen is gone').to.equal(0);
@@ -454,7 +462,6 @@ describe('demo game in headless Chromium (e2e)', function () {
     );
     expect(after.sounds.quest, 'quest sounds played').to.be.greaterThan(before.sounds.quest ?? 0);
     expect(after.audio, 'an audio context runs (started by Play)').to.equal(true);
-    expect(after.me!.score).to.be.greaterThan(before.me!.score);
     await screenshot(page, 'demo-quest-complete');
   });
 
@@ -467,6 +474,101 @@ describe('demo game in headless Chromium (e2e)', function () {
     const shown = await page.locator('#errors li').allTextContents();
     expect(shown).to.include('You are sending moves faster than the server takes them; a few were skipped.');
     for (const line of shown) expect(line).to.not.match(/rate_limited|ws_|\d{3}/);
+  });
+
+  it('shows the round, its goal and a scoreboard of players and bots by name', async () => {
+    const h = await waitForHook(page, 'the round', 'h.round !== null && h.round.rows.length >= 4');
+    expect(h.round!.goal).to.equal(200);
+    expect(h.round!.secondsLeft).to.be.within(0, ROUND_TICKS / 20);
+    const mine = h.round!.rows.find((r) => r.mine)!;
+    expect(mine.name, 'the name typed on the title screen').to.equal('Ada Tester');
+    const bots = h.round!.rows.filter((r) => r.kind === 'bot');
+    expect(bots.length).to.be.at.least(1);
+    for (const b of bots) expect(b.name).to.match(/^[A-Z][a-z]+ \(bot\)$/);
+    const board = await page.locator('#scoreboard').textContent();
+    expect(board).to.match(/Round \d+ · \d+:\d\d left/);
+    expect(board).to.contain('Ada Tester (you)');
+    for (const b of bots) expect(board).to.contain(b.name);
+  });
+
+  it('abandons the active quest with the Abandon button', async () => {
+    await page.mouse.move(2, 2);
+    await waitForHook(page, 'suggestions', 'h.recommendations.length > 0');
+    const button = page.locator('#recommendations button:not(.active)').first();
+    const pickId = (await button.getAttribute('data-quest-id'))!;
+    await button.click();
+    await waitForHook(
+      page,
+      `quest ${pickId} active`,
+      `h.activeQuest && h.activeQuest.id === ${JSON.stringify(pickId)}`,
+    );
+    await page.locator('#abandon-quest').click();
+    await waitForHook(page, `quest ${pickId} to be abandoned`, 'h.activeQuest === null');
+    expect(await page.locator('#abandon-quest').isVisible()).to.equal(false);
+  });
+
+  it("shows a clicked guard thinking: target, sight, probabilities that sum to 1, and the scripted guard's choice", async () => {
+    const canvas = (await page.locator('#game canvas').boundingBox())!;
+    const h = await waitForHook(page, 'a living guard', 'h.guards.some((g) => g.alive) && h.world !== null');
+    const g = h.guards.find((x) => x.alive)!;
+    await page.mouse.click(
+      canvas.x + (g.x * canvas.width) / h.world!.width,
+      canvas.y + (g.y * canvas.height) / h.world!.height,
+    );
+    const seen = await waitForHook(
+      page,
+      `the inspector on a guard`,
+      `h.inspector !== null && h.inspector.probabilities !== null && h.inspector.expert !== ''`,
+    );
+    const ins = seen.inspector!;
+    const sum = Object.values(ins.probabilities!).reduce((a, b) => a + b, 0);
+    expect(sum, 'probabilities of the six actions').to.be.closeTo(1, 1e-4);
+    expect(Object.keys(ins.probabilities!)).to.deep.equal([...GUARD_ACTIONS]);
+    expect(GUARD_ACTIONS as readonly string[]).to.include(ins.expert);
+    expect(ins.model).to.match(/^npc-guard@\d+$/);
+    // On the page: a bar per action with its percentage, the target line and the expert's choice.
+    const shown = await page.locator('#inspector [data-prob]').allTextContents();
+    expect(shown).to.have.length(6);
+    const percents = shown.map((t) => Number(t.replace(' %', '')));
+    expect(percents.reduce((a, b) => a + b, 0)).to.be.closeTo(100, 0.5);
+    expect(await page.locator('#inspector [data-inspect="target"]').textContent()).to.match(
+      /in sight|remembered|nobody/,
+    );
+    expect(await page.locator('#inspector [data-inspect="scripted guard"]').textContent()).to.contain(ins.expert);
+    await screenshot(page, 'demo-inspector');
+  });
+
+  it('switches every guard to the scripted guard and back ("model vs scripted guards")', async () => {
+    await page.locator('#guard-mode').click();
+    const scripted = await waitForHook(page, 'scripted guards', `h.guardMode === 'scripted' && h.route === 'scripted'`);
+    expect(scripted.routeLabel).to.contain('scripted expert guard');
+    expect(await page.locator('#guard-mode').textContent()).to.contain('switch to the model');
+    const ins = await waitForHook(
+      page,
+      'the inspector on a scripted decision',
+      `h.inspector && h.inspector.servedBy === 'scripted'`,
+    );
+    expect(ins.inspector!.probabilities, 'the scripted guard gives no probabilities').to.equal(null);
+    await page.locator('#guard-mode').click();
+    const back = await waitForHook(page, 'the model again', `h.guardMode === 'model' && h.route === 'server-model'`);
+    expect(back.guardModel).to.match(/^npc-guard@\d+$/);
+    await page.locator('#inspector-close').click();
+    await waitForHook(page, 'the inspector to close', 'h.inspector === null');
+  });
+
+  it('ends the round, and shows who won with the final standings', async () => {
+    const before = (await hook(page))!;
+    const h = await waitForHook(
+      page,
+      'the end of a round',
+      `h.roundsEnded > ${before.roundsEnded} && h.banner !== ''`,
+      (ROUND_TICKS / 20) * 1000 + WAIT_MS,
+    );
+    expect(h.lastRoundEnd!.winner).to.equal('guards');
+    expect(h.banner).to.match(/^Round \d+ over: the guards held \(\d+ of 200 points\)\nBest: .+ with \d+$/);
+    expect(h.round!.round).to.equal(h.lastRoundEnd!.round + 1);
+    expect(h.round!.teamScore, 'scores start from zero').to.be.below(5);
+    await screenshot(page, 'demo-round-end');
   });
 
   it('shows a second player in the arena, whose motion on this page has no frozen frames', async () => {

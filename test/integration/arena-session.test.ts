@@ -16,7 +16,7 @@ import {
   type Brain,
 } from '../../sdk/index.js';
 import { ArenaSession, type ArenaMetricsSink } from '../../server/rooms/arena-session.js';
-import type { DecisionOutcome } from '../../server/rooms/arena-brain.js';
+import type { DecisionOutcome } from '../../server/game/index.js';
 import {
   GUARD_ACTIONS,
   GUARD_ACTION_COUNT,

@@ -161,7 +161,7 @@ function simulate(opts: { upMs: number; downMs: number; inputAt: (t: number) => 
     }
     if (t % 17 === 0 && prediction.running) {
       prediction.advance(t, last.dx, last.dy, leadMs);
-      prediction.position(t, leadMs, out);
+      prediction.position(t, leadMs, out, last);
       drawn.push({ t, x: out.x, y: out.y });
     }
   }

@@ -9,45 +9,16 @@
 import type { ArenaView, GuardView } from './arena-source.js';
 import { el } from './dom.js';
 import { ACTION_COLORS, css } from './palette.js';
+import type { InspectorInfo } from './test-hook.js';
+
+export type { InspectorInfo };
 
 /** The arena's actions, in the order probabilities come in (`server/sim/guard-actions.ts`). */
 export const INSPECTOR_ACTIONS = ['idle', 'patrol', 'chase', 'attack', 'flee', 'flank'] as const;
 
-/** The optional decision fields a guard may carry (synced by the arena game). */
-export interface GuardThinking {
-  /** The player it targets ('' for none). */
-  readonly target?: string;
-  /** Whether it sees its target now (false: remembered). */
-  readonly sees?: boolean;
-  /** The model's action probabilities this tick, `INSPECTOR_ACTIONS` order (empty: none given). */
-  readonly probabilities?: ArrayLike<number> | null;
-  /** What the scripted expert guard would have done on the same observation. */
-  readonly expert?: string;
-  /** Who served the decision (`remote`, `local`, `fallback`, `scripted`). */
-  readonly servedBy?: string;
-  readonly decisionTick?: number;
-}
-
-/** What the inspector shows (also published on the test hook). */
-export interface InspectorInfo {
-  id: string;
-  alive: boolean;
-  action: string;
-  model: string;
-  servedBy: string;
-  decisionTick: number;
-  /** The target's display name ('' for none). */
-  target: string;
-  sees: boolean;
-  /** Probability per action, or null when the decider gave none (a heuristic). */
-  probabilities: Record<string, number> | null;
-  /** The expert's action ('' when unknown). */
-  expert: string;
-}
-
 /** Reads what the inspector shows for a guard. */
 export function inspect(guard: GuardView, names: ReadonlyMap<string, string>): InspectorInfo {
-  const t = guard as GuardView & GuardThinking;
+  const t = guard;
   const p = t.probabilities;
   let probabilities: Record<string, number> | null = null;
   if (p && p.length === INSPECTOR_ACTIONS.length) {

@@ -9,40 +9,9 @@
  */
 import type { ArenaView, PlayerView } from './arena-source.js';
 import { el } from './dom.js';
+import type { RoundInfo, ScoreRow } from './test-hook.js';
 
-/** The round fields the arena game syncs on its root. */
-export interface RoundFields {
-  /** 1 for the first round. */
-  readonly round?: number;
-  /** Ticks until this round ends. */
-  readonly roundTicksLeft?: number;
-  /** Team points the players need to win the round. */
-  readonly roundGoal?: number;
-  /** Team points so far this round. */
-  readonly teamScore?: number;
-  /** Who won the last round: `players`, `guards` ('' before the first end). */
-  readonly lastRoundWinner?: string;
-  /** The team points of the last round. */
-  readonly lastRoundScore?: number;
-}
-
-/** A row of the scoreboard. */
-export interface ScoreRow {
-  id: string;
-  name: string;
-  kind: string;
-  score: number;
-  mine: boolean;
-}
-
-/** What the round section shows (also published on the test hook). */
-export interface RoundInfo {
-  round: number;
-  secondsLeft: number;
-  goal: number;
-  teamScore: number;
-  rows: ScoreRow[];
-}
+export type { RoundInfo, ScoreRow };
 
 /** The round and the standings of a view (null when the arena has no rounds). */
 export function roundOf(
@@ -51,7 +20,7 @@ export function roundOf(
   names: ReadonlyMap<string, string>,
   tickRate: number,
 ): RoundInfo | null {
-  const r = view as ArenaView & RoundFields;
+  const r = view;
   if (typeof r.round !== 'number' || r.round < 1) return null;
   const rows: ScoreRow[] = [];
   view.players.forEach((p: PlayerView, id) =>

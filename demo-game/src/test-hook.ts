@@ -97,26 +97,9 @@ export interface PlaymindHook {
   /** Every player in the arena (the own one too). */
   players: { id: string; name: string; kind: string; x: number; y: number; alive: boolean; score: number }[];
   /** The guard inspector: the selected guard's target, probabilities and the expert's choice, or null. */
-  inspector: {
-    id: string;
-    alive: boolean;
-    action: string;
-    model: string;
-    servedBy: string;
-    decisionTick: number;
-    target: string;
-    sees: boolean;
-    probabilities: Record<string, number> | null;
-    expert: string;
-  } | null;
+  inspector: InspectorInfo | null;
   /** The round and its standings (best first), or null without rounds. */
-  round: {
-    round: number;
-    secondsLeft: number;
-    goal: number;
-    teamScore: number;
-    rows: { id: string; name: string; kind: string; score: number; mine: boolean }[];
-  } | null;
+  round: RoundInfo | null;
   /** The last round end the page showed, or null. */
   lastRoundEnd: { round: number; winner: string; text: string } | null;
   /** Round ends the page has seen. */
@@ -125,6 +108,42 @@ export interface PlaymindHook {
   guardMode: string;
   /** The arena's size and obstacles (static), null before the first state. */
   world: { width: number; height: number; obstacles: { x: number; y: number; w: number; h: number }[] } | null;
+}
+
+/** What the guard inspector shows (`guard-inspector.ts`). */
+export interface InspectorInfo {
+  id: string;
+  alive: boolean;
+  action: string;
+  model: string;
+  servedBy: string;
+  decisionTick: number;
+  /** The target's display name ('' for none). */
+  target: string;
+  sees: boolean;
+  /** Probability per action, or null when the decider gave none (a heuristic). */
+  probabilities: Record<string, number> | null;
+  /** The expert's action ('' when unknown). */
+  expert: string;
+}
+
+/** A row of the scoreboard. */
+export interface ScoreRow {
+  id: string;
+  name: string;
+  kind: string;
+  score: number;
+  mine: boolean;
+}
+
+/** What the round section shows (`scoreboard.ts`). */
+export interface RoundInfo {
+  round: number;
+  secondsLeft: number;
+  goal: number;
+  teamScore: number;
+  /** Best first. */
+  rows: ScoreRow[];
 }
 
 /** A frame the scene recorded: page time and where each player was drawn. */

@@ -168,12 +168,13 @@ export class ArenaScene extends Phaser.Scene {
     this.banner = this.add
       .text(this.scale.width / 2, this.scale.height * 0.4, '', {
         fontFamily: 'system-ui, sans-serif',
-        fontSize: '30px',
+        fontSize: '26px',
         fontStyle: 'bold',
         color: '#f9fafb',
         stroke: '#000000',
         strokeThickness: 6,
         align: 'center',
+        wordWrap: { width: this.scale.width - 60, useAdvancedWrap: true },
       })
       .setOrigin(0.5)
       .setDepth(20);
@@ -382,7 +383,11 @@ export class ArenaScene extends Phaser.Scene {
         continue;
       }
       const u = age / POP_MS;
-      p.text.setPosition(p.x * sx, (p.y - 18 - 36 * u) * sy).setAlpha(1 - u * u);
+      // Kept inside the canvas (a pop next to a wall would be cut).
+      const half = p.text.width / 2 + 4;
+      const x = Math.min(this.scale.width - half, Math.max(half, p.x * sx));
+      const y = Math.max(p.text.height + 4, (p.y - 18 - 36 * u) * sy);
+      p.text.setPosition(x, y).setAlpha(1 - u * u);
     }
   }
 

@@ -33,7 +33,7 @@ import { describeMissingHeuristic, missingHeuristics } from './heuristics/missin
 import { BUILTIN_HEURISTICS, FallbackRoute, type Heuristic } from './routes/fallback.js';
 import { AutoRoute, type RouteSwitch } from './routes/auto.js';
 import { LocalRoute } from './routes/local.js';
-import { RemoteRoute } from './routes/remote.js';
+import { RemoteRoute, serverWsUrl } from './routes/remote.js';
 import type { Route, RouteName, RunOutput } from './routes/route.js';
 import { Emitter } from './util/emitter.js';
 
@@ -56,8 +56,18 @@ export interface BrainOptions {
    * batching and observer where it is created. @default a new engine
    */
   engine?: InferenceEngine;
-  /** Server URL for `remote` and `auto`, e.g. `ws://localhost:2567`. */
+  /**
+   * Server URL for `remote` and `auto`: `ws://` or `wss://` (`http://` and `https://` are taken as
+   * such), e.g. `ws://localhost:2567`. Anything else is an `invalid_server_url` error.
+   */
   serverUrl?: string;
+  /**
+   * `auto`: how long `createBrain` waits for its first connection to the server (made while the
+   * local models load), in ms. Connected in time, the first calls go to the server; not, they
+   * start on the local engine and move to the server once the background probe gets an answer.
+   * The first call's `deadlineMs` is never spent on connecting. @default 3000
+   */
+  connectTimeoutMs?: number;
   /** Default per-call budget in ms (`auto` answers locally past it). @default none; 30 for the server in auto mode */
   deadlineMs?: number;
   /** `auto`: how often the server is probed while calls go local, in ms. @default 1000 */
@@ -70,8 +80,20 @@ export interface BrainOptions {
   watch?: boolean;
   /** Engine batching defaults (the brain's own engine only). */
   batching?: Partial<BatchingOptions>;
-  /** A custom backend (e.g. onnxruntime-web in Node). */
+  /** A custom backend (e.g. onnxruntime-web in Node: `webBackend()`). */
   backend?: Backend;
+  /**
+   * Browser build: the URL prefix (ending in `/`) where onnxruntime-web's runtime files are served,
+   * `ort-wasm-simd-threaded.wasm` and its `.mjs` loader (copy them with `npx playmind copy-runtime <dir>`).
+   * A file that does not load fails `createBrain` with `runtime_load_failed` naming it. The Node build
+   * refuses this option (it runs onnxruntime-node): there, pass `backend: webBackend(wasmPaths)`.
+   */
+  wasmPaths?: string;
+  /**
+   * Browser build: onnxruntime-web's `.wasm` bytes, when the page fetched them itself (e.g. to show
+   * the download's progress); its `.mjs` loader still comes from `wasmPaths`. Refused by the Node build.
+   */
+  wasmBinary?: ArrayBuffer | Uint8Array;
   /** A pino-compatible logger. */
   logger?: Logger;
   /** Engine hooks (metrics; the brain's own engine only). */
@@ -352,6 +374,10 @@ export class Brain extends Emitter<BrainEvents> {
   }
 
   private decide(name: string, observations: readonly Observation[] | Float32Array, options: DecideOptions) {
+    if (options.deadlineMs !== undefined) {
+      const bad = deadlineError(options.deadlineMs);
+      if (bad) return Promise.reject(bad);
+    }
     // The hot path: a manifest the route already holds needs no await before the call is queued.
     const cached = this.closed ? undefined : this.cached(name);
     if (cached && cached.kind === 'policy') {
@@ -399,6 +425,10 @@ export class Brain extends Emitter<BrainEvents> {
     options: DecideOptions,
   ): Promise<Decision[]> {
     let e: Encoded;
+    if (options.deadlineMs !== undefined) {
+      const bad = deadlineError(options.deadlineMs);
+      if (bad) return Promise.reject(bad);
+    }
     try {
       this.ensureOpen();
       e = encodeBatch(name, contract, observations, options, this.slab.take);
@@ -450,6 +480,8 @@ export class Brain extends Emitter<BrainEvents> {
     contract: RecommenderManifest | undefined,
     fallback: boolean | undefined,
   ): Promise<Recommendation> {
+    const bad = request && typeof request === 'object' ? deadlineError(request.deadlineMs) : null;
+    if (bad) throw bad;
     if (!contract) await this.manifestOf(name, 'recommender');
     try {
       this.ensureOpen();
@@ -484,6 +516,8 @@ export class Brain extends Emitter<BrainEvents> {
     feeds: Record<string, Tensor>,
     options: { deadlineMs?: number; fetches?: readonly string[] },
   ): Promise<RunOutput> {
+    const bad = deadlineError(options.deadlineMs);
+    if (bad) throw bad;
     const m = await this.manifestOf(name, null);
     try {
       checkFeeds(name, m.inputs, feeds);
@@ -618,6 +652,13 @@ function encodeBatch(
   return { rows, masks, n };
 }
 
+/** The RangeError for a per-call `deadlineMs` that is not a positive number (as `createBrain` gives for the option). */
+function deadlineError(deadlineMs: unknown): RangeError | null {
+  if (deadlineMs === undefined || (typeof deadlineMs === 'number' && Number.isFinite(deadlineMs) && deadlineMs > 0))
+    return null;
+  return new RangeError(`'deadlineMs' must be a positive number, got ${String(deadlineMs)}`);
+}
+
 function checkName(name: unknown): void {
   if (typeof name !== 'string' || name.length === 0)
     throw new TypeError(`'name' must be a non-empty string, got ${typeof name}`);
@@ -639,6 +680,31 @@ function warnMissingHeuristics(
 }
 
 /**
+ * Loads a brain's own repository from a folder or URL.
+ * @throws PlaymindError `models_not_found` when it is not a model repository; `runtime_load_failed`
+ *   when the inference runtime itself (onnxruntime-web's WASM) could not load, whatever the model
+ */
+async function loadRepository(platform: Platform, models: string, options: BrainOptions): Promise<ModelRepository> {
+  const repository = new ModelRepository({
+    source: platform.source(models),
+    backend: options.backend ?? (await platform.backend()),
+    logger: options.logger,
+  });
+  try {
+    await repository.loadAll();
+    const runtime = repository.list().find((s) => s.lastError?.code === ErrorCode.RUNTIME_LOAD_FAILED);
+    if (runtime)
+      throw new PlaymindError(ErrorCode.RUNTIME_LOAD_FAILED, runtime.lastError!.reason, {
+        details: { model: runtime.name },
+      });
+  } catch (err) {
+    await repository.close();
+    throw err;
+  }
+  return repository;
+}
+
+/**
  * Creates a brain on a platform (Node or browser). Game code calls the `createBrain`
  * of `playmind/sdk`, which passes the right platform.
  */
@@ -651,9 +717,13 @@ export async function createBrainOn(platform: Platform, options: BrainOptions = 
   if (options.deadlineMs !== undefined && (!Number.isFinite(options.deadlineMs) || options.deadlineMs <= 0)) {
     throw new RangeError(`'deadlineMs' must be a positive number, got ${options.deadlineMs}`);
   }
+  const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
+  if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0)
+    throw new RangeError(`'connectTimeoutMs' must be a positive number, got ${options.connectTimeoutMs}`);
   if (mode !== 'local' && (typeof options.serverUrl !== 'string' || options.serverUrl.length === 0)) {
     throw new TypeError(`'serverUrl' is required in ${mode} mode, e.g. 'ws://localhost:2567'`);
   }
+  const serverUrl = mode === 'local' ? undefined : serverWsUrl(options.serverUrl, 'serverUrl');
   if (options.engine !== undefined) {
     if (!(options.engine instanceof InferenceEngine))
       throw new TypeError(`'engine' must be an InferenceEngine, got ${typeof options.engine}`);
@@ -666,7 +736,7 @@ export async function createBrainOn(platform: Platform, options: BrainOptions = 
   const brainOptions = { deadlineMs: options.deadlineMs, heuristics, fallback: options.fallback ?? true };
   if (mode === 'remote') {
     return new Brain(
-      new RemoteRoute({ url: options.serverUrl!, ...(options.deadlineMs ? { timeoutMs: options.deadlineMs } : {}) }),
+      new RemoteRoute({ url: serverUrl!, ...(options.deadlineMs ? { timeoutMs: options.deadlineMs } : {}) }),
       brainOptions,
     );
   }
@@ -675,20 +745,21 @@ export async function createBrainOn(platform: Platform, options: BrainOptions = 
     throw new TypeError(
       `'models' is required in ${mode} mode: a folder, a base URL or a ModelRepository${mode === 'auto' ? ' (the local route answers when the server cannot)' : ''}`,
     );
+  if (typeof models === 'string' ? models.length === 0 : !(models instanceof ModelRepository))
+    throw new TypeError(`'models' must be a folder, a base URL or a ModelRepository, got ${JSON.stringify(models)}`);
+  // Auto mode connects to the server while the local models load (the first call does not pay for it).
+  const remote = mode === 'auto' ? new RemoteRoute({ url: serverUrl! }) : undefined;
+  const connecting = remote?.connect();
+  connecting?.catch(() => undefined); // settled below; a failure only means the local route starts
   let repository: ModelRepository;
-  if (typeof models === 'string') {
-    repository = new ModelRepository({
-      source: platform.source(models),
-      backend: options.backend ?? (await platform.backend()),
-      logger: options.logger,
-    });
-    await repository.loadAll();
-    if (brainOptions.fallback) warnMissingHeuristics(repository, heuristics, options.logger);
-  } else if (models instanceof ModelRepository) {
-    repository = models;
-  } else {
-    throw new TypeError(`'models' must be a string or a ModelRepository, got ${typeof models}`);
+  try {
+    repository = typeof models === 'string' ? await loadRepository(platform, models, options) : models;
+  } catch (err) {
+    await remote?.close();
+    throw err;
   }
+  if (typeof models === 'string' && brainOptions.fallback)
+    warnMissingHeuristics(repository, heuristics, options.logger);
   const engine = options.engine ?? new InferenceEngine({ batching: options.batching, observer: options.observer });
   if (options.watch) repository.watch();
   const local = new LocalRoute(repository, engine, {
@@ -698,12 +769,18 @@ export async function createBrainOn(platform: Platform, options: BrainOptions = 
   if (mode === 'local') return new Brain(local, brainOptions, repository);
   let brain: Brain | undefined;
   const auto = new AutoRoute({
-    remote: new RemoteRoute({ url: options.serverUrl! }),
+    remote: remote!,
     local,
     deadlineMs: options.deadlineMs,
     retryMs: options.retryMs,
     onSwitch: (e) => brain?.routeChanged(e),
   });
+  const notConnected = await auto.start(connecting!, connectTimeoutMs);
+  if (notConnected)
+    (options.logger ?? consoleLogger).warn(
+      { serverUrl, code: notConnected.code },
+      `auto mode starts on the local engine: ${notConnected.message}; it moves to the server once the server answers`,
+    );
   brain = new Brain(auto, brainOptions, repository);
   return brain;
 }

@@ -1,7 +1,8 @@
 /** A {@link ModelSource} over a directory, with file watching. Node only. */
-import { watch as fsWatch, type FSWatcher } from 'node:fs';
+import { watch as fsWatch, type Dirent, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { ErrorCode, PlaymindError } from '../protocol.js';
 import type { ModelSource, SourceFile } from './model-source.js';
 
 /** Options of {@link FsModelSource}. */
@@ -25,8 +26,34 @@ export class FsModelSource implements ModelSource {
     this.settleMs = options.settleMs ?? (Number.isFinite(env) ? env : 150);
   }
 
+  /**
+   * The model folders of the repository.
+   * @throws PlaymindError `models_not_found` when the folder does not exist, is a file, or is one
+   *   model's folder (it holds a manifest.json) instead of the repository that holds model folders
+   */
   async listModels(): Promise<string[]> {
-    const entries = await readdir(this.location, { withFileTypes: true });
+    let entries: Dirent[];
+    try {
+      entries = await readdir(this.location, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT'
+          ? 'no such folder'
+          : code === 'ENOTDIR'
+            ? 'a file, not a folder'
+            : `cannot read it (${(err as Error).message})`;
+      throw new PlaymindError(ErrorCode.MODELS_NOT_FOUND, `models folder ${this.location}: ${why}`, {
+        cause: err,
+        details: { models: this.location },
+      });
+    }
+    if (entries.some((e) => e.isFile() && e.name === 'manifest.json'))
+      throw new PlaymindError(
+        ErrorCode.MODELS_NOT_FOUND,
+        `models folder ${this.location}: this is one model's folder (it holds manifest.json); pass the folder that holds the model folders, ${dirname(this.location)}`,
+        { details: { models: this.location } },
+      );
     const names: string[] = [];
     for (const e of entries) {
       if (!e.isDirectory() || e.name.startsWith('.')) continue;

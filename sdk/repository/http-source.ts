@@ -2,6 +2,7 @@
  * A {@link ModelSource} over HTTP, for the browser: `<base>/index.json` lists the models
  * and their versions (the Playmind server serves it at `/models/index.json`).
  */
+import { ErrorCode, PlaymindError } from '../protocol.js';
 import type { ModelIndex } from './model-index.js';
 import type { ModelSource, SourceFile } from './model-source.js';
 
@@ -20,9 +21,41 @@ export class HttpModelSource implements ModelSource {
     this.location = baseUrl.replace(/\/+$/, '');
   }
 
-  private async getIndex(): Promise<ModelIndex> {
-    this.index ??= this.fetchJson<ModelIndex>(`${this.location}/index.json`);
+  /**
+   * The repository's listing, `<base>/index.json` (written by `playmind import`, `train-recs` and
+   * `index`; served by the Playmind server at `/models/index.json`).
+   * @throws PlaymindError `models_not_found` naming the URL when it cannot be fetched or is not a listing
+   */
+  private getIndex(): Promise<ModelIndex> {
+    this.index ??= this.fetchIndex();
     return this.index;
+  }
+
+  private async fetchIndex(): Promise<ModelIndex> {
+    const url = `${this.location}/index.json`;
+    const fail = (why: string, cause?: unknown) =>
+      new PlaymindError(
+        ErrorCode.MODELS_NOT_FOUND,
+        `no model repository at ${this.location || '/'}: ${url} ${why} (write it with "npx playmind index <models folder>", or serve the Playmind server's /models)`,
+        { cause, details: { models: this.location, url } },
+      );
+    let res: Response;
+    try {
+      res = await this.fetchImpl(url);
+    } catch (err) {
+      throw fail(`could not be fetched (${(err as Error).message})`, err);
+    }
+    if (!res.ok) throw fail(`answered HTTP ${res.status}`);
+    let index: unknown;
+    try {
+      index = await res.json();
+    } catch (err) {
+      throw fail('is not JSON', err);
+    }
+    const models = (index as { models?: unknown } | null)?.models;
+    if (!Array.isArray(models) || !models.every((m) => typeof (m as { name?: unknown })?.name === 'string'))
+      throw fail('is not a model listing ({ "models": [{ "name", "versions" }] })');
+    return index as ModelIndex;
   }
 
   async listModels(): Promise<string[]> {
@@ -45,10 +78,6 @@ export class HttpModelSource implements ModelSource {
 
   modelLocation(name: string, version: number): string {
     return `${this.location}/${encodeURIComponent(name)}/${version}/model.onnx`;
-  }
-
-  private async fetchJson<T>(url: string): Promise<T> {
-    return (await (await this.get(url)).json()) as T;
   }
 
   private async get(url: string): Promise<Response> {

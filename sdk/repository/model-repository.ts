@@ -239,13 +239,7 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
    */
   use<T>(name: string, fn: (v: ModelVersion) => Promise<T>): Promise<T> {
     const entry = this.entries.get(name);
-    if (!entry) {
-      return Promise.reject(
-        new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name}" in ${this.source.location}`, {
-          details: { model: name },
-        }),
-      );
-    }
+    if (!entry) return Promise.reject(this.unknownModel(name));
     const v = entry.served;
     if (!v) {
       const why = entry.unloaded
@@ -284,6 +278,22 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
         throw err;
       },
     );
+  }
+
+  /**
+   * The `unknown_model` error for a name the repository does not know. It lists the models the
+   * repository has, not its folder: a server sends this error to remote callers, and its
+   * filesystem layout is none of theirs.
+   */
+  unknownModel(name: string): PlaymindError {
+    const names = [...this.entries.keys()].sort();
+    const has =
+      names.length === 0
+        ? 'the repository has no models'
+        : `models: ${names.slice(0, 10).join(', ')}${names.length > 10 ? `, … (${names.length} in all)` : ''}`;
+    return new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${name}" (${has})`, {
+      details: { model: name },
+    });
   }
 
   /** The state of one model. */
@@ -502,6 +512,8 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
     try {
       session = await this.backend.createSession(bytes);
     } catch (err) {
+      // The runtime itself failed (its WASM did not load): not this file's fault, say so as it is.
+      if (err instanceof PlaymindError && err.code === ErrorCode.RUNTIME_LOAD_FAILED) throw err;
       throw new PlaymindError(
         ErrorCode.MODEL_LOAD_FAILED,
         `${file}: onnxruntime refused it: ${(err as Error).message}`,

@@ -57,6 +57,39 @@ export class AutoRoute implements Route {
     if (!(this.deadlineMs > 0)) throw new RangeError(`'deadlineMs' must be positive, got ${this.deadlineMs}`);
   }
 
+  /**
+   * Picks the starting route from the first connection to the server (made while the brain
+   * loaded its local models): the server when `connecting` succeeds within `timeoutMs`, else
+   * the local route, which the background probe leaves once the server answers. Calls never
+   * spend their own deadline on this first connection.
+   * @returns null when connected; else why not (the error naming the server)
+   */
+  async start(connecting: Promise<unknown>, timeoutMs: number): Promise<PlaymindError | null> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new PlaymindError(ErrorCode.UNAVAILABLE, `the server did not accept a connection within ${timeoutMs} ms`, {
+              details: { connectTimeoutMs: timeoutMs },
+            }),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([connecting, late]);
+      this.current = 'remote';
+      return null;
+    } catch (err) {
+      this.current = 'local';
+      this.nextProbe = Date.now() + this.retryMs;
+      return err instanceof PlaymindError ? err : new PlaymindError(ErrorCode.UNAVAILABLE, String(err), { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** The route calls go to now. */
   get name(): 'remote' | 'local' {
     return this.current;

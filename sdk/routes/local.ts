@@ -35,14 +35,14 @@ export class LocalRoute implements Route {
     if (v) return v.manifest;
     const m = this.repository.manifest(model);
     if (m) return m;
-    if (!this.repository.has(model)) {
-      throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model named "${model}" in ${this.repository.location}`, {
-        details: { model },
-      });
-    }
-    throw new PlaymindError(ErrorCode.MODEL_UNAVAILABLE, `model "${model}" has no valid manifest`, {
-      details: { model },
-    });
+    if (!this.repository.has(model)) throw this.repository.unknownModel(model);
+    // Known, but its manifest never loaded: the caller gets the reason (file and what is wrong with it).
+    const failure = this.repository.state(model)?.lastError;
+    throw new PlaymindError(
+      ErrorCode.MODEL_UNAVAILABLE,
+      `model "${model}" cannot answer: its manifest did not load: ${failure?.reason ?? 'not loaded yet'}`,
+      { details: { model, ...(failure ? { code: failure.code } : {}) } },
+    );
   }
 
   cachedManifest(model: string): Manifest | undefined {

@@ -37,6 +37,31 @@ export interface RemoteRouteOptions {
 }
 
 /**
+ * Checks a server URL and returns its WebSocket form (`http://` → `ws://`, `https://` → `wss://`).
+ * @param option - the option's name, for the message
+ * @throws TypeError when `url` is not a non-empty string
+ * @throws PlaymindError `invalid_server_url` when it is not a ws://, wss://, http:// or https:// URL
+ * @example serverWsUrl('http://localhost:2567') // 'ws://localhost:2567'
+ */
+export function serverWsUrl(url: unknown, option = 'url'): string {
+  if (typeof url !== 'string' || url.length === 0)
+    throw new TypeError(`'${option}' must be the server's URL, e.g. 'ws://localhost:2567'`);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !['ws:', 'wss:', 'http:', 'https:'].includes(parsed.protocol) || !parsed.host)
+    throw new PlaymindError(
+      ErrorCode.INVALID_SERVER_URL,
+      `'${option}' must be a ws:// or wss:// URL with a host, e.g. 'ws://localhost:2567' (http:// and https:// are taken as ws:// and wss://), got ${JSON.stringify(url)}`,
+      { details: { url } },
+    );
+  return url.replace(/^http/, 'ws');
+}
+
+/**
  * A route to the server's `inference` room.
  *
  * @example
@@ -46,6 +71,8 @@ export interface RemoteRouteOptions {
  */
 export class RemoteRoute implements Route {
   readonly name = 'remote' as const;
+  /** The server's WebSocket URL (named in connection errors). */
+  readonly url: string;
   private readonly client: Client;
   private readonly timeoutMs: number;
   private readonly manifestTtlMs: number;
@@ -56,14 +83,13 @@ export class RemoteRoute implements Route {
 
   /**
    * @param options - the server URL and timeouts
-   * @throws TypeError when `url` is not a string
+   * @throws TypeError when `url` is not a string; PlaymindError `invalid_server_url` when it is not a server URL
    */
   constructor(options: RemoteRouteOptions) {
-    if (!options || typeof options.url !== 'string' || options.url.length === 0)
-      throw new TypeError("'url' must be the server's URL, e.g. 'ws://localhost:2567'");
+    this.url = serverWsUrl(options?.url);
     if (options.timeoutMs !== undefined && (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0))
       throw new RangeError(`'timeoutMs' must be a positive number, got ${options.timeoutMs}`);
-    this.client = new Client(options.url.replace(/^http/, 'ws'));
+    this.client = new Client(this.url);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.manifestTtlMs = options.manifestTtlMs ?? 5000;
   }
@@ -191,7 +217,10 @@ export class RemoteRoute implements Route {
         { details: { model, timeoutMs: timeout }, cause: err },
       );
     if (/connection/.test(message))
-      return new PlaymindError(ErrorCode.UNAVAILABLE, `lost the connection to the server: ${message}`, { cause: err });
+      return new PlaymindError(ErrorCode.UNAVAILABLE, `lost the connection to the server at ${this.url}: ${message}`, {
+        cause: err,
+        details: { url: this.url },
+      });
     return new PlaymindError(ErrorCode.INTERNAL, `the server failed the ${type} request: ${message}`, { cause: err });
   }
 
@@ -210,8 +239,8 @@ export class RemoteRoute implements Route {
     } catch (err) {
       throw new PlaymindError(
         ErrorCode.UNAVAILABLE,
-        `cannot join the server's inference room: ${(err as Error).message}`,
-        { cause: err },
+        `cannot join the inference room of the server at ${this.url}: ${describeJoinError(err)}`,
+        { cause: err, details: { url: this.url } },
       );
     }
     if (this.closed) {
@@ -232,4 +261,17 @@ export class RemoteRoute implements Route {
     this.room = room;
     return room;
   }
+}
+
+/** Why a join failed, in words: the Colyseus client's message, or the network error under it. */
+function describeJoinError(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
+  const parts = [e?.message, e?.cause?.message, e?.cause?.code ?? e?.code].filter(
+    (p): p is string => typeof p === 'string' && p.length > 0,
+  );
+  const why = [...new Set(parts)].join(': ') || String(err);
+  // The Colyseus client drops the network error under "fetch failed" (refused, no route, DNS...).
+  return /fetch failed/i.test(why)
+    ? `${why} (no HTTP answer there: is the Playmind server running at this address?)`
+    : why;
 }

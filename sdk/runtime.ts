@@ -41,4 +41,5 @@ export { adapterFor, adaptBatch } from './contract/adapter.js';
 export type { PolicyAdapter, AdapterOrProblem } from './contract/adapter.js';
 export type { ModelIndex } from './repository/model-index.js';
 export { buildModelIndex } from './repository/model-index.js';
+export { confinedPath } from './repository/fs-source.js';
 export { checkFeeds, arrayTypeOf } from './contract/tensors.js';

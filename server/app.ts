@@ -9,7 +9,7 @@
  * await server.close();
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -29,7 +29,9 @@ import {
 } from '../sdk/index.js';
 import type { ServerConfig } from './config.js';
 import { startGrpcServer, type GrpcInferenceServer } from './grpc/grpc-server.js';
-import { errorHandler, sendError } from './http/errors.js';
+import { errorHandler, hidePaths, sendError } from './http/errors.js';
+import { installFrontDoor } from './http/front-door.js';
+import { Admission } from './inference/admission.js';
 import { kserveRouter } from './http/kserve.js';
 import { rolloutRouter } from './http/rollout-routes.js';
 import { modelFilesRouter } from './http/model-files.js';
@@ -63,11 +65,14 @@ export interface PlaymindServer {
   /** Whether a drain has started. */
   readonly draining: boolean;
   /**
-   * Drains and stops: refuses new rooms, lets rooms dispose (their ticks finish) and
-   * in-flight inference complete, then closes the engine, the repository and the
-   * HTTP server. Resolves once everything is closed; calling it again returns the same promise.
+   * Drains and stops: readiness answers 503 at once (for `graceMs`, load balancers move
+   * away while everything is still served), then the listener closes, new rooms are
+   * refused, rooms dispose (their ticks finish), HTTP and gRPC inference in flight is
+   * answered, and the engine, the repository and the HTTP server close. Resolves once
+   * everything is closed; calling it again returns the same promise.
+   * @param options - `graceMs`: how long readiness reports 503 before the listener closes @default 0
    */
-  close(): Promise<void>;
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** Options of {@link createServer} beyond the config. */
@@ -169,8 +174,31 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     { isDraining: () => draining },
   );
 
-  const httpServer: HttpServer = createHttpServer();
+  // Slowloris: headers within headersTimeout, the whole request within requestTimeout
+  // (checked every second, not Node's default 30 s).
+  const httpServer: HttpServer = createHttpServer({
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+    connectionsCheckingInterval: 1000,
+  });
   httpServer.keepAliveTimeout = 5000;
+  // Absolute paths (the repository's, the working folder's) never reach a caller in an error.
+  const modelsReal = await realpath(config.modelsDir).catch(() => config.modelsDir);
+  hidePaths([
+    [config.modelsDir, 'the model repository'],
+    [modelsReal, 'the model repository'],
+    [process.cwd(), '.'],
+    [dirname(config.telemetryFile), 'the telemetry folder'],
+  ]);
+  // Admission control of inference requests, shared by REST (the front door) and gRPC.
+  const admission = new Admission(
+    { maxInflight: config.maxInflight, maxInflightPerClient: config.maxInflightPerClient },
+    metrics.admissionObserver(),
+  );
+  // CORS is the front door's (configured origins only, never admin or /metrics): Colyseus's
+  // own handler, which reflects any origin with credentials, adds nothing.
+  matchMaker.controller.DEFAULT_CORS_HEADERS = {} as typeof matchMaker.controller.DEFAULT_CORS_HEADERS;
+  matchMaker.controller.getCorsHeaders = () => ({});
   const httpClosed = new Promise<void>((resolve) => httpServer.once('close', () => resolve()));
   const transport = new WebSocketTransport({
     server: httpServer,
@@ -213,10 +241,11 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   gameServer.define(RoomName.ARENA, ArenaRoom, options.arena ? { services, arena: options.arena } : { services }); // ARENA
 
   await gameServer.listen(config.port, config.host);
+  installFrontDoor(httpServer, { config, admission, metrics });
   let grpc: GrpcInferenceServer | undefined;
   if (config.grpcPort !== undefined) {
     try {
-      grpc = await startGrpcServer(services, core, { host: config.host, port: config.grpcPort });
+      grpc = await startGrpcServer(services, core, { host: config.host, port: config.grpcPort, admission });
     } catch (err) {
       await gameServer.gracefullyShutdown(false).catch(() => undefined);
       await recsRetrainer.stop();
@@ -247,15 +276,23 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   );
 
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
+  const close = (options: { graceMs?: number } = {}): Promise<void> => {
     closing ??= (async () => {
       draining = true;
+      const graceMs = Math.max(0, options.graceMs ?? 0);
+      if (graceMs > 0) {
+        // Readiness answers 503 while everything is still served: load balancers move away first.
+        logger.info({ graceMs }, 'draining: readiness reports 503; the listener closes after the grace');
+        await new Promise((r) => setTimeout(r, graceMs));
+      }
       const deadline = Date.now() + config.drainTimeoutMs;
       const left = () => Math.max(0, deadline - Date.now());
       logger.info(
         { timeoutMs: config.drainTimeoutMs },
-        'draining: no new rooms; waiting for rooms and in-flight inference',
+        'draining: no new connections or rooms; waiting for rooms and in-flight inference',
       );
+      // New connections are refused; requests on open ones are still answered.
+      if (httpServer.listening) httpServer.close();
       // Locks every room, lets it dispose (ticks finish), disconnects clients, closes the transport.
       const shutdown = await within(
         gameServer.gracefullyShutdown(false).then(() => true),
@@ -263,6 +300,15 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
         false,
       );
       if (!shutdown) logger.warn('draining: rooms did not dispose in time');
+      // HTTP inference in flight (its body still being read, perhaps) is answered first.
+      if (
+        !(await within(
+          admission.idle().then(() => true),
+          left(),
+          false,
+        ))
+      )
+        logger.warn({ inflight: admission.inflight }, 'draining: HTTP inference in flight did not finish in time');
       const idle = await within(
         engine.idle().then(() => true),
         left(),

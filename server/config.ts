@@ -55,8 +55,22 @@ export interface ServerConfig {
   batching: BatchingOptions;
   /** Reload models whose files change on disk. @default true */
   watch: boolean;
-  /** Largest HTTP request body (KServe infer). @default 8 MiB */
+  /** Largest HTTP request body (a KServe infer with binary tensors; gRPC messages). @default 8 MiB */
   maxBodyBytes: number;
+  /** Largest JSON HTTP body (at most `maxBodyBytes`): JSON is parsed on the event loop. @default 256 KiB */
+  maxJsonBodyBytes: number;
+  /** Inference requests (REST and gRPC) in flight in the process; past it `503` + `Retry-After`. @default 64 */
+  maxInflight: number;
+  /** Inference requests in flight per client address; past it `429` + `Retry-After`. @default 16 */
+  maxInflightPerClient: number;
+  /** Origins (`scheme://host[:port]`, or `*`) allowed cross-origin (CORS); the server's own origin always is. @default [] */
+  corsOrigins: string[];
+  /** Longest a client may take to send a request's headers, in ms (slowloris). @default 10000 */
+  headersTimeoutMs: number;
+  /** Longest a client may take to send a whole request, body included, in ms. @default 30000 */
+  requestTimeoutMs: number;
+  /** On SIGTERM/SIGINT, how long readiness answers 503 (load balancers move away) before the listener closes, in ms. @default 5000 */
+  drainGraceMs: number;
   /** Longest a request may ask to wait, and the default deadline when it names none, in ms. @default 10000 */
   maxDeadlineMs: number;
   /** Longest a SIGTERM drain waits for rooms and in-flight inference, in ms. @default 30000 */
@@ -78,6 +92,13 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   batching: { maxBatchSize: 256, maxQueueDelayMs: 0, maxQueueSize: 8192 },
   watch: true,
   maxBodyBytes: 8 * 1024 * 1024,
+  maxJsonBodyBytes: 256 * 1024,
+  maxInflight: 64,
+  maxInflightPerClient: 16,
+  corsOrigins: [],
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  drainGraceMs: 5000,
   maxDeadlineMs: 10_000,
   drainTimeoutMs: 30_000,
   inference: {
@@ -108,7 +129,17 @@ Flags (each overrides its environment variable):
   --batch-delay-ms <ms>  BATCH_MAX_DELAY_MS  longest a request waits for others [0 = the same event-loop turn]
   --queue-max <n>        BATCH_MAX_QUEUE   rows queued per model before 'overloaded' [8192]
   --no-watch             WATCH=0           do not reload models changed on disk
-  --max-body <bytes>     MAX_BODY_BYTES    largest HTTP body (413 above)         [8388608]
+  --max-body <bytes>     MAX_BODY_BYTES    largest HTTP body: binary tensors, gRPC (413 above) [8388608]
+  --max-json-body <bytes> MAX_JSON_BODY_BYTES  largest JSON body (413 above; use binary
+                                           tensors for large batches)            [262144]
+  --max-inflight <n>     MAX_INFLIGHT      inference requests in flight (503 above) [64]
+  --max-inflight-per-client <n> MAX_INFLIGHT_PER_CLIENT  per client address (429 above) [16]
+  --cors-origin <list>   CORS_ORIGIN       origins allowed cross-origin, comma-separated,
+                                           or * (never admin or /metrics)        [own origin only]
+  --headers-timeout-ms <ms> HEADERS_TIMEOUT_MS  longest time to send the headers [10000]
+  --request-timeout-ms <ms> REQUEST_TIMEOUT_MS  longest time to send a request   [30000]
+  --drain-grace-ms <ms>  DRAIN_GRACE_MS    on SIGTERM, readiness 503 this long before
+                                           the listener closes                   [5000]
   --max-deadline-ms <ms> MAX_DEADLINE_MS   longest (and default) request deadline [10000]
   --drain-timeout-ms <ms> DRAIN_TIMEOUT_MS longest SIGTERM drain                 [30000]
   --public-address <a>   PUBLIC_ADDRESS    this process as clients reach it, host[:port][/path]
@@ -164,6 +195,13 @@ const FLAG_ENV: Record<string, string> = {
   'batch-delay-ms': 'BATCH_MAX_DELAY_MS',
   'queue-max': 'BATCH_MAX_QUEUE',
   'max-body': 'MAX_BODY_BYTES',
+  'max-json-body': 'MAX_JSON_BODY_BYTES',
+  'max-inflight': 'MAX_INFLIGHT',
+  'max-inflight-per-client': 'MAX_INFLIGHT_PER_CLIENT',
+  'cors-origin': 'CORS_ORIGIN',
+  'headers-timeout-ms': 'HEADERS_TIMEOUT_MS',
+  'request-timeout-ms': 'REQUEST_TIMEOUT_MS',
+  'drain-grace-ms': 'DRAIN_GRACE_MS',
   'max-deadline-ms': 'MAX_DEADLINE_MS',
   'drain-timeout-ms': 'DRAIN_TIMEOUT_MS',
   rate: 'INFERENCE_RATE',
@@ -251,6 +289,13 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
     },
     watch: watch ?? (envWatch === undefined ? d.watch : !['0', 'false', 'no', 'off'].includes(envWatch.toLowerCase())),
     maxBodyBytes: num('max-body', d.maxBodyBytes, 1024),
+    maxJsonBodyBytes: num('max-json-body', d.maxJsonBodyBytes, 1024),
+    maxInflight: num('max-inflight', d.maxInflight, 1),
+    maxInflightPerClient: num('max-inflight-per-client', d.maxInflightPerClient, 1),
+    corsOrigins: corsOriginsOf(raw('cors-origin')),
+    headersTimeoutMs: num('headers-timeout-ms', d.headersTimeoutMs, 100),
+    requestTimeoutMs: num('request-timeout-ms', d.requestTimeoutMs, 100),
+    drainGraceMs: num('drain-grace-ms', d.drainGraceMs, 0),
     maxDeadlineMs: num('max-deadline-ms', d.maxDeadlineMs, 1),
     drainTimeoutMs: num('drain-timeout-ms', d.drainTimeoutMs, 0),
     retrainRecsMinutes: raw('retrain-recs-minutes') ? num('retrain-recs-minutes', 60, 1) : undefined,
@@ -265,6 +310,26 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
     throw new ConfigError('ADMIN_TOKEN must be at least 8 characters');
   }
   return { help: false, config };
+}
+
+/** `--cors-origin`: comma-separated origins (`scheme://host[:port]`, no path) or `*`. */
+function corsOriginsOf(r: { value: string; from: string } | undefined): string[] {
+  if (!r) return [];
+  const out: string[] = [];
+  for (const part of r.value.split(',')) {
+    const o = part.trim().replace(/\/+$/, '');
+    if (!o) continue;
+    if (
+      o !== '*' &&
+      !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o) &&
+      !/^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(o)
+    )
+      throw new ConfigError(
+        `${r.from} must list origins like https://game.example.com or http://localhost:5173 (or *), got "${o}"`,
+      );
+    out.push(o.toLowerCase());
+  }
+  return out;
 }
 
 /** `host[:port][/path]`: the SDK puts `ws(s)://` in front and `/<processId>/<roomId>` after it. */

@@ -1,7 +1,8 @@
 /**
  * `npm start`: reads flags and environment, starts the server, and drains on
- * SIGTERM/SIGINT (no new rooms; rooms dispose, in-flight inference finishes; then
- * everything closes). A second signal exits at once.
+ * SIGTERM/SIGINT (readiness 503 for `--drain-grace-ms`, then no new connections or
+ * rooms; rooms dispose, in-flight inference is answered; then everything closes). A
+ * second signal exits at once.
  */
 import pino from 'pino';
 import { createServer } from './app.js';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     logger.info({ signal }, 'draining');
-    server.close().then(
+    server.close({ graceMs: config.drainGraceMs }).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'drain failed');

@@ -135,6 +135,23 @@ export class Metrics {
     labelNames: ['method', 'code'] as const,
     registers: [this.registry],
   });
+  private readonly admissions = new Counter({
+    name: 'playmind_admission_total',
+    help: 'Inference requests (REST and gRPC) admitted or refused by admission control: admitted, client_limit (429), server_limit (503).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly inflight = new Gauge({
+    name: 'playmind_inflight_requests',
+    help: 'Inference requests (REST and gRPC) in flight in this process, admitted and not yet answered.',
+    registers: [this.registry],
+  });
+  private readonly adminAuth = new Counter({
+    name: 'playmind_admin_auth_failures_total',
+    help: 'Admin requests refused: a wrong or missing token (wrong), or an address throttled after too many (throttled).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   private unbind: Array<() => void> = [];
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -269,6 +286,22 @@ export class Metrics {
   /** Counts an HTTP request by route and status class (2xx, 4xx...). */
   http(route: string, status: number): void {
     this.httpRequests.inc({ route, status: `${Math.floor(status / 100)}xx` });
+  }
+
+  /** Hooks for the admission control (`server/inference/admission.ts`). */
+  admissionObserver(): {
+    decision(outcome: 'admitted' | 'client_limit' | 'server_limit'): void;
+    inflight(n: number): void;
+  } {
+    return {
+      decision: (outcome) => this.admissions.inc({ outcome }),
+      inflight: (n) => this.inflight.set(n),
+    };
+  }
+
+  /** Counts a refused admin request. */
+  adminRefused(outcome: 'wrong' | 'throttled'): void {
+    this.adminAuth.inc({ outcome });
   }
 
   /** Counts a gRPC call by method (`ModelInfer`...) and status code name (`OK`, `NOT_FOUND`...). */

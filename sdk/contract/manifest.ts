@@ -197,10 +197,13 @@ export function parseManifest(raw: unknown, source = 'manifest.json'): Manifest 
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      throw new PlaymindError(ErrorCode.MANIFEST_INVALID, `${source}: not valid JSON (${(err as Error).message})`, {
-        cause: err,
-        details: { file: source },
-      });
+      // The parser's message quotes the text: keep only where it failed, never the file's contents.
+      const at = /position (\d+)/.exec((err as Error).message)?.[1];
+      throw new PlaymindError(
+        ErrorCode.MANIFEST_INVALID,
+        `${source}: not valid JSON${at !== undefined ? ` (at position ${at})` : ''}`,
+        { cause: err, details: { file: source } },
+      );
     }
   }
   const result = ManifestSchema.safeParse(value);

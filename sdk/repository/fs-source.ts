@@ -1,9 +1,38 @@
-/** A {@link ModelSource} over a directory, with file watching. Node only. */
+/**
+ * A {@link ModelSource} over a directory, with file watching. Node only.
+ *
+ * Every file it reads is resolved with `realpath` first and must stay inside the
+ * repository folder (itself resolved): a manifest, a version folder or a model file
+ * that is a symlink leading out of it (to `/etc/passwd`, say) is refused with a
+ * `model_load_failed` error that names the file relative to the repository and never
+ * where the link points. Symlinks that stay inside the folder are followed.
+ */
 import { watch as fsWatch, type Dirent, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ErrorCode, PlaymindError } from '../protocol.js';
 import type { ModelSource, SourceFile } from './model-source.js';
+
+/**
+ * Resolves `path` (inside `root`) with `realpath` and checks that it stays inside `root`.
+ * @param root - the folder, already absolute
+ * @param path - a path inside it
+ * @returns the real path
+ * @throws PlaymindError `model_load_failed` when it leads out of `root` (the message names
+ *   `path` relative to `root`, never the link's target); the fs error when it does not exist
+ */
+export async function confinedPath(root: string, path: string): Promise<string> {
+  const realRoot = await realpath(root);
+  const real = await realpath(path);
+  const rel = relative(realRoot, real);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
+    throw new PlaymindError(
+      ErrorCode.MODEL_LOAD_FAILED,
+      `${relative(root, path) || '.'} leads outside the model repository (a symlink?): not read`,
+      { details: { file: relative(root, path) } },
+    );
+  return real;
+}
 
 /** Options of {@link FsModelSource}. */
 export interface FsSourceOptions {
@@ -64,7 +93,10 @@ export class FsModelSource implements ModelSource {
   }
 
   async listVersions(name: string): Promise<number[]> {
-    const entries = await readdir(join(this.location, name), { withFileTypes: true }).catch(() => []);
+    // A model folder that leads out of the repository has no versions (Dirents do not follow symlinks).
+    const dir = await confinedPath(this.location, join(this.location, name)).catch(() => null);
+    if (dir === null) return [];
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     return entries
       .filter((e) => e.isDirectory() && /^[1-9]\d*$/.test(e.name))
       .map((e) => Number(e.name))
@@ -73,12 +105,12 @@ export class FsModelSource implements ModelSource {
 
   async readManifest(name: string): Promise<SourceFile<string>> {
     const location = join(this.location, name, 'manifest.json');
-    return { data: await readFile(location, 'utf8'), location };
+    return { data: await readFile(await confinedPath(this.location, location), 'utf8'), location };
   }
 
   async readModel(name: string, version: number): Promise<SourceFile<Uint8Array>> {
     const location = this.modelLocation(name, version);
-    const buf = await readFile(location);
+    const buf = await readFile(await confinedPath(this.location, location));
     return { data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), location };
   }
 

@@ -19,6 +19,7 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import type { Admission } from '../inference/admission.js';
 import { SERVER_NAME, SERVER_VERSION, type OpenInference } from '../inference/open-inference.js';
 import type { ServerServices } from '../services.js';
 import { grpcError } from './grpc-status.js';
@@ -35,6 +36,8 @@ export interface GrpcServerOptions {
   host: string;
   /** TCP port; 0 picks a free one. */
   port: number;
+  /** The admission control REST shares: `ModelInfer` calls past its bounds get RESOURCE_EXHAUSTED. */
+  admission?: Admission;
 }
 
 /** A running gRPC server. */
@@ -101,8 +104,14 @@ export async function startGrpcServer(
       modelMetadataOf(core.modelMetadata(r.name, r.version === '' ? undefined : r.version)),
     ),
     ModelInfer: unary('ModelInfer', async (r: ProtoInferRequest, call) => {
-      const { call: infer, raw } = inferCallOf(r, remainingMs(call.getDeadline()));
-      return inferResponseOf(await core.infer(infer, 'grpc'), raw);
+      const ticket = options.admission?.admit(peerAddress(call.getPeer()));
+      if (ticket && 'refused' in ticket) throw options.admission!.error(ticket.refused);
+      try {
+        const { call: infer, raw } = inferCallOf(r, remainingMs(call.getDeadline()));
+        return inferResponseOf(await core.infer(infer, 'grpc'), raw);
+      } finally {
+        ticket?.release();
+      }
     }),
   };
   server.addService(definition, implementation);
@@ -133,6 +142,15 @@ export async function startGrpcServer(
       return closing;
     },
   };
+}
+
+/** The address of a gRPC peer (`ipv4:127.0.0.1:5000` → `127.0.0.1`, `ipv6:[::1]:5000` → `::1`). */
+function peerAddress(peer: string): string {
+  const p = peer.replace(/^ipv[46]:/, '');
+  const v6 = /^\[([^\]]*)\]/.exec(p);
+  if (v6) return v6[1]!;
+  const i = p.lastIndexOf(':');
+  return i > 0 ? p.slice(0, i) : p;
 }
 
 /** What is left of a gRPC deadline, in ms (undefined when the call has none). */

@@ -9,6 +9,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { ErrorCode, type ErrorCodeValue } from '../../sdk/index.js';
 import { toPlaymindError } from '../../sdk/runtime.js';
+import { publicText } from '../http/errors.js';
 
 /** The gRPC status of each error code. */
 export const GRPC_STATUS_OF: Readonly<Record<ErrorCodeValue, status>> = Object.freeze({
@@ -49,5 +50,5 @@ export function grpcError(err: unknown): Partial<ServiceError> & { code: status 
   const metadata = new Metadata();
   metadata.set(ERROR_CODE_METADATA, e.code);
   const code = GRPC_STATUS_OF[e.code] ?? status.INTERNAL;
-  return { code, details: e.code === ErrorCode.INTERNAL ? 'internal error' : e.message, metadata };
+  return { code, details: e.code === ErrorCode.INTERNAL ? 'internal error' : publicText(e.message), metadata };
 }

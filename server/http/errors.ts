@@ -34,6 +34,29 @@ export const STATUS_OF: Record<ErrorCodeValue, number> = {
   [ErrorCode.INTERNAL]: 500,
 };
 
+/** Folders whose absolute paths error messages never show (longest first), with what stands for them. */
+let hidden: Array<readonly [string, string]> = [];
+
+/**
+ * Sets the folders whose absolute paths messages sent to callers hide: a path inside one
+ * becomes relative to it (`/srv/models/npc-guard/manifest.json` → `npc-guard/manifest.json`),
+ * the folder itself becomes its label. One server per process (Colyseus), so process-wide.
+ * @param folders - absolute folder paths and their labels
+ */
+export function hidePaths(folders: ReadonlyArray<readonly [string, string]>): void {
+  hidden = [...folders].filter(([p]) => p.length > 1).sort((a, b) => b[0].length - a[0].length);
+}
+
+/** A message (or any text sent to a caller) without the absolute paths of {@link hidePaths}. */
+export function publicText(text: string): string {
+  let out = text;
+  for (const [path, label] of hidden) {
+    if (!out.includes(path)) continue;
+    out = out.split(`${path}/`).join('').split(path).join(label);
+  }
+  return out;
+}
+
 /** The JSON body of an error response. */
 export interface HttpErrorBody {
   error: string;
@@ -48,20 +71,38 @@ export interface HttpErrorBody {
  * @param status - overrides the status the code maps to
  */
 export function sendError(res: Response, err: unknown, status?: number): void {
+  if (res.headersSent) return;
   const e = toPlaymindError(err);
-  const body: HttpErrorBody = { error: e.message, code: e.code };
+  const body: HttpErrorBody = { error: publicText(e.message), code: e.code };
   const details = plainDetails(e.details);
   if (details) body.details = details;
   const s = status ?? STATUS_OF[e.code] ?? 500;
-  if (s === 429) res.setHeader('Retry-After', '1');
+  if ((s === 429 || s === 503) && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '1');
   res.status(s).json(body);
+}
+
+/**
+ * The `payload_too_large` error of a body over `limit` bytes; for an infer route it names
+ * the binary tensor extension, which carries large batches as raw bytes.
+ */
+export function tooLarge(limit: number | null, path: string): PlaymindError {
+  const infer = /\/infer$/.test(path);
+  return new PlaymindError(
+    ErrorCode.PAYLOAD_TOO_LARGE,
+    `request body is larger than ${limit ?? 'the limit'} bytes` +
+      (infer
+        ? '; send large batches as binary tensors (KServe binary tensor data extension: Inference-Header-Content-Length, parameters.binary_data_size), or split them'
+        : ''),
+    { details: { limit } },
+  );
 }
 
 /** Details safe to send: plain values only. */
 function plainDetails(details: Record<string, unknown>): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(details)) {
-    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+    if (typeof v === 'string') out[k] = publicText(v);
+    else if (v === null || ['number', 'boolean'].includes(typeof v)) out[k] = v;
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
@@ -78,13 +119,9 @@ export function errorHandler(logger: pino.Logger): ErrorRequestHandler {
     }
     const e = err as { type?: string; status?: number; message?: string; limit?: number };
     if (e && e.type === 'entity.too.large') {
-      sendError(
-        res,
-        new PlaymindError(ErrorCode.PAYLOAD_TOO_LARGE, `request body is larger than ${e.limit ?? 'the limit'} bytes`, {
-          details: { limit: e.limit ?? null },
-        }),
-        413,
-      );
+      // The rest of the body is not read: the connection closes after the answer.
+      res.setHeader('Connection', 'close');
+      sendError(res, tooLarge(e.limit ?? null, req.path), 413);
       return;
     }
     if (

@@ -11,10 +11,11 @@
  * - `POST /v2/repository/index`, `POST /v2/repository/models/:name/load|unload` (admin token)
  */
 import { stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
-import { ErrorCode, PlaymindError } from '../../sdk/index.js';
-import { KserveInferBodySchema, parseMessage, type KserveInferBody } from '../../sdk/runtime.js';
+import { ErrorCode, PlaymindError, type LoadFailure } from '../../sdk/index.js';
+import { KserveInferBodySchema, confinedPath, parseMessage, type KserveInferBody } from '../../sdk/runtime.js';
 import {
   INFER_LIMITS,
   SERVER_NAME,
@@ -33,7 +34,8 @@ import {
   encodeInferReply,
   splitBinaryBody,
 } from './kserve-binary.js';
-import { sendError } from './errors.js';
+import { publicText, sendError } from './errors.js';
+import { deadlineOf, narrowDeadline } from './front-door.js';
 
 const MODEL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 
@@ -52,12 +54,21 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
   const { repository, config } = services;
   const { core } = options;
   const router = express.Router();
-  const json = express.json({ limit: config.maxBodyBytes, strict: true, type: () => true });
+  const json = express.json({
+    limit: Math.min(config.maxJsonBodyBytes, config.maxBodyBytes),
+    strict: true,
+    type: isJsonRequest,
+  });
   const raw = express.raw({ limit: config.maxBodyBytes, type: () => true });
-  // A binary-extension request is read as bytes (JSON header + tensors), any other as JSON.
-  const inferBody: express.RequestHandler = (req, res, next) =>
-    req.headers[HEADER_CONTENT_LENGTH] !== undefined ? raw(req, res, next) : json(req, res, next);
-  const admin = requireAdmin(config.adminToken);
+  // A binary-extension request is read as bytes (JSON header + tensors), any other as JSON
+  // (only with a JSON content type, or none).
+  const inferBody: express.RequestHandler = (req, res, next) => {
+    if (req.headers[HEADER_CONTENT_LENGTH] !== undefined) return raw(req, res, next);
+    if (!isJsonRequest(req))
+      return sendError(res, notJson(req, '; binary tensors go with Inference-Header-Content-Length'), 415);
+    return json(req, res, next);
+  };
+  const admin = requireAdmin(services);
 
   router.get('/v2', (_req, res) => {
     res.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_repository', 'binary_tensor_data'] });
@@ -82,8 +93,8 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
         format: state.format,
         state: state.state,
         served: state.served,
-        lastError: state.lastError,
-        failures: state.failures,
+        lastError: state.lastError && publicFailure(state.lastError),
+        failures: state.failures.map(publicFailure),
       });
     } catch (err) {
       sendError(res, err);
@@ -117,7 +128,18 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
               return { body: split.header, binary: split.binary };
             })();
       const parsed = parseMessage(KserveInferBodySchema, `${name}: infer body`, body);
-      const reply = await core.infer(inferCall(name, version(req), parsed, binary), 'kserve');
+      const timeout = requestTimeoutMs(parsed.parameters);
+      if (timeout !== undefined) narrowDeadline(req, Date.now() + timeout);
+      const deadlineAt = deadlineOf(req);
+      const deadlineMs = deadlineAt === undefined ? timeout : deadlineAt - Date.now();
+      if (deadlineMs !== undefined && deadlineMs <= 0)
+        throw new PlaymindError(ErrorCode.DEADLINE_EXCEEDED, `${name}: the deadline passed before the body was read`);
+      const reply = await core.infer(
+        { ...inferCall(name, version(req), parsed, binary), ...(deadlineMs !== undefined ? { deadlineMs } : {}) },
+        'kserve',
+      );
+      // The front door may have answered 504 meanwhile.
+      if (res.headersSent) return;
       const out = encodeInferReply(reply, binaryOutputs(parsed));
       if ('json' in out) {
         res.json(out.json);
@@ -153,9 +175,11 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
         );
       const dir = await stat(join(repository.location, name)).catch(() => null);
       if (!dir?.isDirectory())
-        throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model folder "${name}" in ${repository.location}`, {
+        throw new PlaymindError(ErrorCode.UNKNOWN_MODEL, `no model folder "${name}" in the model repository`, {
           details: { model: name },
         });
+      // A folder that is a symlink leading out of the repository is not followed.
+      await confinedPath(repository.location, join(repository.location, name));
       const v = await repository.load(name);
       services.logger.info({ model: name, version: v.version }, 'model loaded by model control');
       res.json({ name, version: String(v.version), state: 'READY' });
@@ -175,6 +199,43 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
     }
   });
   return router;
+}
+
+/** Whether a request's body is JSON by its content type: `application/json`, `application/*+json`, or none. */
+export function isJsonRequest(req: IncomingMessage): boolean {
+  const type = req.headers['content-type'];
+  if (type === undefined || type.trim() === '') return true;
+  const mime = type.split(';')[0]!.trim().toLowerCase();
+  return mime === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mime);
+}
+
+/** The `415` error of a body that is not JSON. */
+export function notJson(req: IncomingMessage, hint = ''): PlaymindError {
+  return new PlaymindError(
+    ErrorCode.MALFORMED_MESSAGE,
+    `the body must be JSON (Content-Type: application/json), got "${String(req.headers['content-type']).slice(0, 60)}"${hint}`,
+  );
+}
+
+/** A load failure as unauthenticated callers see it: paths relative to the repository. */
+function publicFailure(f: LoadFailure): LoadFailure {
+  return { ...f, file: publicText(f.file), reason: publicText(f.reason) };
+}
+
+/**
+ * The `timeout` a KServe request asks for in its `parameters` (microseconds, as Triton's
+ * clients send it), in ms.
+ * @throws PlaymindError `malformed_message` when it is not a positive number
+ */
+function requestTimeoutMs(parameters: Record<string, unknown> | undefined): number | undefined {
+  const v = parameters?.timeout;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    throw new PlaymindError(
+      ErrorCode.MALFORMED_MESSAGE,
+      "'parameters.timeout' must be a positive number of microseconds",
+    );
+  return Math.max(1, Math.ceil(v / 1000));
 }
 
 /**

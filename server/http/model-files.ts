@@ -1,11 +1,13 @@
 /**
  * The model repository, read-only over HTTP, for browsers running the SDK in local
  * mode (`HttpModelSource`): `/models/index.json`, `/models/:name/manifest.json`
- * and `/models/:name/:version/model.onnx`. Nothing else in the folder is served.
+ * and `/models/:name/:version/model.onnx`. Nothing else in the folder is served, and no
+ * file whose real path (symlinks resolved) leads outside the repository folder.
  */
+import { join } from 'node:path';
 import express, { type Router } from 'express';
 import { ErrorCode, FsModelSource, PlaymindError } from '../../sdk/index.js';
-import { buildModelIndex } from '../../sdk/runtime.js';
+import { buildModelIndex, confinedPath } from '../../sdk/runtime.js';
 import { sendError } from './errors.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
@@ -20,11 +22,16 @@ export function modelFilesRouter(modelsDir: string): Router {
   const router = express.Router();
   const notFound = (what: string) => new PlaymindError(ErrorCode.UNKNOWN_MODEL, `not found: ${what.slice(0, 200)}`);
   const send = (res: express.Response, rel: string, type: string) => {
-    res.type(type);
-    res.setHeader('Cache-Control', 'no-cache');
-    res.sendFile(rel, { root: source.location, dotfiles: 'deny' }, (err) => {
-      if (err && !res.headersSent) sendError(res, notFound(rel));
-    });
+    void confinedPath(source.location, join(source.location, rel)).then(
+      (real) => {
+        res.type(type);
+        res.setHeader('Cache-Control', 'no-cache');
+        res.sendFile(real, { dotfiles: 'allow' }, (err) => {
+          if (err && !res.headersSent) sendError(res, notFound(rel));
+        });
+      },
+      () => sendError(res, notFound(rel)),
+    );
   };
 
   router.get('/index.json', async (_req, res) => {
@@ -35,7 +42,7 @@ export function modelFilesRouter(modelsDir: string): Router {
     } catch (err) {
       sendError(
         res,
-        new PlaymindError(ErrorCode.UNAVAILABLE, `cannot list ${source.location}: ${(err as Error).message}`),
+        new PlaymindError(ErrorCode.UNAVAILABLE, `cannot list the model repository: ${(err as Error).message}`),
       );
     }
   });

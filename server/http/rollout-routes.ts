@@ -19,6 +19,7 @@ import type { RecsRetrainer } from '../rollout/recs-retrainer.js';
 import { RolloutRequestSchema, type RolloutManager } from '../rollout/rollout-manager.js';
 import type { ServerServices } from '../services.js';
 import { requireAdmin } from './admin-auth.js';
+import { isJsonRequest, notJson } from './kserve.js';
 import { sendError } from './errors.js';
 
 const PromoteSchema = z
@@ -42,8 +43,14 @@ export function rolloutRouter(
   retrainers: ReadonlyMap<string, RecsRetrainer> = new Map(),
 ): Router {
   const router = express.Router();
-  const admin = requireAdmin(services.config.adminToken);
-  const json = express.json({ limit: MAX_ROLLOUT_BODY, strict: true, type: () => true });
+  const admin = requireAdmin(services);
+  const parseJson = express.json({ limit: MAX_ROLLOUT_BODY, strict: true, type: isJsonRequest });
+  // JSON only for JSON content types (or none): a form or text body is refused, never parsed.
+  const json: express.RequestHandler = (req, res, next) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !isJsonRequest(req)) return sendError(res, notJson(req), 415);
+    return parseJson(req, res, next);
+  };
   const path = '/v2/repository/models/:name/rollout';
 
   const handle =

@@ -3,6 +3,7 @@
  * state, and the endpoints, in plain HTML.
  */
 import type { ModelState } from '../../sdk/index.js';
+import { publicText } from './errors.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -16,7 +17,7 @@ export function statusPage(models: readonly ModelState[], demoDir: string, admin
   const rows = models
     .map(
       (m) =>
-        `<tr><td>${esc(m.name)}</td><td>${esc(m.kind ?? '?')}</td><td>${esc(m.state)}</td><td>${m.served ?? '-'}</td><td>${esc(m.versions.join(', '))}</td><td>${esc(m.lastError?.reason ?? '')}</td></tr>`,
+        `<tr><td>${esc(m.name)}</td><td>${esc(m.kind ?? '?')}</td><td>${esc(m.state)}</td><td>${m.served ?? '-'}</td><td>${esc(m.versions.join(', '))}</td><td>${esc(publicText(m.lastError?.reason ?? ''))}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -24,7 +25,7 @@ export function statusPage(models: readonly ModelState[], demoDir: string, admin
 <style>body{font:15px/1.45 system-ui,sans-serif;margin:2rem;max-width:70rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}code{background:#f4f4f4;padding:0 .2rem}</style>
 </head><body>
 <h1>Playmind server</h1>
-<p><strong>The demo game is not built</strong> (looked for <code>${esc(demoDir)}/index.html</code>). Build it with <code>npm run build</code> in <code>demo-game/</code>; this server is running and serving models meanwhile.</p>
+<p><strong>The demo game is not built</strong> (looked for <code>${esc(publicText(demoDir))}/index.html</code>). Build it with <code>npm run build</code> in <code>demo-game/</code>; this server is running and serving models meanwhile.</p>
 <h2>Models</h2>
 ${models.length === 0 ? '<p>No model in the repository.</p>' : `<table><tr><th>name</th><th>kind</th><th>state</th><th>served</th><th>versions</th><th>last error</th></tr>\n${rows}</table>`}
 <h2>Endpoints</h2>

@@ -154,7 +154,9 @@ describe('server: hot reload of model files', function () {
       expect(meta.state).to.equal('READY');
       expect(meta.served).to.equal(1);
       expect(meta.lastError).to.not.equal(null);
-      expect(meta.lastError!.file).to.equal(join(dir, 'guard', '1', 'model.onnx'));
+      // Relative to the repository: absolute paths never reach an unauthenticated caller.
+      expect(meta.lastError!.file).to.equal(join('guard', '1', 'model.onnx'));
+      expect(JSON.stringify(meta)).to.not.include(dir);
       expect(meta.lastError!.code).to.equal('model_load_failed');
       expect(meta.failures).to.have.length(1);
       const metrics = await (await fetch(`${t.server.url}/metrics`)).text();

@@ -83,6 +83,20 @@ export default tseslint.config(
               ['./demo-game', './models', './test'],
               'The server does not import the demo, the training code or tests.',
             ),
+            {
+              target: './server',
+              from: './sdk',
+              except: ['./index.ts', './index.browser.ts', './public.ts', './runtime.ts', './recs/index.ts'],
+              message:
+                'The server uses the SDK through its public entries (sdk/index.ts, index.browser.ts, public.ts, runtime.ts, recs/index.ts), not its internals.',
+            },
+            {
+              target: './demo-game',
+              from: './sdk',
+              except: ['./index.browser.ts', './public.ts', './phaser'],
+              message:
+                "The demo uses the SDK's browser entry (sdk/index.browser.ts, public.ts, phaser/) as a game would.",
+            },
             ...zone(
               './models/train',
               ['./server/rooms', './server/http', './server/app.ts', './server/main.ts', './demo-game'],

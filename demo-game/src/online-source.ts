@@ -15,7 +15,7 @@ import {
   type SourceEvents,
 } from './arena-source.js';
 import type { ConnectionStatus } from './test-hook.js';
-import { ArenaMessage, RoomName } from '../../sdk/protocol.js';
+import { ArenaMessage, RoomName } from '../../sdk/public.js';
 
 /** The arena room's name and message types, shared with the server (`sdk/protocol.ts`, exported by `playmind/sdk`). */
 export const ARENA_ROOM = RoomName.ARENA;

@@ -24,7 +24,7 @@
 import type { Arena } from './arena.js';
 import { DEFAULT_ARENA_CONFIG } from './config.js';
 import { dist } from './geometry.js';
-import { createExpertGuard, EXPERT_GUARD_THRESHOLDS } from '../../sdk/heuristics/expert-guard.js';
+import { createExpertGuard, EXPERT_GUARD_THRESHOLDS } from '../../sdk/public.js';
 import { ACTION, engagedAllies, guardHasTarget, visibleTarget } from './guard-actions.js';
 import { F } from './guard-observation.js';
 

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { GUARD_ACTION_NAMES, type GuardActionName } from '../../sdk/heuristics/expert-guard.js';
+import { GUARD_ACTION_NAMES, type GuardActionName } from '../../sdk/public.js';
 import type { Arena } from './arena.js';
 import { dist } from './geometry.js';
 import type { Guard, Player, Vec2 } from './types.js';

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { GUARD_OBSERVATION_FEATURES, type GuardObservationFeature } from '../../sdk/heuristics/expert-guard.js';
+import { GUARD_OBSERVATION_FEATURES, type GuardObservationFeature } from '../../sdk/public.js';
 import type { Arena } from './arena.js';
 import { clamp, dist, RAY_DIRECTIONS, rayToBounds, rayToRect } from './geometry.js';
 import {

@@ -41,11 +41,33 @@ describe('layers (npm run lint)', function () {
     expect(errors.join('\n')).to.match(/public SDK and the shared arena game/);
   });
 
+  it("refuses a server module that imports the SDK's internals instead of its public entries", async () => {
+    const errors = await restrictedImports(
+      'server/rooms/arena-room.ts',
+      "import { runPolicy } from '../../sdk/engine/policy.js';\nvoid runPolicy;\n",
+    );
+    expect(errors.join('\n')).to.match(/public entries/);
+  });
+
+  it("refuses a demo module that imports the SDK's internals instead of its browser entry", async () => {
+    const errors = await restrictedImports(
+      'demo-game/src/main.ts',
+      "import { ArenaMessage } from '../../sdk/protocol.js';\nvoid ArenaMessage;\n",
+    );
+    expect(errors.join('\n')).to.match(/browser entry/);
+  });
+
   it('lets the server import the SDK and training import the simulation', async () => {
     expect(
       await restrictedImports(
         'server/metrics.ts',
         "import { PlaymindError } from '../sdk/index.js';\nvoid PlaymindError;\n",
+      ),
+    ).to.deep.equal([]);
+    expect(
+      await restrictedImports(
+        'server/rooms/arena-room.ts',
+        "import { checkFeeds } from '../../sdk/runtime.js';\nvoid checkFeeds;\n",
       ),
     ).to.deep.equal([]);
     expect(

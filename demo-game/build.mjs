@@ -6,8 +6,9 @@
  * dist/
  *   index.html, style.css
  *   main.js               the game (Phaser, @colyseus/sdk, online mode)
- *   chunks/*.js           code split off main.js; offline-source-*.js (the SDK and
- *                         onnxruntime-web) is only loaded in offline mode
+ *   chunks/*.js           code split off main.js, only loaded for offline mode:
+ *                         offline-runtime-*.js, index.browser-*.js (the SDK's browser
+ *                         build and onnxruntime-web, imported by the scene plugin)
  *   ort/                  onnxruntime-web's WASM and its .mjs loader (the files the
  *                         bundled build loads with numThreads = 1: no SharedArrayBuffer)
  *   offline-models/       the shipped models for offline mode, in the layout
@@ -141,7 +142,9 @@ async function folderSize(dir, plainOnly = false) {
 }
 const js = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
 const mainOut = js.find(([f]) => f.endsWith('/main.js'));
-const offlineOut = js.filter(([f]) => /\/offline-(source|runtime)-[^/]*\.js$/.test(f));
+// Every chunk split off main.js is loaded for offline mode only (the runtime, the SDK's browser build that
+// the scene plugin imports on first use, the chunks they share).
+const offlineOut = js.filter(([f]) => f.includes('/chunks/'));
 const top = (inputs) => {
   const sums = Object.entries(inputs)
     .map(([file, v]) => [
@@ -162,7 +165,7 @@ const top = (inputs) => {
 const dist = relative(process.cwd(), out);
 console.log(
   `demo-game: ${dist}/main.js ${kib(mainOut?.[1].bytes ?? 0)} (${top(mainOut?.[1].inputs ?? {})}); ` +
-    `offline chunk ${kib(offlineOut.reduce((n, [, o]) => n + o.bytes, 0))} (${top(Object.assign({}, ...offlineOut.map(([, o]) => o.inputs)))}); ` +
+    `offline chunks ${kib(offlineOut.reduce((n, [, o]) => n + o.bytes, 0))} (${top(Object.assign({}, ...offlineOut.map(([, o]) => o.inputs)))}); ` +
     `${dist}/ort ${mib(await folderSize(join(out, 'ort'), true))} (${ortFiles.join(', ')}); ${dist}/offline-models ${kib(await folderSize(modelsOut, true))}; ` +
     `precompressed ${mib(rawBytes)} -> ${mib(brBytes)} (brotli); ` +
     `in ${((performance.now() - started) / 1000).toFixed(1)} s`,

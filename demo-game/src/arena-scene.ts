@@ -18,6 +18,7 @@
  * @module
  */
 import * as Phaser from 'phaser';
+import type { PlaymindPlugin } from '../../sdk/phaser/index.js';
 import { questTargetOf, type ArenaSource, type ArenaView, type GuardView, type PlayerIntent } from './arena-source.js';
 import { Motion } from './motion.js';
 import { ACTION_COLORS, COLORS, UNKNOWN_ACTION_COLOR, css } from './palette.js';
@@ -61,6 +62,11 @@ export interface SceneCallbacks {
 
 /** See the module documentation. */
 export class ArenaScene extends Phaser.Scene {
+  /** The scene's brain (`playmind/phaser`): made on first use, for offline mode, and closed with the scene. */
+  declare playmind: PlaymindPlugin;
+  /** Resolves when the scene has been created (its plugins are set up by then). */
+  readonly created: Promise<void>;
+  private markCreated!: () => void;
   private graphics!: Phaser.GameObjects.Graphics;
   private keys: Keys | null = null;
   private readonly labels = new Map<string, Phaser.GameObjects.Text>();
@@ -84,6 +90,7 @@ export class ArenaScene extends Phaser.Scene {
     private readonly callbacks: SceneCallbacks,
   ) {
     super({ key: 'arena' });
+    this.created = new Promise((resolve) => (this.markCreated = resolve));
     this.playerId = source.playerId;
     this.motion = new Motion(this.playerId);
   }
@@ -157,6 +164,7 @@ export class ArenaScene extends Phaser.Scene {
   }
 
   create(): void {
+    this.markCreated();
     this.graphics = this.add.graphics();
     this.waiting = this.add
       .text(this.scale.width / 2, this.scale.height / 2, 'joining the arena…', {

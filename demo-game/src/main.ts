@@ -16,8 +16,10 @@
  */
 import * as Phaser from 'phaser';
 import { DEFAULT_ARENA_CONFIG } from '../../server/sim/index.js';
-import { ArenaLink, type RuntimeProgress } from './arena-link.js';
+import { ArenaLink, type OfflineRuntime, type RuntimeProgress } from './arena-link.js';
 import { ArenaScene } from './arena-scene.js';
+import { playmindPlugin, type PlaymindPluginEntry } from '../../sdk/phaser/index.js';
+import type { Brain } from '../../sdk/public.js';
 import {
   questTargetOf,
   type ArenaView,
@@ -101,6 +103,7 @@ class DemoGame {
     private readonly link: ArenaLink,
     panelRoot: HTMLElement,
     gameParent: HTMLElement,
+    plugin: PlaymindPluginEntry,
   ) {
     this.panel = new SidePanel(panelRoot, {
       takeQuest: (id) => this.takeQuest(id),
@@ -181,10 +184,17 @@ class DemoGame {
         height: DEFAULT_ARENA_CONFIG.height,
       },
       scene: [this.scene],
+      plugins: { scene: [plugin] },
     });
     void this.loadCatalogue(['./offline-models/quest-recs/manifest.json']);
     setInterval(() => void this.measurePing(), PING_EVERY_MS);
     this.refresh();
+  }
+
+  /** The arena scene's brain (`this.playmind`, made on first use): offline mode decides with it. */
+  async sceneBrain(): Promise<Brain> {
+    await this.scene.created;
+    return this.scene.playmind.ready;
   }
 
   /** The player pressed Play. */
@@ -457,6 +467,7 @@ class DemoGame {
       offline: { state: p.state, loaded: p.loaded, total: p.total },
       lostAt: this.link.lostAt,
       offlineAt: this.link.offlineAt,
+      sceneBrain: this.scene.playmind?.brain ? 'ready' : 'none',
       switches: { ...this.link.switches },
       feedback: { ...this.feedbackCounts },
       sounds: { ...this.sounds.played },
@@ -484,13 +495,30 @@ async function boot(): Promise<void> {
   const link = new ArenaLink({
     endpoint: endpointFor(location),
     offlineOnly: offlineRequested(location.search),
-    loadRuntime: async (onProgress) => {
+    loadRuntime: async (onProgress): Promise<OfflineRuntime> => {
+      progress = onProgress;
       onProgress({ state: 'loading', loaded: 0, total: 0, label: 'loading the game code for offline mode' });
-      const { loadOfflineRuntime } = await import('./offline-runtime.js');
-      return loadOfflineRuntime({ base }, onProgress);
+      // The scene's playmind/phaser plugin makes the brain on this first use (see createBrain below).
+      const brain: Brain = await game.sceneBrain();
+      const { offlineRuntime } = await import('./offline-runtime.js');
+      return offlineRuntime(brain, paths);
     },
   });
-  const game = new DemoGame(link, panelRoot, gameParent);
+  const paths = {
+    models: new URL('./offline-models/', base).href,
+    wasmPaths: new URL('./ort/', base).href,
+  };
+  let progress: (p: RuntimeProgress) => void = () => undefined;
+  const plugin = playmindPlugin({
+    scenes: ['arena'],
+    create: 'first-use',
+    brain: { mode: 'local', ...paths },
+    createBrain: async (options) => {
+      const { loadOfflineBrain } = await import('./offline-runtime.js');
+      return loadOfflineBrain(options, base, (p) => progress(p));
+    },
+  });
+  const game: DemoGame = new DemoGame(link, panelRoot, gameParent, plugin);
   // Offline mode's files download while the player reads the title screen.
   link.preload();
   showTitleScreen({

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { createBrain, type Brain, type Logger } from '../../sdk/index.browser.js';
+import { createBrain, type Brain, type BrainOptions, type Logger } from '../../sdk/index.browser.js';
 import { ArenaGame, arenaQuests, policyDecider, type DecideGuards, type RoundRules } from '../../server/game/index.js';
 import { GUARD_HEURISTICS } from '../../server/sim/index.js';
 import {
@@ -71,16 +71,15 @@ export interface OfflineOptions {
  * @param wasmBinary - onnxruntime-web's WASM, when the page fetched it itself (to show progress)
  */
 export function createOfflineBrain(
-  options: Pick<OfflineOptions, 'models' | 'wasmPaths'>,
+  options: Pick<OfflineOptions, 'models' | 'wasmPaths'> & Omit<BrainOptions, 'models'>,
   wasmBinary?: ArrayBuffer,
 ): Promise<Brain> {
   return createBrain({
-    mode: 'local',
-    models: options.models,
-    wasmPaths: options.wasmPaths,
-    ...(wasmBinary ? { wasmBinary } : {}),
     heuristics: GUARD_HEURISTICS,
     logger: pageLogger,
+    ...options,
+    mode: 'local',
+    ...(wasmBinary ? { wasmBinary } : {}),
   });
 }
 

@@ -82,6 +82,8 @@ export interface PlaymindHook {
   /** Page times (`performance.now()`) the connection was found lost and the offline arena took over, or null. */
   lostAt: number | null;
   offlineAt: number | null;
+  /** The arena scene's `this.playmind` brain (playmind/phaser, made on first use for offline mode). */
+  sceneBrain: 'ready' | 'none';
   /** Switches to offline mode after a lost connection, and back online. */
   switches: { offline: number; online: number };
   /** Feedback shown so far, by kind (`hit`, `hurt`, `kill`, `pickup`, `quest`, `down`, `respawn`). */

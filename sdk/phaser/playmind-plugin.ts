@@ -26,8 +26,14 @@
  */
 import * as Phaser from 'phaser';
 import type { Brain, BrainOptions, ModelHandle, PolicyHandle, RecommenderHandle } from '../brain.js';
-import { createBrain } from '../index.browser.js';
 import { ErrorCode, PlaymindError } from '../protocol.js';
+
+/**
+ * The SDK's browser `createBrain`, imported when a scene first needs a brain: the game's first
+ * chunk carries Phaser and this plugin, not onnxruntime-web (a bundler splits it off).
+ */
+const defaultCreateBrain = async (options: SceneBrainOptions): Promise<Brain> =>
+  (await import('../index.browser.js')).createBrain(options);
 
 /** Options of the browser brain a scene gets (those of `createBrain` in the browser build). */
 export type SceneBrainOptions = BrainOptions & { wasmPaths?: string };
@@ -43,6 +49,13 @@ export interface PlaymindPluginOptions {
    * (e.g. the Node build under a DOM shim), or to wrap the brain.
    */
   createBrain?: (options: SceneBrainOptions) => Promise<Brain>;
+  /**
+   * When a run's brain is created: `'start'`, as the scene starts; `'first-use'`, the first
+   * time the run asks for it (`ready`, a `policy`/`recommender`/`model` call) — for a game
+   * that needs the brain only in some runs or later (the demo's offline mode). Either way it
+   * is closed when the scene shuts down. @default 'start'
+   */
+  create?: 'start' | 'first-use';
 }
 
 /** Where the plugin is installed. */
@@ -72,6 +85,8 @@ export class PlaymindPlugin extends Phaser.Plugins.ScenePlugin {
   protected static readonly pluginOptions: PlaymindPluginOptions | undefined = undefined;
   private current: Brain | null = null;
   private pending: Promise<Brain> = rejected(notStarted());
+  /** In `create: 'first-use'`, what makes the current run's brain, until something asks for it. */
+  private deferred: (() => void) | null = null;
   private run = 0;
 
   /**
@@ -97,12 +112,17 @@ export class PlaymindPlugin extends Phaser.Plugins.ScenePlugin {
    *   `scenes` option leaves out; whatever `createBrain` failed with
    */
   get ready(): Promise<Brain> {
+    if (this.deferred) {
+      const create = this.deferred;
+      this.deferred = null;
+      create();
+    }
     return this.pending;
   }
 
   /** A policy of the scene's brain (see `Brain.policy`). */
   policy(name: string): PolicyHandle {
-    const on = (): Promise<PolicyHandle> => this.pending.then((b) => b.policy(name));
+    const on = (): Promise<PolicyHandle> => this.ready.then((b) => b.policy(name));
     return {
       name,
       decide: async (observations, options) => (await on()).decide(observations, options),
@@ -116,7 +136,7 @@ export class PlaymindPlugin extends Phaser.Plugins.ScenePlugin {
   recommender(name: string): RecommenderHandle {
     return {
       name,
-      recommend: async (request, options) => (await this.pending).recommender(name).recommend(request, options),
+      recommend: async (request, options) => (await this.ready).recommender(name).recommend(request, options),
     };
   }
 
@@ -124,8 +144,8 @@ export class PlaymindPlugin extends Phaser.Plugins.ScenePlugin {
   model(name: string): ModelHandle {
     return {
       name,
-      run: async (feeds, options) => (await this.pending).model(name).run(feeds, options),
-      manifest: async () => (await this.pending).model(name).manifest(),
+      run: async (feeds, options) => (await this.ready).model(name).run(feeds, options),
+      manifest: async () => (await this.ready).model(name).manifest(),
     };
   }
 
@@ -134,6 +154,7 @@ export class PlaymindPlugin extends Phaser.Plugins.ScenePlugin {
     const scene = this.scene!;
     const options = (this.constructor as typeof PlaymindPlugin).pluginOptions;
     const run = ++this.run;
+    this.deferred = null;
     this.systems!.events.once(Phaser.Scenes.Events.SHUTDOWN, this.sceneShutdown, this);
     const key = scene.sys.settings.key;
     if (!options) {
@@ -154,25 +175,32 @@ export class PlaymindPlugin extends Phaser.Plugins.ScenePlugin {
       );
       return;
     }
-    const brainOptions = typeof options.brain === 'function' ? options.brain(scene) : options.brain;
-    const create = options.createBrain ?? createBrain;
-    this.pending = create(brainOptions).then(async (brain) => {
-      if (run !== this.run) {
-        // The scene shut down while the brain was being made.
-        await brain.close();
-        throw closedError(key);
-      }
-      this.current = brain;
-      return brain;
-    });
-    // A failure is the caller's to see through `ready` or a call; it must not be unhandled.
-    this.pending.catch(() => undefined);
+    const start = (): void => {
+      const brainOptions = typeof options.brain === 'function' ? options.brain(scene) : options.brain;
+      const create = options.createBrain ?? defaultCreateBrain;
+      this.pending = create(brainOptions).then(async (brain) => {
+        if (run !== this.run) {
+          // The scene shut down while the brain was being made.
+          await brain.close();
+          throw closedError(key);
+        }
+        this.current = brain;
+        return brain;
+      });
+      // A failure is the caller's to see through `ready` or a call; it must not be unhandled.
+      this.pending.catch(() => undefined);
+    };
+    if (options.create === 'first-use') {
+      this.pending = rejected(notStarted());
+      this.deferred = start;
+    } else start();
   }
 
   /** Scene `shutdown`: closes the run's brain. */
   protected sceneShutdown(): void {
     this.systems?.events.off(Phaser.Scenes.Events.SHUTDOWN, this.sceneShutdown, this);
     this.run++;
+    this.deferred = null;
     const brain = this.current;
     this.current = null;
     this.pending = rejected(closedError(this.scene?.sys.settings.key ?? this.pluginKey));
@@ -211,6 +239,8 @@ export function playmindPlugin(
     !(Array.isArray(options.scenes) && options.scenes.every((s) => typeof s === 'string'))
   )
     throw new TypeError("'options.scenes' must be an array of scene keys");
+  if (options.create !== undefined && options.create !== 'start' && options.create !== 'first-use')
+    throw new TypeError(`'options.create' must be 'start' or 'first-use', got ${JSON.stringify(options.create)}`);
   const bound = { ...options };
   class BoundPlaymindPlugin extends PlaymindPlugin {
     protected static override readonly pluginOptions = bound;

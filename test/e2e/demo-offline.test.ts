@@ -217,6 +217,8 @@ describe('demo game offline, from a static file server, in headless Chromium (e2
         expect(GUARD_ACTIONS as readonly string[], `guard ${g.id}'s action`).to.include(g.action);
       expect(h.guardModel).to.equal(MODEL);
       expect(h.inference!.backend).to.contain('onnxruntime-web');
+      // The brain is the arena scene's this.playmind (playmind/phaser), made on first use.
+      expect(h.sceneBrain, "the scene plugin's brain").to.equal('ready');
       // Decisions keep coming: at most one batched decision per tick, and most ticks get theirs in time.
       const later = await waitForHook(w.page, 'more decisions', `h.tick >= ${h.tick + 20}`);
       const ticks = later.tick - h.tick;

@@ -3,8 +3,8 @@
  * brain a remote brain on a real server: the scene gets `this.playmind` when it starts,
  * decides through it, and its brain is closed when the scene stops (the server sees its
  * client leave; calls through the old brain fail `closed`); a restart gets a new brain;
- * a scene the plugin's `scenes` option leaves out gets none; destroying the game closes
- * the brain too. The page bundles `playmind/phaser` as a game installs it (the built dist/).
+ * a scene the plugin's `scenes` option leaves out gets none; with `create: 'first-use'`
+ * the brain is made on the scene's first call only; destroying the game closes the brain too. The page bundles `playmind/phaser` as a game installs it (the built dist/).
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -119,6 +119,23 @@ describe('playmind/phaser: a brain bound to the scene (Phaser 4 in headless Chro
     const s = await waitForPage('the menu scene to start', (x) => x.menu !== undefined);
     expect(s.menu).to.equal('invalid_argument');
     expect(await inferenceClients()).to.equal(1);
+  });
+
+  it("with create: 'first-use', makes the brain only when the scene first asks, and closes it on stop", async () => {
+    await page.evaluate(() => window.__game.scene.run('lazy'));
+    await waitForPage('the lazy scene to start', (x) => x.lazy.started);
+    // Started, not asked: no brain, no connection (the play scene's brain is the one client).
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await pageState()).lazy.brainAtStart).to.equal(false);
+    expect(await inferenceClients()).to.equal(1);
+    await page.evaluate(() => window.__useLazy());
+    const s = await pageState();
+    expect(s.lazy.error).to.equal(undefined);
+    expect(s.lazy.servedBy).to.equal('remote');
+    expect(s.lazy.decision).to.be.a('string');
+    await waitForClients(2, "the lazy scene's brain to connect on first use");
+    await page.evaluate(() => window.__game.scene.stop('lazy'));
+    await waitForClients(1, "the lazy scene's brain to leave when the scene stops");
   });
 
   it('closes the brain when the game is destroyed', async () => {

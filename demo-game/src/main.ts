@@ -324,7 +324,7 @@ class DemoGame {
   /** The round and the scoreboard; when a round ends, its final standings go into the banner. */
   private updateRound(view: ArenaView): void {
     const names = this.names(view);
-    const next = roundOf(view, this.link.playerId, names, this.scene.tickRate || 20);
+    const next = roundOf(view, this.link.playerId, names, DEFAULT_ARENA_CONFIG.tickRate);
     const prev = this.round;
     if (prev && next && next.round === prev.round + 1) {
       const winner = view.lastRoundWinner ?? '';

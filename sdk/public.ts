@@ -29,6 +29,7 @@ export type {
 } from './contract/manifest.js';
 export type { Observation, ActionMask } from './contract/observation.js';
 export { tensor } from './engine/backend.js';
+export { float16ToFloat32, float32ToFloat16 } from './contract/tensors.js';
 export type { Tensor, TensorData, Backend, BackendSession } from './engine/backend.js';
 export { InferenceEngine } from './engine/inference-engine.js';
 export type { BatchingOptions, EngineObserver } from './engine/inference-engine.js';

@@ -1,15 +1,17 @@
 /**
  * `playmind import <file.onnx> [--name N] [--into models/] [--actions JSON|file]`:
  * inspects an ONNX file, recognises ML-Agents and Godot RL Agents exports, writes
- * `<into>/<name>/manifest.json` and `<into>/<name>/<version>/model.onnx` (external weight
- * files folded in), then loads the result through the repository to prove it serves.
+ * `<into>/<name>/manifest.json` and `<into>/<name>/<version>/model.onnx` (with the external
+ * weight files it references beside it), then loads the result through the repository to
+ * prove it serves.
  */
 import { mkdir, readFile, writeFile, rm, readdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseGodotActionSpace, type GodotActionSpace, type GodotDecoding } from '../contract/format-godot-rl.js';
 import { inspectModel, type Inspection } from '../contract/formats.js';
 import { parseManifest } from '../contract/manifest.js';
-import { inlineExternalData, readGraph, type GraphSummary } from '../onnx/graph-reader.js';
+import { externalDataFiles, isSafeDataLocation } from '../onnx/external-data.js';
+import { readGraph, type GraphSummary } from '../onnx/graph-reader.js';
 import { nodeBackend } from '../engine/backend-node.js';
 import { ErrorCode, PlaymindError } from '../protocol.js';
 import { sha256Hex } from '../repository/sha256.js';
@@ -82,21 +84,36 @@ export async function importModel(file: string, options: ImportOptions = {}): Pr
   } catch {
     graph = undefined; // not a readable ModelProto: onnxruntime says why below
   }
-  if (graph && graph.externalFiles.length > 0) {
-    try {
-      const inlined = await inlineExternalData(bytes, (location) => readBeside(file, location));
-      bytes = inlined.bytes;
-      fileNotes.push(
-        `external weights ${inlined.files.join(', ')} folded into the imported model.onnx (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB), so that it loads from one file`,
+  // External weight files (model.onnx + model.onnx.data) are carried beside model.onnx in the
+  // version folder, under the names the model gives them; the repository reads them from there.
+  const externalData: { path: string; data: Uint8Array }[] = [];
+  for (const location of graph ? externalLocations(bytes) : []) {
+    if (!isSafeDataLocation(location) || location === 'model.onnx') {
+      throw new PlaymindError(
+        ErrorCode.MODEL_LOAD_FAILED,
+        `${file}: its weights are in "${location}", which is not a file beside it (external weight files must be named relative to the model, inside its folder)`,
       );
-    } catch (err) {
-      throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: ${(err as Error).message}`, { cause: err });
     }
+    try {
+      externalData.push({ path: location, data: await readBeside(file, location) });
+    } catch (err) {
+      throw new PlaymindError(
+        ErrorCode.MODEL_LOAD_FAILED,
+        `${file}: its weights are in "${location}" beside it, which cannot be read (${(err as Error).message})`,
+        { cause: err, details: { externalData: location } },
+      );
+    }
+  }
+  if (externalData.length > 0) {
+    const mib = externalData.reduce((s, f) => s + f.data.byteLength, 0) / 2 ** 20;
+    fileNotes.push(
+      `external weights: ${externalData.map((f) => f.path).join(', ')} (${mib.toFixed(2)} MiB), copied beside model.onnx in the version folder; the repository reads them from there`,
+    );
   }
   const backend = nodeBackend();
   let session;
   try {
-    session = await backend.createSession(bytes);
+    session = await backend.createSession(bytes, externalData.length > 0 ? { externalData } : {});
   } catch (err) {
     throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: onnxruntime refused it: ${(err as Error).message}`, {
       cause: err,
@@ -144,6 +161,11 @@ export async function importModel(file: string, options: ImportOptions = {}): Pr
   parseManifest(manifest, `${dir}/manifest.json`);
   await mkdir(join(dir, String(version)), { recursive: true });
   await writeFile(join(dir, String(version), 'model.onnx'), bytes);
+  for (const f of externalData) {
+    const to = join(dir, String(version), ...f.path.split('/'));
+    await mkdir(dirname(to), { recursive: true });
+    await writeFile(to, f.data);
+  }
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   // Prove it serves: load it the way the server will.
   const repo = new ModelRepository({ source: new FsModelSource(into), backend, logger: silentLogger });
@@ -166,6 +188,15 @@ export async function importModel(file: string, options: ImportOptions = {}): Pr
     assumed: inspection.assumed,
     notes: inspection.notes,
   };
+}
+
+/** The external weight files a model names (none when its bytes cannot be walked: onnxruntime says why). */
+function externalLocations(bytes: Uint8Array): string[] {
+  try {
+    return externalDataFiles(bytes);
+  } catch {
+    return [];
+  }
 }
 
 /** An action space from JSON text, or from the JSON file it names. */

@@ -150,6 +150,7 @@ export async function validateModelDir(dirArg: string, options: ValidateOptions 
         listVersions: async () => [v],
         readManifest: async () => ({ data: JSON.stringify({ ...manifest, version: v }), location: manifestFile }),
         readModel: (n, ver) => fs.readModel(n, ver),
+        readVersionFile: (n, ver, path) => fs.readVersionFile(n, ver, path),
         modelLocation: (n, ver) => fs.modelLocation(n, ver),
       };
       const repo = new ModelRepository({ source: pinned, backend: nodeBackend(), logger: silentLogger });

@@ -325,7 +325,7 @@ function encodeSensors(
         { sensor: s.name },
       );
     }
-    writeSensor(s, v, 0, base + s.offset, base + s.offset, out, '', layout.features, bad);
+    writeSensor(s, v, 0, base + s.offset, base + s.offset, out, [], layout.features, bad);
     if (!layout.plain) {
       for (let i = 0; i < s.width; i++) {
         const at = base + s.offset + i;
@@ -333,8 +333,11 @@ function encodeSensors(
       }
     }
   }
+  // Every sensor is present: more keys than sensors means an unknown one.
+  const keys = Object.keys(rec);
+  if (keys.length === sensors.length) return;
   const names = new Set(sensors.map((s) => s.name));
-  for (const k of Object.keys(rec)) {
+  for (const k of keys) {
     if (names.has(k)) continue;
     const like = closestName(k, names);
     throw bad(
@@ -348,7 +351,8 @@ function encodeSensors(
 
 /**
  * Copies a sensor's values (flat, or nested from dimension `level` on) into `out` at `at`,
- * checking the shape and that every value is a finite number.
+ * checking the shape and that every value is a finite number. `path` holds the indices of
+ * the nesting so far (for messages only: they are built when something is wrong).
  * @returns the number of values written
  */
 function writeSensor(
@@ -358,14 +362,12 @@ function writeSensor(
   at: number,
   start: number,
   out: Float32Array,
-  path: string,
+  path: number[],
   features: Features,
   bad: (why: string, details?: Record<string, unknown>) => PlaymindError,
 ): number {
   let size = 1;
   for (let d = level; d < s.dims.length; d++) size *= s.dims[d]!;
-  const where = `sensor "${s.name}"${path}`;
-  const shape = `[${s.dims.slice(level).join(', ')}]`;
   const arr = value as ArrayLike<unknown>;
   const flat =
     (ArrayBuffer.isView(value) && !(value instanceof DataView)) ||
@@ -373,7 +375,7 @@ function writeSensor(
   if (flat) {
     if (arr.length !== size) {
       throw bad(
-        `${where} has ${arr.length} values, it takes ${size}${level < s.dims.length - 1 ? ` (shape ${shape}, flat or nested)` : ''}`,
+        `${sensorAt(s, path)} has ${arr.length} values, it takes ${size}${level < s.dims.length - 1 ? ` (shape ${shapeFrom(s, level)}, flat or nested)` : ''}`,
         { sensor: s.name },
       );
     }
@@ -383,7 +385,7 @@ function writeSensor(
         const index = at - start + i;
         const feature = features[s.offset + index]?.name;
         throw bad(
-          `${where} value ${i}${path || s.dims.length > 1 ? ` (index ${index} of the sensor, feature "${feature}")` : ` (feature "${feature}")`} is ${describe(x)}`,
+          `${sensorAt(s, path)} value ${i}${path.length > 0 || s.dims.length > 1 ? ` (index ${index} of the sensor, feature "${feature}")` : ` (feature "${feature}")`} is ${describe(x)}`,
           { sensor: s.name, index, feature },
         );
       }
@@ -392,20 +394,39 @@ function writeSensor(
     return size;
   }
   if (!Array.isArray(value) || level >= s.dims.length) {
-    throw bad(`${where} must be ${size} numbers${level < s.dims.length ? ` or arrays nested as ${shape}` : ''}`, {
-      sensor: s.name,
-    });
+    throw bad(
+      `${sensorAt(s, path)} must be ${size} numbers${level < s.dims.length ? ` or arrays nested as ${shapeFrom(s, level)}` : ''}`,
+      {
+        sensor: s.name,
+      },
+    );
   }
   const n = s.dims[level]!;
   if (value.length !== n) {
-    throw bad(`${where} has ${value.length} entries at dimension ${level}, shape ${shape} takes ${n}`, {
-      sensor: s.name,
-    });
+    throw bad(
+      `${sensorAt(s, path)} has ${value.length} entries at dimension ${level}, shape ${shapeFrom(s, level)} takes ${n}`,
+      {
+        sensor: s.name,
+      },
+    );
   }
   const step = size / n;
-  for (let i = 0; i < n; i++)
-    writeSensor(s, value[i], level + 1, at + i * step, start, out, `${path}[${i}]`, features, bad);
+  for (let i = 0; i < n; i++) {
+    path.push(i);
+    writeSensor(s, value[i], level + 1, at + i * step, start, out, path, features, bad);
+    path.pop();
+  }
   return size;
+}
+
+/** `sensor "obs_0"[3]`, for messages. */
+function sensorAt(s: SensorSlot, path: readonly number[]): string {
+  return `sensor "${s.name}"${path.map((i) => `[${i}]`).join('')}`;
+}
+
+/** `[20, 23]`: a sensor's shape from dimension `level` on, for messages. */
+function shapeFrom(s: SensorSlot, level: number): string {
+  return `[${s.dims.slice(level).join(', ')}]`;
 }
 
 function normalise(x: number, f: { mean?: number; std?: number }): number {

@@ -26,9 +26,18 @@ export function ortBackend(name: string, ort: OrtModule, defaults: InferenceSess
     async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<BackendSession> {
       const sessionOptions: InferenceSession.SessionOptions = { ...defaults };
       if (options.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpNumThreads;
+      if (options.externalData && options.externalData.length > 0)
+        sessionOptions.externalData = options.externalData.map((f) => ({ path: f.path, data: f.data }));
       const session = await ort.InferenceSession.create(model, sessionOptions);
+      const outputMeta = (session as { outputMetadata?: unknown }).outputMetadata;
       const inputs = readMeta(session.inputNames, (session as { inputMetadata?: unknown }).inputMetadata);
-      const outputs = readMeta(session.outputNames, (session as { outputMetadata?: unknown }).outputMetadata);
+      const outputs = readMeta(session.outputNames, outputMeta);
+      // onnxruntime's JavaScript API cannot return a sequence or map output and fails the whole
+      // run when one is fetched: a run without fetches computes the tensor outputs only.
+      const tensorOutputs = Array.isArray(outputMeta)
+        ? (outputMeta as { name: string; isTensor?: boolean }[]).filter((m) => m.isTensor !== false).map((m) => m.name)
+        : [...session.outputNames];
+      const defaultFetches = tensorOutputs.length < session.outputNames.length ? tensorOutputs : undefined;
       return {
         inputs,
         outputs,
@@ -37,7 +46,8 @@ export function ortBackend(name: string, ort: OrtModule, defaults: InferenceSess
           for (const [k, t] of Object.entries(feeds)) {
             ortFeeds[k] = new ort.Tensor(t.type as OrtTensor.Type, t.data as OrtTensor.DataType, t.dims);
           }
-          const result = fetches ? await session.run(ortFeeds, [...fetches]) : await session.run(ortFeeds);
+          const names = fetches ?? defaultFetches;
+          const result = names ? await session.run(ortFeeds, [...names]) : await session.run(ortFeeds);
           const out: Record<string, Tensor> = {};
           for (const [k, v] of Object.entries(result)) {
             const t = v as OrtTensor;

@@ -37,7 +37,11 @@ export interface TensorMeta {
 export interface BackendSession {
   readonly inputs: readonly TensorMeta[];
   readonly outputs: readonly TensorMeta[];
-  /** Runs the model. `fetches` limits the outputs computed (all when omitted). */
+  /**
+   * Runs the model. `fetches` limits the outputs computed (when omitted: every output
+   * that is a tensor; a sequence or map output, such as skl2onnx's ZipMap, is only computed
+   * when named, and onnxruntime's JavaScript API then refuses it).
+   */
   run(feeds: Record<string, Tensor>, fetches?: readonly string[]): Promise<Record<string, Tensor>>;
   /** Frees the native session. */
   release(): Promise<void>;
@@ -47,6 +51,11 @@ export interface BackendSession {
 export interface SessionOptions {
   /** Intra-op threads (onnxruntime-node); 0 lets onnxruntime choose. */
   intraOpNumThreads?: number;
+  /**
+   * The external weight files the model references (`model.onnx.data`), by the location
+   * the model names them with: onnxruntime reads them from these bytes, not from disk.
+   */
+  externalData?: readonly { path: string; data: Uint8Array }[];
 }
 
 /** A runtime that can create sessions from ONNX bytes. */

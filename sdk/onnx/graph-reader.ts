@@ -2,11 +2,9 @@
  * Reads what an ONNX file says of itself beyond what a session's metadata gives: the
  * producer and opsets, the kind of every graph output (tensor, sequence, map), which
  * inputs and outputs declare no shape, the operators and weight types used (quantised,
- * float16), and the external weight files it references (`model.onnx.data`), which
- * {@link inlineExternalData} folds into the model so that it loads from one buffer.
+ * float16), and the external weight files it references (`model.onnx.data`).
  *
- * Node-only in practice (the `playmind import` command); it reads bytes, not files,
- * except for {@link inlineExternalData}'s reader callback.
+ * Node-only in practice (the `playmind import` command); it reads bytes, not files.
  */
 import onnxProto from 'onnx-proto';
 
@@ -178,69 +176,4 @@ function forEachTensor(graph: GraphProto, f: (t: TensorProto) => void): void {
 function externalLocation(t: TensorProto): string | undefined {
   if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) return undefined;
   return (t.externalData ?? []).find((e) => e.key === 'location')?.value ?? undefined;
-}
-
-/** The largest protobuf message onnxruntime (and protobuf) reads from one buffer. */
-export const MAX_MODEL_BYTES = 2 ** 31 - 1;
-
-/**
- * Folds a model's external weights into it, so that it loads from one buffer: each
- * external tensor's bytes (file, offset, length) become its `raw_data`.
- * @param bytes - the model file
- * @param read - reads an external file named by a tensor (relative to the model's folder)
- * @returns the self-contained model and the files it read
- * @throws Error naming the tensor when a file is missing, too short, or the result exceeds 2 GiB
- */
-export async function inlineExternalData(
-  bytes: Uint8Array,
-  read: (location: string) => Promise<Uint8Array>,
-): Promise<{ bytes: Uint8Array; files: string[] }> {
-  const model = decode(bytes);
-  const files = new Map<string, Uint8Array>();
-  const pending: TensorProto[] = [];
-  forEachTensor(model.graph ?? {}, (t) => {
-    if (externalLocation(t) !== undefined) pending.push(t);
-  });
-  if (pending.length === 0) return { bytes, files: [] };
-  let total = bytes.byteLength;
-  for (const t of pending) {
-    const entry = (key: string) => (t.externalData ?? []).find((e) => e.key === key)?.value ?? undefined;
-    const location = entry('location')!;
-    let data = files.get(location);
-    if (!data) {
-      try {
-        data = await read(location);
-      } catch (err) {
-        throw new Error(
-          `weights of "${t.name}" are in "${location}", which cannot be read: ${(err as Error).message}`,
-          {
-            cause: err,
-          },
-        );
-      }
-      files.set(location, data);
-    }
-    const offset = Number(entry('offset') ?? 0);
-    const length = entry('length') !== undefined ? Number(entry('length')) : data.byteLength - offset;
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      offset + length > data.byteLength
-    ) {
-      throw new Error(
-        `weights of "${t.name}" are bytes ${offset}..${offset + length} of "${location}", which has ${data.byteLength} bytes`,
-      );
-    }
-    total += length;
-    if (total > MAX_MODEL_BYTES) {
-      throw new Error(
-        `the model with its external weights is over 2 GiB; Playmind loads a model from one buffer, which onnxruntime reads up to 2 GiB`,
-      );
-    }
-    t.rawData = data.subarray(offset, offset + length);
-    t.externalData = [];
-    t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
-  }
-  return { bytes: onnx.ModelProto.encode(model as onnxProto.onnx.ModelProto).finish(), files: [...files.keys()] };
 }

@@ -114,6 +114,12 @@ export class FsModelSource implements ModelSource {
     return { data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), location };
   }
 
+  async readVersionFile(name: string, version: number, path: string): Promise<SourceFile<Uint8Array>> {
+    const location = join(this.location, name, String(version), ...path.split('/'));
+    const buf = await readFile(location);
+    return { data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), location };
+  }
+
   modelLocation(name: string, version: number): string {
     return join(this.location, name, String(version), 'model.onnx');
   }
@@ -174,7 +180,7 @@ export class FsModelSource implements ModelSource {
     };
   }
 
-  /** Sizes and mtimes of a model's manifest and model files: equal twice in a row means settled. */
+  /** Sizes and mtimes of a model's manifest and version files: equal twice in a row means settled. */
   private async fingerprint(name: string): Promise<string | null> {
     const parts: string[] = [];
     const dir = join(this.location, name);
@@ -186,7 +192,12 @@ export class FsModelSource implements ModelSource {
       ))
     )
       return null;
-    const files = ['manifest.json', ...(await this.listVersions(name)).map((v) => join(String(v), 'model.onnx'))];
+    // model.onnx and whatever lies beside it (external weight files) in each version folder.
+    const files = ['manifest.json'];
+    for (const v of await this.listVersions(name)) {
+      const inner = await readdir(join(dir, String(v))).catch(() => [] as string[]);
+      files.push(...['model.onnx', ...inner.filter((f) => f !== 'model.onnx').sort()].map((f) => join(String(v), f)));
+    }
     for (const f of files) {
       const s = await stat(join(dir, f)).catch(() => null);
       parts.push(s ? `${f}:${s.size}:${s.mtimeMs}` : `${f}:-`);

@@ -76,6 +76,11 @@ export class HttpModelSource implements ModelSource {
     return { data: new Uint8Array(await (await this.get(location)).arrayBuffer()), location };
   }
 
+  async readVersionFile(name: string, version: number, path: string): Promise<SourceFile<Uint8Array>> {
+    const location = `${this.location}/${encodeURIComponent(name)}/${version}/${path.split('/').map(encodeURIComponent).join('/')}`;
+    return { data: new Uint8Array(await (await this.get(location)).arrayBuffer()), location };
+  }
+
   modelLocation(name: string, version: number): string {
     return `${this.location}/${encodeURIComponent(name)}/${version}/model.onnx`;
   }

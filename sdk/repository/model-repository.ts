@@ -12,6 +12,7 @@ import type { ModelSource } from './model-source.js';
 import { sha256Hex } from './sha256.js';
 import { Emitter } from '../util/emitter.js';
 import { zeroTensor } from '../contract/tensors.js';
+import { externalDataFiles, isSafeDataLocation } from '../onnx/external-data.js';
 
 /** A loaded, checked, warmed-up model version. */
 export interface ModelVersion extends RunnableVersion {
@@ -508,9 +509,10 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
         `${file}: sha256 is ${sha256}, the manifest expects ${expected}`,
       );
     }
+    const externalData = await this.readExternalData(name, version, file, bytes);
     let session: BackendSession;
     try {
-      session = await this.backend.createSession(bytes);
+      session = await this.backend.createSession(bytes, externalData.length > 0 ? { externalData } : {});
     } catch (err) {
       // The runtime itself failed (its WASM did not load): not this file's fault, say so as it is.
       if (err instanceof PlaymindError && err.code === ErrorCode.RUNTIME_LOAD_FAILED) throw err;
@@ -557,6 +559,49 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
       await session.release().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The external weight files a version's model.onnx references (`model.onnx.data`), read
+   * from beside it. Throws a PlaymindError naming the file when one cannot be read.
+   */
+  private async readExternalData(
+    name: string,
+    version: number,
+    file: string,
+    bytes: Uint8Array,
+  ): Promise<{ path: string; data: Uint8Array }[]> {
+    let locations: string[];
+    try {
+      locations = externalDataFiles(bytes);
+    } catch {
+      return []; // not a well-formed protobuf: onnxruntime says why
+    }
+    const out: { path: string; data: Uint8Array }[] = [];
+    for (const path of locations) {
+      if (!isSafeDataLocation(path)) {
+        throw new PlaymindError(
+          ErrorCode.MODEL_LOAD_FAILED,
+          `${file}: its weights are in "${path}", outside the version folder; external weight files must lie beside model.onnx`,
+        );
+      }
+      if (!this.source.readVersionFile) {
+        throw new PlaymindError(
+          ErrorCode.MODEL_LOAD_FAILED,
+          `${file}: its weights are in "${path}", and this model source cannot read files beside model.onnx`,
+        );
+      }
+      try {
+        out.push({ path, data: (await this.source.readVersionFile(name, version, path)).data });
+      } catch (err) {
+        throw new PlaymindError(
+          ErrorCode.MODEL_LOAD_FAILED,
+          `${file}: its weights are in "${path}" beside it, which cannot be read (${(err as Error).message})`,
+          { cause: err, details: { externalData: path } },
+        );
+      }
+    }
+    return out;
   }
 
   private swapIn(entry: Entry, v: ModelVersion): void {

@@ -23,6 +23,12 @@ export interface ModelSource {
   readManifest(name: string): Promise<SourceFile<string>>;
   /** The bytes of `<name>/<version>/model.onnx`. */
   readModel(name: string, version: number): Promise<SourceFile<Uint8Array>>;
+  /**
+   * The bytes of another file of a version's folder, `<name>/<version>/<path>` (the
+   * external weight files a model references, e.g. `model.onnx.data`). `path` is relative
+   * and stays inside the folder (the caller checks).
+   */
+  readVersionFile?(name: string, version: number, path: string): Promise<SourceFile<Uint8Array>>;
   /** Where a version's model file is (for messages), without reading it. */
   modelLocation(name: string, version: number): string;
   /**

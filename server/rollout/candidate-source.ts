@@ -59,6 +59,11 @@ export class VersionPinnedSource implements ModelSource {
     return this.inner.readModel(name, version);
   }
 
+  readVersionFile(name: string, version: number, path: string): Promise<SourceFile<Uint8Array>> {
+    if (!this.inner.readVersionFile) return Promise.reject(new Error(`${this.inner.location} cannot read ${path}`));
+    return this.inner.readVersionFile(name, version, path);
+  }
+
   modelLocation(name: string, version: number): string {
     return this.inner.modelLocation(name, version);
   }

@@ -283,7 +283,7 @@ export async function perCallOverhead(ctx: BenchContext, dir: string, bytes: Uin
 }
 
 /** Per row: this process's CPU µs and wall µs, medians over interleaved repetitions of each variant. */
-async function cpuInterleaved(
+export async function cpuInterleaved(
   variants: Record<string, () => Promise<unknown>>,
   rowsPerStep: number,
   reps: number,

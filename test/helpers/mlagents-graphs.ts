@@ -13,6 +13,19 @@
  */
 import { GraphBuilder } from '../../sdk/onnx/graph-builder.js';
 
+/** Deterministic pseudo-random observation values in [-2, 2). */
+export function seededValues(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 4 - 2);
+}
+
+/** A flat row as arrays nested by `dims` (row-major), the way a game builds a grid or an image. */
+export function nestedAs(flat: ArrayLike<number>, dims: readonly number[], at = 0): unknown {
+  if (dims.length === 1) return Array.from({ length: dims[0]! }, (_, i) => flat[at + i]!);
+  const inner = dims.slice(1).reduce((a, b) => a * b, 1);
+  return Array.from({ length: dims[0]! }, (_, i) => nestedAs(flat, dims.slice(1), at + i * inner));
+}
+
 /** What to build. */
 export interface MlAgentsGraph {
   /** 3 (ML-Agents 2.x/3.x, `obs_N`) or 2 (1.x names). @default 3 */
@@ -32,6 +45,17 @@ export interface MlAgentsGraph {
   /** Weight seed. */
   seed?: number;
 }
+
+/** Sorter-like (ML-Agents' Sorter example: `obs_0 [20, 23]` beside two vector sensors), two discrete branches. */
+export const SORTER_LIKE: MlAgentsGraph = {
+  obs: [
+    { name: 'obs_0', shape: [20, 23] },
+    { name: 'obs_1', shape: [10] },
+    { name: 'obs_2', shape: [8] },
+  ],
+  discrete: [3, 2],
+  seed: 3,
+};
 
 const HIDDEN = 16;
 

@@ -13,6 +13,7 @@ import { expect } from '../helpers/chai.js';
 import { createBrain, silentLogger, type Brain } from '../../sdk/index.js';
 import { importModel, type ImportResult } from '../../sdk/cli/import.js';
 import { tempDir } from '../helpers/compat.js';
+import { startTestServer } from '../helpers/server.js';
 import {
   mlAgentsPolicyBytes,
   nestedAs,
@@ -225,6 +226,29 @@ describe('ML-Agents layouts written with onnx-proto, decided like onnxruntime', 
       expect(d.index).to.equal(best);
       expect(d.index).to.not.equal(i % 5);
     });
+  });
+
+  it('over the server (remote mode): per-sensor nested observations, hybrid actions and sampled: true arrive as locally', async () => {
+    const server = await startTestServer({ modelsDir: join(dir, 'models') });
+    const remote = await createBrain({ mode: 'remote', serverUrl: server.wsUrl });
+    try {
+      const spec = GRAPHS.visualHybrid!;
+      const rows = Array.from({ length: 8 }, (_, i) => values(widthOf(spec), 500 + i));
+      const obs = rows.map((r) => perSensor(spec, r, true));
+      const [l, r] = await Promise.all([
+        brain.policy('visualHybrid').decide(obs),
+        remote.policy('visualHybrid').decide(obs),
+      ]);
+      expect(r.map((d) => d.indices)).to.deep.equal(l.map((d) => d.indices));
+      expect(r.map((d) => Array.from(d.values!))).to.deep.equal(l.map((d) => Array.from(d.values!)));
+      expect(r.every((d) => d.servedBy === 'remote' && d.sampled === undefined)).to.equal(true);
+      const sampled = await remote.policy('sampledHybrid').decide([values(12, 1), values(12, 2)]);
+      expect(sampled.map((d) => d.sampled)).to.deep.equal([true, true]);
+      expect(sampled.every((d) => d.values!.length === 3 && d.index !== undefined)).to.equal(true);
+    } finally {
+      await remote.close();
+      await server.server.close();
+    }
   });
 
   it('a 1.x export with memory is imported as a tensor model, saying why', () => {

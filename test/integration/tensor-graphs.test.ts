@@ -29,7 +29,7 @@ import { importModel, type ImportResult } from '../../sdk/cli/import.js';
 import { parseManifest } from '../../sdk/contract/manifest.js';
 import { GraphBuilder } from '../../sdk/onnx/graph-builder.js';
 import { tempDir } from '../helpers/compat.js';
-import { writeModel } from '../helpers/models.js';
+import { linearPolicyManifest, writeModel } from '../helpers/models.js';
 
 const { onnx } = onnxProto;
 
@@ -256,6 +256,46 @@ describe('odd ONNX graphs through import and model().run(), like onnxruntime', f
     expect(Array.from(y.data as Uint16Array)).to.deep.equal(Array.from(want.y!.data as Uint16Array));
     expect(Array.from(float16ToFloat32(y.data as Uint16Array)).every(Number.isFinite)).to.equal(true);
     await session.release();
+  });
+
+  it('a float16 policy: decide() converts the observations to half and the logits back, choosing as onnxruntime', async () => {
+    const { dir: other, cleanup: done } = await tempDir();
+    try {
+      const g = new GraphBuilder('half-policy');
+      g.input('obs', 'float16', ['batch', 6]);
+      const x = g.node('Cast', ['obs'], undefined, { to: onnx.TensorProto.DataType.FLOAT });
+      const logits = g.dense(x, weights(24, 12), [0, 0.1, 0, -0.1], 6, 4);
+      g.node('Cast', [logits], ['logits'], { to: onnx.TensorProto.DataType.FLOAT16 });
+      g.output('logits', 'float16', ['batch', 4]);
+      const bytes = g.toBytes(13, 'onnxconverter-common float16');
+      const manifest = linearPolicyManifest('half-policy', 6, 4, {
+        inputs: [{ name: 'obs', dtype: 'float16', shape: [-1, 6] }],
+        outputs: [{ name: 'logits', dtype: 'float16', shape: [-1, 4] }],
+      });
+      await writeModel(other, 'half-policy', 1, bytes, manifest);
+      const local = await createBrain({ mode: 'local', models: other, logger: silentLogger });
+      const session = await ort.InferenceSession.create(bytes);
+      try {
+        const obs = Array.from({ length: 16 }, (_, i) => values(6, 80 + i));
+        const decisions = await local.policy('half-policy').decide(obs);
+        const flat = new Float32Array(16 * 6);
+        obs.forEach((o, i) => flat.set(o, i * 6));
+        const out = await session.run({ obs: new ort.Tensor('float16', float32ToFloat16(flat), [16, 6]) });
+        const scores = float16ToFloat32(out.logits!.data as Uint16Array);
+        const want = obs.map((_, i) => {
+          const row = Array.from(scores.subarray(i * 4, i * 4 + 4));
+          return row.indexOf(Math.max(...row));
+        });
+        expect(decisions.map((d) => d.index)).to.deep.equal(want);
+        expect(new Set(want).size, 'varied actions').to.be.above(1);
+        expect(decisions[0]!.probabilities).to.be.instanceOf(Float32Array);
+      } finally {
+        await session.release();
+        await local.close();
+      }
+    } finally {
+      await done();
+    }
   });
 
   it('an int8-quantised model (DynamicQuantizeLinear + MatMulInteger): equal to onnxruntime, close to the float product', async () => {

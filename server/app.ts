@@ -40,6 +40,9 @@ import { statusPage } from './http/status-page.js';
 import { Metrics, UNKNOWN_MODEL_LABEL } from './metrics.js';
 import { OpenInference } from './inference/open-inference.js';
 import { InferenceRoom } from './rooms/inference-room.js';
+import { DecisionLog } from './recording/decision-log-writer.js';
+import { registerDecisionLogMetrics } from './recording/decision-log-metrics.js';
+import { replayRouter } from './http/replay-routes.js';
 import { RecsRetrainer } from './rollout/recs-retrainer.js';
 import { RolloutManager } from './rollout/rollout-manager.js';
 import { RolloutMetrics } from './rollout/rollout-metrics.js';
@@ -143,6 +146,8 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     modelsDir: config.modelsDir,
     metrics: rolloutMetrics,
     logger: logger.child({ component: 'rollout' }),
+    // A candidate decides on the shared engine, beside the served version.
+    engine,
   });
   const recsRetrainer = new RecsRetrainer({
     model: 'quest-recs',
@@ -156,6 +161,17 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
       rolloutMetrics.retrain(r.model, r.version === null ? 'skipped' : r.promoted ? 'promoted' : 'refused', r),
   });
   if (config.retrainRecsMinutes !== undefined) recsRetrainer.schedule(config.retrainRecsMinutes);
+  const decisionLog = config.decisionLogDir
+    ? await DecisionLog.open({
+        dir: config.decisionLogDir,
+        maxBytes: config.decisionLogMaxBytes,
+        logger: logger.child({ component: 'decision-log' }),
+      })
+    : null;
+  if (decisionLog) {
+    registerDecisionLogMetrics(metrics.registry, decisionLog);
+    logger.info({ dir: decisionLog.dir, maxBytes: decisionLog.maxBytes }, 'recording every arena match');
+  }
   const services: ServerServices = {
     brain,
     repository,
@@ -165,6 +181,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     config,
     telemetryFile: config.telemetryFile,
     rollouts,
+    decisionLog,
   };
   let draining = false;
   // The Open Inference core (REST and gRPC adapt it), running models through the brain.
@@ -250,6 +267,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
       await gameServer.gracefullyShutdown(false).catch(() => undefined);
       await recsRetrainer.stop();
       await rollouts.close();
+      await decisionLog?.close();
       await brain.close();
       engine.close();
       await repository.close();
@@ -319,6 +337,8 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
       // gRPC calls in flight finish before the engine closes (their deadlines bound them).
       await grpc?.close(Math.max(100, left()));
       await recsRetrainer.stop();
+      // Rooms have disposed (their matches ended); what is left is written and synced.
+      await decisionLog?.close();
       await rollouts.close();
       await brain.close();
       engine.close();
@@ -372,6 +392,7 @@ function mountHttp(
   });
   app.use(kserveRouter(services, { core }));
   app.use(rolloutRouter(services, services.rollouts, retrainers));
+  app.use(replayRouter(services));
   app.get('/metrics', async (_req, res) => {
     const { contentType, body } = await metrics.render();
     res.type(contentType).send(body);

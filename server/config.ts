@@ -77,6 +77,10 @@ export interface ServerConfig {
   drainTimeoutMs: number;
   /** Limits of the inference room. */
   inference: InferenceRoomLimits;
+  /** Folder every arena match is recorded to (the decision log, `playmind replay`); unset = no recording. */
+  decisionLogDir?: string;
+  /** Most bytes of decision-log files kept; the oldest are deleted past it. @default 1 GiB */
+  decisionLogMaxBytes: number;
   /** Retrain quest-recs from the telemetry every this many minutes (promoted only when better); unset = on an admin call only. */
   retrainRecsMinutes?: number;
 }
@@ -101,6 +105,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   drainGraceMs: 5000,
   maxDeadlineMs: 10_000,
   drainTimeoutMs: 30_000,
+  decisionLogMaxBytes: 1024 * 1024 * 1024,
   inference: {
     ratePerSec: 500,
     burst: 1000,
@@ -124,6 +129,8 @@ Flags (each overrides its environment variable):
   --models <dir>         MODELS_DIR        model repository folder               [./models]
   --demo <dir>           DEMO_DIR          built demo game served at /           [./demo-game/dist]
   --telemetry <file>     TELEMETRY_FILE    quest telemetry JSONL log             [./data/quest-telemetry.jsonl]
+  --decision-log <dir>   DECISION_LOG_DIR  record every arena match to this folder (playmind replay) [off]
+  --decision-log-max-bytes <n> DECISION_LOG_MAX_BYTES  size cap of that folder; oldest files go [1073741824]
   --log-level <level>    LOG_LEVEL         fatal|error|warn|info|debug|trace     [info]
   --batch-max-size <n>   BATCH_MAX_SIZE    most rows merged into one model run   [256]
   --batch-delay-ms <ms>  BATCH_MAX_DELAY_MS  longest a request waits for others [0 = the same event-loop turn]
@@ -160,6 +167,7 @@ Endpoints:
   /                          demo game (or a status page when it is not built)
   ws://host:port             Colyseus rooms 'arena' and 'inference'
   GET  /v2/health/live, /v2/health/ready
+  GET  /replay, /v2/replays, /v2/replays/:match   (admin: recorded matches, with --decision-log)
   GET  /v2/models/:name, /v2/models/:name/ready
   POST /v2/models/:name/infer
   POST /v2/repository/models/:name/load|unload   (Authorization: Bearer $ADMIN_TOKEN)
@@ -190,6 +198,8 @@ const FLAG_ENV: Record<string, string> = {
   models: 'MODELS_DIR',
   demo: 'DEMO_DIR',
   telemetry: 'TELEMETRY_FILE',
+  'decision-log': 'DECISION_LOG_DIR',
+  'decision-log-max-bytes': 'DECISION_LOG_MAX_BYTES',
   'log-level': 'LOG_LEVEL',
   'batch-max-size': 'BATCH_MAX_SIZE',
   'batch-delay-ms': 'BATCH_MAX_DELAY_MS',
@@ -278,6 +288,8 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
     modelsDir: resolve(str('models', d.modelsDir)),
     demoDir: resolve(str('demo', d.demoDir)),
     telemetryFile: resolve(str('telemetry', d.telemetryFile)),
+    decisionLogDir: raw('decision-log') ? resolve(raw('decision-log')!.value) : undefined,
+    decisionLogMaxBytes: num('decision-log-max-bytes', d.decisionLogMaxBytes, 1024),
     adminToken: env.ADMIN_TOKEN ? env.ADMIN_TOKEN : undefined,
     redisUrl: env.REDIS_URL ? env.REDIS_URL : undefined,
     publicAddress,
@@ -365,6 +377,7 @@ export function serverConfig(
     modelsDir: resolve(overrides.modelsDir ?? d.modelsDir),
     demoDir: resolve(overrides.demoDir ?? d.demoDir),
     telemetryFile: resolve(overrides.telemetryFile ?? d.telemetryFile),
+    ...(overrides.decisionLogDir !== undefined ? { decisionLogDir: resolve(overrides.decisionLogDir) } : {}),
     batching: { ...d.batching, ...(overrides.batching ?? {}) },
     inference: { ...d.inference, ...(overrides.inference ?? {}) },
   };

@@ -9,6 +9,7 @@ import type pino from 'pino';
 import type { Brain, InferenceEngine, ModelRepository } from '../sdk/index.js';
 import type { ServerConfig } from './config.js';
 import type { Metrics } from './metrics.js';
+import type { DecisionLog } from './recording/decision-log-writer.js';
 import type { RolloutManager } from './rollout/rollout-manager.js';
 
 /** What a room or route of the server may use. */
@@ -33,6 +34,8 @@ export interface ServerServices {
   telemetryFile: string;
   /** Shadow and canary rollouts of candidate versions (`/v2/repository/models/:name/rollout`). */
   rollouts: RolloutManager;
+  /** Where arena matches are recorded (`--decision-log`), or null when they are not. */
+  decisionLog: DecisionLog | null;
 }
 
 /** The options rooms receive in `onCreate` (the client's join options are merged under them). */

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `playmind` command: one entry, one subcommand per file in `commands/`, each
- * parsed strictly (see `command.ts`).
+ * parsed strictly (see `command.ts`). This module is the SDK CLI's entry: the
+ * package's `playmind` bin (`server/cli.ts`) runs {@link main} with these commands
+ * and the server's (`replay`), defined with the {@link defineCommand} it re-exports.
  *
  * @module
  */
@@ -14,6 +16,8 @@ import { importCommand } from './commands/import.js';
 import { indexCommand } from './commands/index-json.js';
 import { trainRecsCommand } from './commands/train-recs.js';
 import { validateCommand } from './commands/validate.js';
+
+export { defineCommand, intFlag, usageError, type CliIo, type Command } from './command.js';
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -40,14 +44,14 @@ export function packageVersion(): string {
   }
 }
 
-function help(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+function help(commands: readonly Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
   return `playmind ${packageVersion()} — game-AI models for games
 
 Usage: playmind <command> [options]
 
 Commands
-${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 Run "playmind <command> --help" for a command's options.
   -h, --help     this text
@@ -58,17 +62,24 @@ Run "playmind <command> --help" for a command's options.
 /**
  * Runs the CLI.
  * @param argv - the arguments after `playmind`
+ * @param ioArg - where it writes @default the process's stdout and stderr
+ * @param commands - the subcommands: the package's `playmind` bin (`server/cli.ts`) adds the
+ *   server's (`replay`) to these @default COMMANDS
  * @returns the exit code: 0 done, 1 failed, 2 bad arguments
  */
-export async function main(argv: readonly string[], ioArg: Partial<CliIo> = {}): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  ioArg: Partial<CliIo> = {},
+  commands: readonly Command[] = COMMANDS,
+): Promise<number> {
   const io: CliIo = { stdout: ioArg.stdout ?? process.stdout, stderr: ioArg.stderr ?? process.stderr };
   const [name, ...rest] = argv;
   if (name === undefined) {
-    io.stderr.write(help());
+    io.stderr.write(help(commands));
     return 2;
   }
   if (name === '--help' || name === '-h') {
-    io.stdout.write(help());
+    io.stdout.write(help(commands));
     return 0;
   }
   if (name === '--version' || name === '-v') {
@@ -76,31 +87,38 @@ export async function main(argv: readonly string[], ioArg: Partial<CliIo> = {}):
     return 0;
   }
   if (name === 'help') {
-    const target = COMMANDS.find((c) => c.name === rest[0]);
-    io.stdout.write(target ? target.usage : help());
+    const target = commands.find((c) => c.name === rest[0]);
+    io.stdout.write(target ? target.usage : help(commands));
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr.write(`playmind: unknown command "${name}"\n\n${help()}`);
+    io.stderr.write(`playmind: unknown command "${name}"\n\n${help(commands)}`);
     return 2;
   }
   return command.execute(rest, io);
 }
 
-/** Whether this file is the process's entry (`playmind …`, `node dist/sdk/cli/main.js …`), not an import. */
-function isEntry(): boolean {
+/**
+ * Whether a module is the process's entry (`playmind …`, `node dist/sdk/cli/main.js …`), not an import.
+ * @param moduleUrl - the module's `import.meta.url`
+ */
+export function isEntry(moduleUrl: string): boolean {
   const entry = process.argv[1];
   if (!entry) return false;
   try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+    return realpathSync(entry) === realpathSync(fileURLToPath(moduleUrl));
   } catch {
     return false;
   }
 }
 
-if (isEntry()) {
-  main(process.argv.slice(2)).then(
+/**
+ * Runs the CLI as the process (exits with its code).
+ * @param commands - the subcommands @default COMMANDS
+ */
+export function runAsProcess(commands: readonly Command[] = COMMANDS): void {
+  main(process.argv.slice(2), {}, commands).then(
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`playmind: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
@@ -108,3 +126,5 @@ if (isEntry()) {
     },
   );
 }
+
+if (isEntry(import.meta.url)) runAsProcess();

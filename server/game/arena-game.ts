@@ -417,9 +417,14 @@ export class ArenaGame {
       throw new PlaymindError(ErrorCode.INVALID_ARGUMENT, `player '${playerId}' already exists`, {
         details: { playerId },
       });
-    this.emitInput({ type: 'join', tick: this.arena.tick, playerId, telemetryId });
+    const chosen = typeof name === 'string' && name.length > 0 ? name : undefined;
+    this.emitInput(
+      chosen === undefined
+        ? { type: 'join', tick: this.arena.tick, playerId, telemetryId }
+        : { type: 'join', tick: this.arena.tick, playerId, telemetryId, name: chosen },
+    );
     this.arena.addPlayer(playerId, 'human');
-    this.names.set(playerId, name && name.length > 0 ? name : `Player ${playerId.slice(0, 4)}`);
+    this.names.set(playerId, chosen ?? `Player ${playerId.slice(0, 4)}`);
     this.humans.set(playerId, { id: playerId, telemetryId, taken: [], finished: [], recsSeq: 0 });
     this.trimBots();
     this.syncPlayers();

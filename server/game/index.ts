@@ -59,7 +59,14 @@ export {
   type QuestRecommendations,
   type RecommendQuests,
 } from './quests.js';
-export { GameRecorder, recordedDecisions, replayRecording, type GameRecording, type ReplayResult } from './replay.js';
+export {
+  GameRecorder,
+  recordedDecisions,
+  replayRecording,
+  type GameRecording,
+  type ReplayOptions,
+  type ReplayResult,
+} from './replay.js';
 export {
   NO_QUEST_TARGET,
   initialPlayerFields,

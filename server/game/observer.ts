@@ -39,7 +39,14 @@ export interface GameSetup {
 
 /** An input, with the tick it took effect at. */
 export type GameInput =
-  | { readonly type: 'join'; readonly tick: number; readonly playerId: string; readonly telemetryId: string }
+  | {
+      readonly type: 'join';
+      readonly tick: number;
+      readonly playerId: string;
+      readonly telemetryId: string;
+      /** The name the player chose (absent: the game named it). */
+      readonly name?: string;
+    }
   | { readonly type: 'leave'; readonly tick: number; readonly playerId: string }
   | { readonly type: 'input'; readonly tick: number; readonly playerId: string; readonly input: PlayerInput }
   | { readonly type: 'take-quest'; readonly tick: number; readonly playerId: string; readonly questId: string }

@@ -13,9 +13,11 @@
  *
  * @module
  */
+import type { SimEvent } from '../sim/index.js';
 import { ArenaGame } from './arena-game.js';
 import type { DecideGuards, GuardDecision } from './guard-decision.js';
 import type { AppliedDecision, GameInput, GameObserver, GameSetup, TickRecord } from './observer.js';
+import type { RoundEnd } from './rounds.js';
 
 /** A match as recorded. */
 export interface GameRecording {
@@ -73,6 +75,27 @@ export interface ReplayResult {
   readonly identicalTicks: number;
   /** The first tick whose hash differs, or null. */
   readonly firstDifference: number | null;
+  /** Recorded inputs the game refused and that were skipped (only with `skipRefusedInputs`). */
+  readonly skippedInputs: number;
+}
+
+/** Options of {@link replayRecording}. */
+export interface ReplayOptions {
+  /**
+   * Decides the guards instead of the recorded decisions: a counterfactual run (another
+   * policy facing the recorded player inputs; its hashes differ from the recording's).
+   * @default the recorded decisions ({@link recordedDecisions})
+   */
+  decideGuards?: DecideGuards;
+  /**
+   * Skip (and count) a recorded input the game refuses — a quest finished in the recording
+   * may not be active in a counterfactual run — instead of throwing. @default false
+   */
+  skipRefusedInputs?: boolean;
+  /** Called after every tick with the game (its view, its arena) and the tick's events. */
+  onTick?: (game: ArenaGame, events: readonly SimEvent[]) => void;
+  /** Called when a round ends. */
+  onRoundEnd?: (end: RoundEnd) => void;
 }
 
 /** "Decide the guards" that answers with the recorded decisions (none recorded: not back in time). */
@@ -97,7 +120,7 @@ export function recordedDecisions(decisions: readonly AppliedDecision[]): Decide
 function applyInput(game: ArenaGame, input: GameInput): void {
   switch (input.type) {
     case 'join':
-      return game.addHuman(input.playerId, input.telemetryId);
+      return game.addHuman(input.playerId, input.telemetryId, input.name);
     case 'leave':
       game.removeHuman(input.playerId);
       return;
@@ -117,16 +140,17 @@ function applyInput(game: ArenaGame, input: GameInput): void {
 /**
  * Re-runs a recorded match and checks every tick's state hash.
  *
- * @param recording - from a {@link GameRecorder} given to the game at its creation
+ * @param recording - from a {@link GameRecorder} given to the game at its creation (or read from a decision log)
+ * @param options - a counterfactual decider, per-tick and round hooks
  * @returns ticks re-simulated and how many are identical
  * @throws RangeError when the recording did not start at tick 0
  */
-export async function replayRecording(recording: GameRecording): Promise<ReplayResult> {
+export async function replayRecording(recording: GameRecording, options: ReplayOptions = {}): Promise<ReplayResult> {
   const { setup } = recording;
   if (setup.tick !== 0)
     throw new RangeError(`a replay needs a recording from tick 0, this one starts at ${setup.tick}`);
   const game = new ArenaGame({
-    decideGuards: recordedDecisions(recording.decisions),
+    decideGuards: options.decideGuards ?? recordedDecisions(recording.decisions),
     seed: setup.seed,
     arena: setup.arena,
     guardCount: setup.guardCount,
@@ -136,18 +160,35 @@ export async function replayRecording(recording: GameRecording): Promise<ReplayR
     rounds: setup.rounds ?? null,
     guardMode: setup.guardMode ?? 'model',
     maxDecisionsInFlight: 1,
+    ...(options.onRoundEnd ? { onRoundEnd: options.onRoundEnd } : {}),
   });
   let identicalTicks = 0;
+  let skippedInputs = 0;
   let firstDifference: number | null = game.stateHash() === setup.hash ? null : 0;
   let next = 0;
   const inputs = recording.inputs;
-  for (const recorded of recording.ticks) {
-    while (next < inputs.length && inputs[next]!.tick < recorded.tick) applyInput(game, inputs[next++]!);
+  try {
+    for (const recorded of recording.ticks) {
+      while (next < inputs.length && inputs[next]!.tick < recorded.tick) {
+        const input = inputs[next++]!;
+        if (!options.skipRefusedInputs) applyInput(game, input);
+        else {
+          try {
+            applyInput(game, input);
+          } catch {
+            skippedInputs++;
+          }
+        }
+      }
+      await game.settled();
+      const events = game.tick();
+      options.onTick?.(game, events);
+      if (game.tickCount === recorded.tick && game.stateHash() === recorded.hash) identicalTicks++;
+      else firstDifference ??= recorded.tick;
+    }
     await game.settled();
-    game.tick();
-    if (game.tickCount === recorded.tick && game.stateHash() === recorded.hash) identicalTicks++;
-    else firstDifference ??= recorded.tick;
+  } finally {
+    game.close();
   }
-  game.close();
-  return { ticks: recording.ticks.length, identicalTicks, firstDifference };
+  return { ticks: recording.ticks.length, identicalTicks, firstDifference, skippedInputs };
 }

@@ -33,19 +33,24 @@
  * | 2 | `SETUP` | JSON (str): `{ setup, meta }` — the game's seed and configuration (segment 0) |
  * | 3 | `STRING` | str — the next entry of the frame's string table |
  * | 4 | `INPUT` | varint tick, u8 kind, ref player, then per kind (below) |
- * | 5 | `DECISION` | varint tick, varint tick − observedTick, ref model, u8 outcome, ref servedBy, varint n, n × u8 action, u8 has probabilities, [n × 6 × f32] |
+ * | 5 | `DECISION` | varint tick, varint tick − observedTick, ref model, u8 outcome, ref servedBy, varint n, n × u8 action, u8 has probabilities, [n × 6 × f32], [ref reason] |
  * | 6 | `TICK` | varint tick, u32 state hash |
  * | 7 | `SHADOW` | varint observedTick, ref model, f32 latency ms, varint n, n × u8 action, u8 has probabilities, [n × 6 × f32] |
  * | 8 | `END` | JSON (str): `{ tick, reason, at }` |
  *
- * `INPUT` kinds: 0 join (ref telemetry id), 1 leave, 2 input (u8 bits: 1 attack,
- * 2 "dx and dy are each −1, 0 or 1", then u8 (dx+1) | (dy+1) << 2 when bit 2 is
- * set, else f64 dx, f64 dy), 3 take-quest (ref quest id), 4 finish-quest.
- * `DECISION` outcomes: 0 model, 1 fallback, 2 deadline, 3 overloaded, 4 error.
+ * `INPUT` kinds: 0 join (ref telemetry id, [ref name]), 1 leave, 2 input (u8 bits:
+ * 1 attack, 2 "dx and dy are each −1, 0 or 1", then u8 (dx+1) | (dy+1) << 2 when
+ * bit 2 is set, else f64 dx, f64 dy), 3 take-quest (ref quest id), 4 finish-quest,
+ * 5 abandon-quest, 6 guard-mode (player ref '' — the whole arena — then u8 mode:
+ * 0 model, 1 scripted). Fields in brackets are optional trailing fields: a reader
+ * takes them when the record's body has bytes left.
+ * `DECISION` outcomes: 0 model, 1 fallback, 2 deadline, 3 overloaded, 4 error, 5 scripted;
+ * `reason` is the error code that made the fallback answer ('' otherwise).
  *
  * @module
  */
-import type { ArenaConfigInput, BotStyle, PlayerInput, QuestSpec } from '../sim/index.js';
+import type { GameInput, GuardMode, RoundRules } from '../game/index.js';
+import type { ArenaConfigInput, BotStyle, QuestSpec } from '../sim/index.js';
 import { GUARD_ACTION_COUNT } from '../sim/index.js';
 
 /** The format version this code writes and reads. */
@@ -72,9 +77,9 @@ export const RecordType = {
 } as const;
 
 /** How a guard decision ended (the arena game's outcomes). */
-export type LoggedOutcome = 'model' | 'fallback' | 'deadline' | 'overloaded' | 'error';
+export type LoggedOutcome = 'model' | 'fallback' | 'deadline' | 'overloaded' | 'error' | 'scripted';
 /** Outcome codes, by position. */
-export const OUTCOMES: readonly LoggedOutcome[] = ['model', 'fallback', 'deadline', 'overloaded', 'error'];
+export const OUTCOMES: readonly LoggedOutcome[] = ['model', 'fallback', 'deadline', 'overloaded', 'error', 'scripted'];
 
 /** A quest as the game offered it. */
 export interface LoggedQuest extends QuestSpec {
@@ -92,6 +97,10 @@ export interface MatchSetup {
   /** The fixed roster of scripted bots, if the game has one. */
   readonly bots: readonly BotStyle[] | null;
   readonly quests: readonly LoggedQuest[];
+  /** The round rules, or null (or absent) for one endless match. */
+  readonly rounds?: RoundRules | null;
+  /** The guard mode at the start. @default 'model' */
+  readonly guardMode?: GuardMode;
   /** The tick when recording began (0: the match can be re-run from its start). */
   readonly tick: number;
   /** The state hash at that tick. */
@@ -101,13 +110,8 @@ export interface MatchSetup {
 /** What else the server knew when the match started (free-form JSON; see the README). */
 export type MatchMeta = Readonly<Record<string, unknown>>;
 
-/** An input, with the tick it took effect at (after tick `tick` was simulated). */
-export type MatchInput =
-  | { readonly type: 'join'; readonly tick: number; readonly playerId: string; readonly telemetryId: string }
-  | { readonly type: 'leave'; readonly tick: number; readonly playerId: string }
-  | { readonly type: 'input'; readonly tick: number; readonly playerId: string; readonly input: PlayerInput }
-  | { readonly type: 'take-quest'; readonly tick: number; readonly playerId: string; readonly questId: string }
-  | { readonly type: 'finish-quest'; readonly tick: number; readonly playerId: string };
+/** An input, with the tick it took effect at (after tick `tick` was simulated): the game's own inputs. */
+export type MatchInput = GameInput;
 
 /** A guard decision as it was applied. */
 export interface MatchDecision {
@@ -124,6 +128,8 @@ export interface MatchDecision {
   readonly servedBy: string;
   /** n × 6 probabilities (`GUARD_ACTIONS` order) where the model gave them. */
   readonly probabilities: Float32Array | null;
+  /** For `fallback`: the error code that made the heuristic answer. @default '' */
+  readonly reason?: string;
 }
 
 /** One simulated tick and the state hash after it. */
@@ -159,7 +165,16 @@ export interface SegmentInfo {
   readonly format: number;
 }
 
-const INPUT_KINDS = ['join', 'leave', 'input', 'take-quest', 'finish-quest'] as const;
+const INPUT_KINDS = [
+  'join',
+  'leave',
+  'input',
+  'take-quest',
+  'finish-quest',
+  'abandon-quest',
+  'guard-mode',
+] as const satisfies readonly MatchInput['type'][];
+const GUARD_MODES: readonly GuardMode[] = ['model', 'scripted'];
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -392,12 +407,16 @@ export class FrameEncoder {
   }
 
   input(i: MatchInput): void {
-    const player = this.ref(i.playerId);
+    const player = this.ref(i.type === 'guard-mode' ? '' : i.playerId);
     const extra = i.type === 'join' ? this.ref(i.telemetryId) : i.type === 'take-quest' ? this.ref(i.questId) : 0;
+    const name = i.type === 'join' && i.name ? this.ref(i.name) : -1;
     const b = this.body;
     b.length = 0;
     b.varint(i.tick).u8(INPUT_KINDS.indexOf(i.type)).varint(player);
-    if (i.type === 'join' || i.type === 'take-quest') b.varint(extra);
+    if (i.type === 'join' || i.type === 'take-quest') {
+      b.varint(extra);
+      if (name >= 0) b.varint(name);
+    } else if (i.type === 'guard-mode') b.u8(GUARD_MODES.indexOf(i.mode));
     else if (i.type === 'input') {
       const { dx, dy, attack } = i.input;
       const small = isUnit(dx) && isUnit(dy);
@@ -411,6 +430,7 @@ export class FrameEncoder {
   decision(d: MatchDecision): void {
     const model = this.ref(d.model);
     const servedBy = this.ref(d.servedBy);
+    const reason = d.reason ? this.ref(d.reason) : -1;
     const b = this.body;
     b.length = 0;
     b.varint(d.tick)
@@ -419,6 +439,7 @@ export class FrameEncoder {
       .u8(OUTCOMES.indexOf(d.outcome));
     b.varint(servedBy).varint(d.actions.length).bytes(d.actions);
     writeProbabilities(b, d.probabilities, d.actions.length);
+    if (reason >= 0) b.varint(reason);
     this.emit(RecordType.DECISION, b);
   }
 
@@ -514,9 +535,10 @@ export function decodeFrame(raw: Uint8Array): DecodedRecord[] {
         const n = b.varint();
         const actions = b.bytes(n);
         const probabilities = b.u8() === 1 ? b.f32array(n * GUARD_ACTION_COUNT) : null;
+        const reason = b.remaining > 0 ? ref(b) : '';
         out.push({
           kind: 'decision',
-          value: { tick, observedTick, model, outcome, servedBy, actions, probabilities },
+          value: { tick, observedTick, model, outcome, servedBy, actions, probabilities, reason },
         });
         break;
       }
@@ -543,12 +565,23 @@ function decodeInput(b: ByteReader, ref: (r: ByteReader) => string): MatchInput 
   const kind = INPUT_KINDS[b.u8()];
   const playerId = ref(b);
   switch (kind) {
-    case 'join':
-      return { type: 'join', tick, playerId, telemetryId: ref(b) };
+    case 'join': {
+      const telemetryId = ref(b);
+      return b.remaining > 0
+        ? { type: 'join', tick, playerId, telemetryId, name: ref(b) }
+        : { type: 'join', tick, playerId, telemetryId };
+    }
     case 'leave':
       return { type: 'leave', tick, playerId };
     case 'finish-quest':
       return { type: 'finish-quest', tick, playerId };
+    case 'abandon-quest':
+      return { type: 'abandon-quest', tick, playerId };
+    case 'guard-mode': {
+      const mode = GUARD_MODES[b.u8()];
+      if (!mode) throw new FormatError(`unknown guard mode at ${b.pos - 1}`);
+      return { type: 'guard-mode', tick, mode };
+    }
     case 'take-quest':
       return { type: 'take-quest', tick, playerId, questId: ref(b) };
     case 'input': {

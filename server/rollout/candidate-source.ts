@@ -10,7 +10,10 @@
 import {
   FsModelSource,
   ModelRepository,
+  createBrain,
   nodeBackend,
+  type Brain,
+  type InferenceEngine,
   type Logger,
   type ModelSource,
   type ModelVersion,
@@ -74,6 +77,8 @@ export interface Candidate {
   /** A repository that serves only the candidate (build a brain on it to decide with it). */
   readonly repository: ModelRepository;
   readonly version: ModelVersion;
+  /** A brain on that repository (on the server's engine when one was given): decide with the candidate through it. */
+  readonly brain: Brain;
   close(): Promise<void>;
 }
 
@@ -84,6 +89,7 @@ export interface Candidate {
  * @param name - the model
  * @param version - the version
  * @param logger - where the load is logged
+ * @param engine - the engine its brain runs on (the server's shared one) @default an engine of its own
  * @returns the candidate; close it when done
  * @throws PlaymindError naming the file and the reason when it does not load
  */
@@ -92,6 +98,7 @@ export async function loadCandidate(
   name: string,
   version: number,
   logger?: Logger,
+  engine?: InferenceEngine,
 ): Promise<Candidate> {
   const repository = new ModelRepository({
     source: new VersionPinnedSource(new FsModelSource(modelsDir), name, version),
@@ -100,7 +107,20 @@ export async function loadCandidate(
   });
   try {
     const v = await repository.reload(name);
-    return { repository, version: v, close: () => repository.close() };
+    const brain = await createBrain({
+      models: repository,
+      ...(engine ? { engine } : {}),
+      ...(logger ? { logger } : {}),
+    });
+    return {
+      repository,
+      version: v,
+      brain,
+      close: async () => {
+        await brain.close();
+        await repository.close();
+      },
+    };
   } catch (err) {
     await repository.close();
     throw err;

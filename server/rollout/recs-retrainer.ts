@@ -226,7 +226,7 @@ export class RecsRetrainer {
         `the trained catalogue has ${trained.catalogue.length} items, the served one ${catalogue.length}`,
       );
     const version = await this.writeVersion(served, trained.onnx);
-    const candidate = await loadCandidate(this.o.modelsDir, name, version, this.log);
+    const candidate = await loadCandidate(this.o.modelsDir, name, version, this.log, this.o.engine);
     let report: RetrainReport;
     try {
       const servingScore = await repository.use(name, (v) => scoreSlice(engine, v, cases, catalogue.length));

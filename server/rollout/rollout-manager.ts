@@ -21,7 +21,14 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ErrorCode, PlaymindError, silentLogger, type Logger, type ModelRepository } from '../../sdk/index.js';
+import {
+  ErrorCode,
+  PlaymindError,
+  silentLogger,
+  type InferenceEngine,
+  type Logger,
+  type ModelRepository,
+} from '../../sdk/index.js';
 import { loadCandidate, type Candidate } from './candidate-source.js';
 
 export type { Candidate } from './candidate-source.js';
@@ -157,6 +164,8 @@ export interface RolloutManagerOptions {
   modelsDir: string;
   metrics?: RolloutMetrics;
   logger?: Logger;
+  /** The engine a candidate's brain runs on (the server's shared one). @default an engine per candidate */
+  engine?: InferenceEngine;
   /** Loads a candidate. @default a repository on the model folder showing only that version */
   loadCandidate?: (name: string, version: number) => Promise<Candidate>;
 }
@@ -298,7 +307,8 @@ export class RolloutManager {
     this.metrics = options.metrics;
     this.log = options.logger ?? silentLogger;
     this.loadCandidate =
-      options.loadCandidate ?? ((name, version) => loadCandidate(this.modelsDir, name, version, this.log));
+      options.loadCandidate ??
+      ((name, version) => loadCandidate(this.modelsDir, name, version, this.log, options.engine));
     // A version swapped in by anything but a promotion (a file dropped in, model control)
     // ends the comparison: the baseline is gone.
     this.offLoaded = this.repository.on('loaded', (e) => {

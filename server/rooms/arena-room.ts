@@ -25,6 +25,7 @@ import { ArenaMessage, ErrorCode, PlaymindError, RoomName, type WireError } from
 import { toPlaymindError } from '../../sdk/runtime.js';
 import { checkLimit } from '../game/index.js';
 import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
+import { MatchRecorder } from '../recording/match-recorder.js';
 import { servicesFrom, type RoomServicesOptions, type ServerServices } from '../services.js';
 import {
   parseAbandonQuest,
@@ -150,6 +151,9 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       metrics: this.metricsSink(),
       logger: log,
       onRecommendations: (playerId, message) => this.sendRecommendations(playerId, message),
+      tickRate,
+      rollouts: { manager: this.services.rollouts, repository: this.services.repository },
+      recorder: this.recorder(),
     });
     this.state = this.game.state;
     // One patch per tick, right after it: clients see every tick's state exactly once.
@@ -215,10 +219,23 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   }
 
   override async onDispose(): Promise<void> {
-    this.game.close();
     this.services.metrics.roomDisposed(RoomName.ARENA);
-    await this.game.settled();
+    await this.game.end('disposed');
     await this.telemetry.flush();
+  }
+
+  /** The match's recorder when the server records matches (`--decision-log`). */
+  private recorder(): MatchRecorder | null {
+    const log = this.services.decisionLog;
+    if (!log) return null;
+    const model = 'npc-guard';
+    return new MatchRecorder(log, {
+      matchId: `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${this.roomId ?? 'room'}`.replace(
+        /[^A-Za-z0-9_-]/g,
+        '_',
+      ),
+      meta: { room: this.roomId, model, served: this.services.repository.get(model)?.id ?? null },
+    });
   }
 
   /** A handler's unexpected throw: logged; the room keeps running. */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Brain, Logger } from '../../sdk/index.js';
+import type { Brain, Logger, ModelRepository } from '../../sdk/index.js';
 import {
   ArenaGame,
   type DecisionTrace,
@@ -22,7 +22,10 @@ import {
   type RoundRules,
 } from '../game/index.js';
 import type { Arena, ArenaConfigInput, PlayerInput, SimEvent } from '../sim/index.js';
+import type { MatchRecorder } from '../recording/match-recorder.js';
+import type { RolloutManager } from '../rollout/rollout-manager.js';
 import { GuardBrain } from './arena-brain.js';
+import { ArenaVersions } from './arena-versions.js';
 import { recommendQuests, roomQuests } from './arena-quests.js';
 import type { ArenaState } from './arena-state.js';
 import { ArenaStateWriter } from './arena-view.js';
@@ -60,6 +63,16 @@ export interface ArenaSessionOptions {
   observers?: readonly GameObserver[];
   /** Round rules (`server/game/rounds.ts`); null plays one endless match. @default the default rules */
   rounds?: Partial<RoundRules> | null;
+  /**
+   * The server's rollouts and repository: the room takes its share of a canary, runs a
+   * shadow candidate beside the serving version, and counts per-version KPIs
+   * (`arena-versions.ts`). Without them the serving version decides alone.
+   */
+  rollouts?: { manager: RolloutManager; repository: ModelRepository } | null;
+  /** Records the match to the decision log (given to the game from its creation). */
+  recorder?: MatchRecorder | null;
+  /** Ticks per second (for the per-version KPIs). @default 20 */
+  tickRate?: number;
 }
 
 /** See the module documentation. */
@@ -68,6 +81,10 @@ export class ArenaSession {
   readonly game: ArenaGame;
   /** The guards' brain. */
   readonly brain: GuardBrain;
+  /** The room's versions: canary share, shadow, per-version KPIs (null without rollouts). */
+  readonly versions: ArenaVersions | null;
+  /** The match's recorder, or null. */
+  readonly recorder: MatchRecorder | null;
   private readonly writer: ArenaStateWriter;
 
   /**
@@ -80,10 +97,25 @@ export class ArenaSession {
     this.brain = new GuardBrain({ brain: decider, model: options.guardModel, deadlineMs: options.deadlineMs });
     const recsModel = options.recsModel ?? 'quest-recs';
     const brain = this.brain;
-    const decideGuards = (tick: number, rows: Float32Array, masks: Float32Array, n: number): Promise<GuardDecision> =>
-      brain
-        .decide(tick, rows, masks, n)
-        .then((d) => ({ ...d, servedBy: d.outcome === 'fallback' ? 'fallback' : d.actions ? 'local' : '' }));
+    this.recorder = options.recorder ?? null;
+    this.versions = options.rollouts
+      ? new ArenaVersions({
+          rollouts: options.rollouts.manager,
+          repository: options.rollouts.repository,
+          serving: brain,
+          recorder: this.recorder,
+          tickSeconds: 1 / (options.tickRate ?? 20),
+          logger: options.logger,
+        })
+      : null;
+    if (this.versions?.canary)
+      this.recorder?.addMeta({ canary: this.versions.assignment.candidate?.version.id ?? null });
+    const decideGuards =
+      this.versions?.decide ??
+      ((tick: number, rows: Float32Array, masks: Float32Array, n: number): Promise<GuardDecision> =>
+        brain
+          .decide(tick, rows, masks, n)
+          .then((d) => ({ ...d, servedBy: d.outcome === 'fallback' ? 'fallback' : d.actions ? 'local' : '' })));
     this.game = new ArenaGame({
       decideGuards,
       recommendQuests: async (r) => {
@@ -103,7 +135,7 @@ export class ArenaSession {
       telemetry: options.telemetry,
       metrics: options.metrics,
       logger: options.logger,
-      observers: options.observers,
+      observers: this.recorder ? [this.recorder, ...(options.observers ?? [])] : options.observers,
       rounds: options.rounds === undefined ? {} : options.rounds,
       onRecommendations: options.onRecommendations,
       // The schema copy is made before the next decision is issued (not billed to inference).
@@ -170,7 +202,12 @@ export class ArenaSession {
 
   /** Runs one tick of the game (the state is written as part of it). @returns the simulation's events */
   tick(): readonly SimEvent[] {
-    return this.game.tick();
+    const events = this.game.tick();
+    if (this.versions) {
+      const first = this.game.view.guards.values().next().value;
+      this.versions.afterTick(this.game.arena, events, first?.model ?? '');
+    }
+    return events;
   }
 
   /** Resolves when the decision in flight has come back (or failed). */
@@ -186,5 +223,15 @@ export class ArenaSession {
   /** Stops ticking; the telemetry is flushed by its owner. */
   close(): void {
     this.game.close();
+  }
+
+  /**
+   * Stops ticking, waits for the decision in flight and ends the match's recording.
+   * @param reason - why the match ended (`disposed`, `shutdown`, ...)
+   */
+  async end(reason: string): Promise<void> {
+    this.game.close();
+    await this.game.settled();
+    await this.recorder?.end(reason);
   }
 }

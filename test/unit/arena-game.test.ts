@@ -114,7 +114,7 @@ describe('arena game (server/game)', () => {
       expect(recording.inputs.map((i) => i.type)).to.include.members(['join', 'input', 'take-quest', 'leave']);
       expect(recording.decisions.some((d) => d.outcome === 'fallback')).to.equal(true);
       const replay = await replayRecording(recording);
-      expect(replay).to.deep.equal({ ticks: 300, identicalTicks: 300, firstDifference: null });
+      expect(replay).to.deep.equal({ ticks: 300, identicalTicks: 300, firstDifference: null, skippedInputs: 0 });
     });
 
     it('plays a match the same way twice from the same seed and inputs', async () => {

@@ -46,6 +46,7 @@ function decision(tick: number, withProbabilities: boolean): MatchDecision {
     outcome: withProbabilities ? 'model' : 'fallback',
     servedBy: withProbabilities ? 'local' : 'fallback',
     probabilities,
+    reason: withProbabilities ? '' : 'model_unavailable',
   };
 }
 
@@ -69,6 +70,7 @@ describe('decision log', () => {
     const m = log.startMatch({ matchId: 'm-roundtrip', setup: SETUP, meta: { room: 'abc' } });
     const inputs: MatchInput[] = [
       { type: 'join', tick: 0, playerId: 'p1', telemetryId: 'player-7' },
+      { type: 'join', tick: 0, playerId: 'p2', telemetryId: 'p2', name: 'Ada Lovelace' },
       { type: 'input', tick: 0, playerId: 'p1', input: { dx: 1, dy: -1, attack: true } },
       {
         type: 'input',
@@ -78,6 +80,10 @@ describe('decision log', () => {
       },
       { type: 'take-quest', tick: 1, playerId: 'p1', questId: 'q-forest-1' },
       { type: 'finish-quest', tick: 2, playerId: 'p1' },
+      { type: 'guard-mode', tick: 2, mode: 'scripted' },
+      { type: 'take-quest', tick: 2, playerId: 'p2', questId: 'q-forest-1' },
+      { type: 'abandon-quest', tick: 3, playerId: 'p2' },
+      { type: 'guard-mode', tick: 3, mode: 'model' },
       { type: 'leave', tick: 3, playerId: 'p1' },
     ];
     const decisions: MatchDecision[] = [];

@@ -33,7 +33,7 @@ const MAX_TICKS = 12_000;
  */
 export function replayRouter(services: ServerServices): Router {
   const router = express.Router();
-  const admin = requireAdmin(services.config.adminToken);
+  const admin = requireAdmin(services);
   const log = services.decisionLog;
   const off = (): PlaymindError =>
     new PlaymindError(

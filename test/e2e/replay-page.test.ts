@@ -82,7 +82,8 @@ describe('replay page (headless Chromium, real server)', function () {
     await page.fill('#token', TOKEN);
     await page.click('#list');
     await page.waitForFunction(
-      (id) => [...document.querySelectorAll('#matches option')].some((o) => (o as HTMLOptionElement).value === id),
+      (id) =>
+        Array.from(document.querySelectorAll('#matches option')).some((o) => (o as HTMLOptionElement).value === id),
       record.matchId,
       { timeout: WAIT_MS },
     );

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 /**
- * The package's `playmind` bin: the SDK's commands (`sdk/cli/main.ts`: import,
- * validate, train-recs, index, copy-runtime) and the server's (`replay`). The SDK's
- * CLI may not import the server (the layers lint enforces it), so the commands that
- * need the arena game and the decision log are added here, at the server's level,
- * through the SDK CLI's entry (`main(argv, io, commands)`).
+ * The package's `playmind` bin: the SDK's commands (import, validate, train-recs, index,
+ * copy-runtime) and the server's (`replay`). The SDK's CLI may not import the server (the
+ * layers lint enforces it), so the commands that need the arena game and the decision log
+ * are added here, at the server's level, through the SDK's hosting seam
+ * (`playmind/sdk/runtime`: `runCli(argv, io, commands)`).
  *
  * @module
  */
-import { COMMANDS, isEntry, main, runAsProcess, type CliIo, type Command } from '../sdk/cli/main.js';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runCli, type CliIo, type Command } from '../sdk/runtime.js';
 import { replayCommand } from './cli/replay-command.js';
 
-/** Every subcommand of the `playmind` bin, in the order `--help` lists them. */
-export const ALL_COMMANDS: readonly Command[] = [...COMMANDS, replayCommand];
+/** The server's subcommands, listed after the SDK's. */
+export const SERVER_COMMANDS: readonly Command[] = [replayCommand];
 
 /**
  * Runs the `playmind` bin's CLI.
@@ -21,7 +23,26 @@ export const ALL_COMMANDS: readonly Command[] = [...COMMANDS, replayCommand];
  * @returns the exit code: 0 done, 1 failed, 2 bad arguments
  */
 export function cli(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
-  return main(argv, io, ALL_COMMANDS);
+  return runCli(argv, io, SERVER_COMMANDS);
 }
 
-if (isEntry(import.meta.url)) runAsProcess(ALL_COMMANDS);
+/** Whether this module is the process's entry (`playmind …`, `node dist/server/cli.js …`), not an import. */
+function isEntry(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  cli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`playmind: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

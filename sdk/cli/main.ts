@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `playmind` command: one entry, one subcommand per file in `commands/`, each
- * parsed strictly (see `command.ts`). This module is the SDK CLI's entry: the
- * package's `playmind` bin (`server/cli.ts`) runs {@link main} with these commands
- * and the server's (`replay`), defined with the {@link defineCommand} it re-exports.
+ * parsed strictly (see `command.ts`). The package's `playmind` bin (`server/cli.ts`)
+ * runs {@link main} with these commands and the server's (`replay`), through the
+ * hosting seam's `runCli` (`sdk/runtime.ts`).
  *
  * @module
  */
@@ -16,8 +16,6 @@ import { importCommand } from './commands/import.js';
 import { indexCommand } from './commands/index-json.js';
 import { trainRecsCommand } from './commands/train-recs.js';
 import { validateCommand } from './commands/validate.js';
-
-export { defineCommand, intFlag, usageError, type CliIo, type Command } from './command.js';
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [

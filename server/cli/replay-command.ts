@@ -10,7 +10,7 @@
  * @module
  */
 import { stat } from 'node:fs/promises';
-import { defineCommand, usageError, type CliIo } from '../../sdk/cli/main.js';
+import { defineCommand, usageError, type CliIo } from '../../sdk/runtime.js';
 import type { Agreement, ReplayReport } from '../recording/match-replay.js';
 
 /** The command's usage text. */

@@ -286,4 +286,55 @@ describe('match recording, replay, shadow and canary (real server, real clients)
       .and.not.to.include('npc-guard@3');
     expect(t.server.services.repository.get('npc-guard')!.version).to.equal(1);
   });
+
+  it('serves a canary room with a working candidate, and a promotion swaps it in for every room, log and HUD agreeing', async () => {
+    const start = await fetch(url('/v2/repository/models/npc-guard/rollout'), {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ candidate: 2, mode: 'canary', fraction: 1, minDecisions: 1_000_000 }),
+    });
+    expect(start.status).to.equal(200);
+    const { snaps } = await play();
+    await until('the candidate deciding the canary room', () =>
+      snaps.some((s) => s.guards.every((g) => g.model === 'npc-guard@2')) ? true : undefined,
+    );
+    const promote = await fetch(url('/v2/repository/models/npc-guard/rollout/promote'), {
+      method: 'POST',
+      headers: admin,
+      body: '{}',
+    });
+    expect(promote.status).to.equal(200);
+    expect(((await promote.json()) as any).status).to.equal('promoted');
+    expect(t.server.services.repository.get('npc-guard')!.version).to.equal(2);
+    const after = snaps.length;
+    await until('40 ticks after the promotion', () => (snaps.length >= after + 40 ? true : undefined));
+    // The room goes on with version 2, now the served one (no restart, no failed decision).
+    expect(snaps.slice(after + 5).some((s) => s.guards.some((g) => g.model === 'npc-guard@1'))).to.equal(false);
+    const metrics = await (await fetch(url('/metrics'))).text();
+    expect(metricValue(metrics, 'playmind_version_decisions_total', { version: '2' })).to.be.greaterThan(100);
+    expect(metricValue(metrics, 'playmind_requests_total', { frontend: 'arena', outcome: 'internal' })).to.equal(0);
+    const record = await finish();
+    expect(record.meta).to.include({ canary: 'npc-guard@2', served: 'npc-guard@1' });
+    expect(record.decisions.filter((d) => d.outcome === 'model').every((d) => d.model === 'npc-guard@2')).to.equal(
+      true,
+    );
+    const res = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(REPO_ROOT, 'server/cli.ts'),
+        'replay',
+        record.files[0]!,
+        '--models',
+        modelsDir,
+        '--json',
+      ],
+      { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const report = JSON.parse(res.stdout) as ReplayReport;
+    expect(report.identicalTicks).to.equal(report.ticks);
+    expect(report.agreement).to.equal(1);
+    expect(report.byModel['npc-guard@2']).to.be.greaterThan(0);
+  });
 });

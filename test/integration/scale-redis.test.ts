@@ -677,7 +677,8 @@ describe('scale-out: two server processes share matchmaking through Redis', func
     expect(fresh.status, JSON.stringify(fresh.json)).to.equal(200);
     expect((fresh.json as ISeatReservation).processId).to.equal(A.processId);
     expect(
-      A.logs.slice(logsBefore).filter((l) => l.level >= 40),
+      // (A guard decision that missed its tick on a busy machine warns too: that is the game, not B.)
+      A.logs.slice(logsBefore).filter((l) => l.level >= 40 && !/fallback heuristic decides/.test(String(l.msg))),
       'no warning (e.g. a timed-out call to the drained process) while A created the room',
     ).to.deep.equal([]);
     const freshRoom = watchArena(await new Client(A.url).consumeSeatReservation(fresh.json as ISeatReservation));

@@ -54,6 +54,8 @@ export const ErrorCode = {
   UNKNOWN_HEURISTIC: 'unknown_heuristic',
   /** A file of the inference runtime itself (onnxruntime-web's .wasm or .mjs) could not be loaded. */
   RUNTIME_LOAD_FAILED: 'runtime_load_failed',
+  /** A package the entry called needs is not installed (an optional peer, e.g. the server's for `playmind/server`). */
+  DEPENDENCY_MISSING: 'dependency_missing',
   /** A bug: an error that none of the other codes describes. */
   INTERNAL: 'internal',
 } as const;

@@ -35,6 +35,7 @@ export const GRPC_STATUS_OF: Readonly<Record<ErrorCodeValue, status>> = Object.f
   [ErrorCode.UNKNOWN_HEURISTIC]: status.FAILED_PRECONDITION,
   [ErrorCode.MODELS_NOT_FOUND]: status.INTERNAL,
   [ErrorCode.RUNTIME_LOAD_FAILED]: status.INTERNAL,
+  [ErrorCode.DEPENDENCY_MISSING]: status.INTERNAL,
   [ErrorCode.INTERNAL]: status.INTERNAL,
 });
 

@@ -31,6 +31,7 @@ export const STATUS_OF: Record<ErrorCodeValue, number> = {
   [ErrorCode.UNKNOWN_HEURISTIC]: 422,
   [ErrorCode.MODELS_NOT_FOUND]: 500,
   [ErrorCode.RUNTIME_LOAD_FAILED]: 500,
+  [ErrorCode.DEPENDENCY_MISSING]: 500,
   [ErrorCode.INTERNAL]: 500,
 };
 

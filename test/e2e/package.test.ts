@@ -12,6 +12,7 @@
  * skips `prepare`, which would build it again).
  */
 import { execFile } from 'node:child_process';
+import { builtinModules } from 'node:module';
 import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -250,6 +251,52 @@ describe('the npm package in a new game project (packed, installed offline, prod
     );
     // The two runtimes are most of it; the rest (the SDK's own dependencies) stays small.
     expect(installBytes - runtimes).to.be.below(80e6);
+  });
+
+  it('imports only declared packages: the SDK its dependencies, the Phaser plugin phaser too, the server its optional peers', async () => {
+    const pkgDir = join(game, 'node_modules', 'playmind');
+    const pkg = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      peerDependencies: Record<string, string>;
+    };
+    const deps = new Set(Object.keys(pkg.dependencies));
+    const peers = new Set(Object.keys(pkg.peerDependencies));
+    const builtins = new Set(builtinModules);
+    const undeclared: string[] = [];
+    let scanned = 0;
+    for (const f of files.filter((p) => p.startsWith('dist/') && p.endsWith('.js'))) {
+      scanned++;
+      // Doc comments hold examples (`import … from 'playmind/sdk'`); only code counts.
+      const code = (await readFile(join(pkgDir, f), 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '');
+      const specs = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s*)['"]([^'"]+)['"]/gm)].map(
+        (m) => m[1]!,
+      );
+      for (const spec of specs) {
+        if (spec.startsWith('.') || spec.startsWith('node:') || builtins.has(spec)) continue;
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+        const allowed =
+          deps.has(name) ||
+          (f.startsWith('dist/server/') && peers.has(name) && name !== 'phaser') ||
+          (f.startsWith('dist/sdk/phaser/') && name === 'phaser');
+        if (!allowed) undeclared.push(`${f} imports '${spec}'`);
+      }
+    }
+    expect(scanned, 'shipped .js files scanned').to.be.above(50);
+    expect(undeclared, 'imports of packages the package does not declare for that entry').to.deep.equal([]);
+  });
+
+  it("playmind/server without the server's packages: dependency_missing naming the package and the install command", async () => {
+    await writeFile(
+      join(game, 'host.mjs'),
+      `try { await import('playmind/server'); console.log('imported'); } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }\n`,
+    );
+    const r = await ok(game, process.execPath, ['host.mjs']);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { name: string; code: string; message: string };
+    expect(out.name).to.equal('PlaymindError');
+    expect(out.code).to.equal('dependency_missing');
+    expect(out.message).to.match(/'@colyseus\/[a-z-]+' is not installed/);
+    expect(out.message).to.match(/npm install @colyseus\/core@\^0\.18/);
+    for (const p of SERVER_PACKAGES) expect(out.message, p).to.contain(`${p}@`);
   });
 
   it('runs the bin: --version, import of an ML-Agents export, train-recs on a small log, validate, copy-runtime', async function () {

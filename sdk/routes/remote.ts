@@ -239,7 +239,10 @@ export class RemoteRoute implements Route {
     } catch (err) {
       throw new PlaymindError(
         ErrorCode.UNAVAILABLE,
-        `cannot join the inference room of the server at ${this.url}: ${describeJoinError(err)}`,
+        `cannot join the inference room of the server at ${this.url}: ${describeJoinError(err)}. ` +
+          `To play on without the server, call with the contract you are written against ` +
+          `(policy(name, { contract: policyContract(...) }) or recommender(name, { contract: recommenderContract(...) })): ` +
+          `such calls fall back to the heuristic or popularity instead of failing`,
         { cause: err, details: { url: this.url } },
       );
     }

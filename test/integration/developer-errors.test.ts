@@ -14,7 +14,11 @@ import { linearPolicyBytes, linearPolicyManifest, writeModel } from '../helpers/
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import {
   createBrain,
+  expertGuard,
+  GUARD_ACTION_NAMES,
+  GUARD_OBSERVATION_FEATURES,
   PlaymindError,
+  policyContract,
   silentLogger,
   tensor,
   webBackend,
@@ -128,6 +132,34 @@ describe('errors a game developer meets', function () {
       const err = await rejection(brain.policy('guard').decide([row()]));
       expect((err as PlaymindError).code).to.equal('unavailable');
       expect(err.message).to.include(`server at ${url}`);
+    });
+
+    it("a server that is not there from the start: the shipped npc-guard's contract falls back to expert-guard (counted), without it the error says how", async () => {
+      const url = `ws://127.0.0.1:${await closedPort()}`;
+      const brain = track(await createBrain({ mode: 'remote', serverUrl: url }));
+      const err = await rejection(
+        brain.policy('npc-guard').decide([new Float32Array(GUARD_OBSERVATION_FEATURES.length)]),
+      );
+      expect((err as PlaymindError).code).to.equal('unavailable');
+      expect(err.message).to.include('policyContract');
+      const contract = policyContract({
+        name: 'npc-guard',
+        features: GUARD_OBSERVATION_FEATURES,
+        actions: GUARD_ACTION_NAMES,
+        heuristic: 'expert-guard',
+      });
+      // Observations where the scripted guard chooses differently (seeded, varied values).
+      let seed = 7;
+      const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+      const rows = Array.from({ length: 40 }, () => Float32Array.from(GUARD_OBSERVATION_FEATURES, () => rand()));
+      const decided = await brain.policy('npc-guard', { contract }).decide(rows);
+      expect(decided.every((d) => d.servedBy === 'fallback' && d.model === 'npc-guard@fallback:expert-guard')).to.equal(
+        true,
+      );
+      const expected = rows.map((r) => GUARD_ACTION_NAMES[expertGuard(r)]);
+      expect(decided.map((d) => d.action)).to.deep.equal(expected);
+      expect(new Set(expected).size, 'the observations exercise several actions').to.be.at.least(2);
+      expect(brain.stats().fallbacks.byModel['npc-guard'], 'fallbacks counted per call').to.equal(1);
     });
 
     it("a remote unknown_model names the model and the server's models, not its filesystem path", async () => {

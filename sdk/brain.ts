@@ -180,6 +180,8 @@ const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   ErrorCode.OVERLOADED,
   ErrorCode.DEADLINE_EXCEEDED,
   ErrorCode.UNAVAILABLE,
+  // The model answered NaN or Infinity: not an answer (the repository flags the version).
+  ErrorCode.NON_FINITE_OUTPUT,
 ]);
 /** Errors that, for a caller that declared a contract, mean the model it needs is missing or unusable. */
 const MISSING_CODES: ReadonlySet<string> = new Set([
@@ -191,7 +193,7 @@ const MISSING_CODES: ReadonlySet<string> = new Set([
 /**
  * The one fallback rule of Playmind: the code a fallback may answer for, or null when the
  * error must reach the caller. Only "no model can answer" qualifies (unavailable, overloaded,
- * past the deadline, no loaded version) — plus, for a caller that declared the contract it
+ * past the deadline, no loaded version, an answer of NaN or Infinity) — plus, for a caller that declared the contract it
  * needs, "that model is missing or cannot serve the contract". Anything else (bad input,
  * a bug) is thrown: a fallback never hides it.
  */

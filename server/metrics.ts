@@ -74,6 +74,12 @@ export class Metrics {
     labelNames: ['model', 'code'] as const,
     registers: [this.registry],
   });
+  private readonly nonFinite = new Counter({
+    name: 'playmind_non_finite_outputs_total',
+    help: 'Requests a served model version answered with NaN or Infinity (they failed with non_finite_output; a policy call fell back).',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
   private readonly modelLoads = new Counter({
     name: 'playmind_model_loads_total',
     help: 'Model versions swapped in.',
@@ -137,7 +143,7 @@ export class Metrics {
   });
   private readonly admissions = new Counter({
     name: 'playmind_admission_total',
-    help: 'Inference requests (REST and gRPC) admitted or refused by admission control: admitted, client_limit (429), server_limit (503).',
+    help: 'Inference requests (REST and gRPC) admitted or refused by admission control: admitted, client_limit (429), server_limit (503), draining (503, shutting down).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -184,6 +190,7 @@ export class Metrics {
     this.unbind.push(
       repository.on('load-failed', (f) => this.rejectedFiles.inc({ model: f.name, code: f.code })),
       repository.on('loaded', (e) => this.modelLoads.inc({ model: e.name })),
+      repository.on('non-finite', (e) => this.nonFinite.inc({ model: e.name, version: String(e.version) })),
     );
     new Gauge({
       name: 'playmind_inference_queue_rows',
@@ -290,7 +297,7 @@ export class Metrics {
 
   /** Hooks for the admission control (`server/inference/admission.ts`). */
   admissionObserver(): {
-    decision(outcome: 'admitted' | 'client_limit' | 'server_limit'): void;
+    decision(outcome: 'admitted' | 'client_limit' | 'server_limit' | 'draining'): void;
     inflight(n: number): void;
   } {
     return {

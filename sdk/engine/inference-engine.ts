@@ -7,6 +7,7 @@
 import { ErrorCode, PlaymindError } from '../protocol.js';
 import type { BackendSession, Tensor, TensorData } from './backend.js';
 import { nextTurn, type Cancel } from '../util/next-turn.js';
+import { findNonFinite, nonFiniteError, type NonFinite } from './non-finite.js';
 
 /** How the engine batches one model's requests. */
 export interface BatchingOptions {
@@ -40,6 +41,11 @@ export interface RunnableVersion {
   readonly batching?: Partial<BatchingOptions>;
   /** When the model fixes its batch dimension (e.g. MNIST-8 takes exactly 1 row), that size. */
   readonly fixedBatchSize?: number;
+  /**
+   * Told when a run answered a request with NaN or ±Infinity (the request fails with
+   * `non_finite_output`); the repository flags the version (`/v2/models/:name`).
+   */
+  onNonFinite?(found: NonFinite): void;
 }
 
 /** Options of one request. */
@@ -393,6 +399,13 @@ export class InferenceEngine {
       const at = offset;
       offset += p.rows;
       if (p.settled) continue;
+      // NaN or ±Infinity is not an answer: a typed error for this request (its rows only).
+      const bad = findNonFinite(outputs, at, p.rows, rows);
+      if (bad) {
+        v.onNonFinite?.(bad);
+        this.fail(q, p, nonFiniteError(v.name, v.version, bad));
+        continue;
+      }
       p.settled = true;
       if (p.timer) clearTimeout(p.timer);
       const queueMs = start - p.enqueuedAt;

@@ -30,6 +30,11 @@ export const ErrorCode = {
   MANIFEST_INVALID: 'manifest_invalid',
   /** A model's inputs or outputs do not match what its manifest declares. */
   CONTRACT_MISMATCH: 'contract_mismatch',
+  /**
+   * A model answered with NaN or Infinity: refused at load when its warm-up (zeros and a few
+   * probe inputs) gives one, and a run-time answer holding one is this error, not a value.
+   */
+  NON_FINITE_OUTPUT: 'non_finite_output',
   /** The engine's queue for the model is full; retry later or fall back. */
   OVERLOADED: 'overloaded',
   /** The request's deadline passed before it could be answered. */

@@ -11,8 +11,9 @@ import { ErrorCode, PlaymindError, toPlaymindError } from '../protocol.js';
 import type { ModelSource } from './model-source.js';
 import { sha256Hex } from './sha256.js';
 import { Emitter } from '../util/emitter.js';
-import { zeroTensor } from '../contract/tensors.js';
+import { float32ToFloat16, zeroTensor } from '../contract/tensors.js';
 import { externalDataFiles, isSafeDataLocation } from '../onnx/external-data.js';
+import { findNonFinite, type NonFinite } from '../engine/non-finite.js';
 
 /** A loaded, checked, warmed-up model version. */
 export interface ModelVersion extends RunnableVersion {
@@ -49,6 +50,22 @@ export interface ModelState {
   lastError: LoadFailure | null;
   /** Every refused file since start (latest last, bounded). */
   failures: LoadFailure[];
+  /**
+   * Set when the served version answered a request with NaN or ±Infinity at run time (those
+   * requests failed with `non_finite_output`); cleared when another version is swapped in.
+   */
+  nonFinite: NonFiniteFlag | null;
+}
+
+/** A served version that answered with non-finite values (see {@link ModelState.nonFinite}). */
+export interface NonFiniteFlag {
+  version: number;
+  /** The output of the latest such answer. */
+  output: string;
+  /** Requests answered so (since the version was swapped in). */
+  requests: number;
+  firstAt: string;
+  lastAt: string;
 }
 
 /** Events of a {@link ModelRepository}. */
@@ -56,6 +73,7 @@ export interface RepositoryEvents {
   loaded: { name: string; version: number; id: string; previous: string | null };
   'load-failed': LoadFailure;
   unloaded: { name: string; id: string };
+  'non-finite': { name: string; version: number; output: string };
 }
 
 /** A pino-compatible logger (only the methods used). */
@@ -84,7 +102,11 @@ export interface RepositoryOptions {
   backend: Backend;
   /** @default warnings and errors to the console */
   logger?: Logger;
-  /** Run a zero batch through each version before serving it. @default true */
+  /**
+   * Run a zero batch, then a few probe batches (ones, halves, seeded values in [0, 1) in
+   * every float input), through each version before serving it; a version whose warm-up
+   * outputs hold NaN or ±Infinity is refused (`non_finite_output`). @default true
+   */
   warmup?: boolean;
   /** Keep at most this many refused files in {@link ModelState.failures}. @default 20 */
   maxFailures?: number;
@@ -97,6 +119,7 @@ interface Entry {
   versions: number[];
   lastError: LoadFailure | null;
   failures: LoadFailure[];
+  nonFinite: NonFiniteFlag | null;
   unloaded: boolean;
   /** The version {@link ModelRepository.pin} chose, over the manifest's choice. */
   pin: number | undefined;
@@ -381,6 +404,7 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
         versions: [],
         lastError: null,
         failures: [],
+        nonFinite: null,
         unloaded: false,
         pin: undefined,
         chain: Promise.resolve(),
@@ -400,6 +424,7 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
       versions: [...e.versions],
       lastError: e.lastError,
       failures: [...e.failures],
+      nonFinite: e.nonFinite && { ...e.nonFinite },
     };
   }
 
@@ -532,17 +557,7 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
         );
       }
       const fixed = fixedBatchSize(session);
-      if (this.warmup) {
-        try {
-          await session.run(warmupFeeds(manifest.inputs, fixed ?? 1));
-        } catch (err) {
-          throw new PlaymindError(
-            ErrorCode.MODEL_LOAD_FAILED,
-            `${file}: warm-up run failed: ${(err as Error).message}`,
-            { cause: err },
-          );
-        }
-      }
+      if (this.warmup) await warmUp(session, manifest.inputs, fixed ?? 1, file);
       return {
         id: `${name}@${version}`,
         name,
@@ -554,6 +569,7 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
         loadedAt: new Date(),
         batching: manifest.batching,
         fixedBatchSize: fixed,
+        onNonFinite: (found) => this.flagNonFinite(name, version, found),
       };
     } catch (err) {
       await session.release().catch(() => undefined);
@@ -604,10 +620,30 @@ export class ModelRepository extends Emitter<RepositoryEvents> {
     return out;
   }
 
+  /** A served version answered with non-finite values: flag it (state, log once, event). */
+  private flagNonFinite(name: string, version: number, found: NonFinite): void {
+    const entry = this.entries.get(name);
+    if (!entry || entry.served?.version !== version) return;
+    const at = new Date().toISOString();
+    if (entry.nonFinite?.version === version) {
+      entry.nonFinite.requests++;
+      entry.nonFinite.output = found.output;
+      entry.nonFinite.lastAt = at;
+    } else {
+      entry.nonFinite = { version, output: found.output, requests: 1, firstAt: at, lastAt: at };
+      this.log.error(
+        { model: name, version, output: found.output, count: found.count, first: found.first },
+        'model answered with non-finite values (NaN or Infinity); those requests fail with non_finite_output',
+      );
+    }
+    this.emit('non-finite', { name, version, output: found.output });
+  }
+
   private swapIn(entry: Entry, v: ModelVersion): void {
     const old = entry.served;
     entry.served = v;
     entry.lastError = null;
+    if (entry.nonFinite?.version !== v.version) entry.nonFinite = null;
     this.log.info(
       { model: v.name, version: v.version, sha256: v.sha256, previous: old?.id ?? null },
       'model version serving',
@@ -664,8 +700,47 @@ function fixedBatchSize(session: BackendSession): number | undefined {
   return fixed;
 }
 
-function warmupFeeds(inputs: readonly TensorSpec[], rows: number): Record<string, Tensor> {
-  const feeds: Record<string, Tensor> = {};
-  for (const spec of inputs) feeds[spec.name] = zeroTensor(spec, rows);
-  return feeds;
+/**
+ * The warm-up: a zero batch (it must run), then probe batches that fill every float input
+ * with ones, halves and seeded values in [0, 1) (other inputs stay zero). A probe the model
+ * cannot run is skipped (a probe is not a real input); any output holding NaN or ±Infinity
+ * refuses the version with `non_finite_output`, naming the probe and the output.
+ */
+async function warmUp(session: BackendSession, inputs: readonly TensorSpec[], rows: number, file: string) {
+  const probes: [string, (i: number) => number][] = [
+    ['zeros', () => 0],
+    ['ones', () => 1],
+    ['halves', () => 0.5],
+    ['seeded values in [0, 1)', (i) => ((Math.imul(i + 1, 2654435761) >>> 0) % 1000) / 1000],
+  ];
+  for (const [probe, value] of probes) {
+    const feeds: Record<string, Tensor> = {};
+    for (const spec of inputs) {
+      const t = zeroTensor(spec, rows);
+      if (probe !== 'zeros' && (t.type === 'float32' || t.type === 'float64')) {
+        const d = t.data as Float32Array | Float64Array;
+        for (let i = 0; i < d.length; i++) d[i] = value(i);
+      } else if (probe !== 'zeros' && t.type === 'float16') {
+        (t.data as Uint16Array).set(float32ToFloat16(Array.from({ length: t.data.length }, (_, i) => value(i))));
+      }
+      feeds[spec.name] = t;
+    }
+    let outputs: Record<string, Tensor>;
+    try {
+      outputs = await session.run(feeds);
+    } catch (err) {
+      if (probe !== 'zeros') continue;
+      throw new PlaymindError(ErrorCode.MODEL_LOAD_FAILED, `${file}: warm-up run failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const bad = findNonFinite(outputs);
+    if (bad) {
+      throw new PlaymindError(
+        ErrorCode.NON_FINITE_OUTPUT,
+        `${file}: warm-up with ${probe} in every float input gave non-finite outputs: "${bad.output}" has ${bad.count} of ${bad.of} values NaN or ±Infinity (first: ${bad.first})`,
+        { details: { output: bad.output, probe, count: bad.count } },
+      );
+    }
+  }
 }

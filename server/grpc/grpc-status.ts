@@ -21,6 +21,7 @@ export const GRPC_STATUS_OF: Readonly<Record<ErrorCodeValue, status>> = Object.f
   [ErrorCode.MALFORMED_MESSAGE]: status.INVALID_ARGUMENT,
   [ErrorCode.MANIFEST_INVALID]: status.FAILED_PRECONDITION,
   [ErrorCode.CONTRACT_MISMATCH]: status.FAILED_PRECONDITION,
+  [ErrorCode.NON_FINITE_OUTPUT]: status.INTERNAL,
   [ErrorCode.MODEL_LOAD_FAILED]: status.FAILED_PRECONDITION,
   [ErrorCode.UNKNOWN_MODEL]: status.NOT_FOUND,
   [ErrorCode.MODEL_UNAVAILABLE]: status.UNAVAILABLE,

@@ -17,6 +17,7 @@ export const STATUS_OF: Record<ErrorCodeValue, number> = {
   [ErrorCode.MALFORMED_MESSAGE]: 400,
   [ErrorCode.MANIFEST_INVALID]: 422,
   [ErrorCode.CONTRACT_MISMATCH]: 422,
+  [ErrorCode.NON_FINITE_OUTPUT]: 500,
   [ErrorCode.MODEL_LOAD_FAILED]: 422,
   [ErrorCode.UNKNOWN_MODEL]: 404,
   [ErrorCode.MODEL_UNAVAILABLE]: 503,

@@ -95,6 +95,8 @@ export function kserveRouter(services: ServerServices, options: KserveOptions): 
         served: state.served,
         lastError: state.lastError && publicFailure(state.lastError),
         failures: state.failures.map(publicFailure),
+        // Set when the served version answered NaN or Infinity at run time (those requests failed).
+        nonFinite: state.nonFinite,
       });
     } catch (err) {
       sendError(res, err);

@@ -59,3 +59,31 @@ export async function writeModel(
   if (manifest !== undefined) await writeFile(join(dir, name, 'manifest.json'), JSON.stringify(manifest, null, 2));
   await writeFile(join(dir, name, String(version), 'model.onnx'), bytes);
 }
+
+/**
+ * A policy of the {@link linearPolicyManifest} contract whose outputs are not finite:
+ * - `'always'`: NaN weights, so every answer is NaN (refused by the zero warm-up);
+ * - `'probe'`: `sqrt(1 - 2·obs)` before the dense layer — finite at zeros, NaN at ones
+ *   (refused by the warm-up's probes);
+ * - `'negative'`: `sqrt(obs)` before the dense layer — finite for every warm-up input
+ *   (all ≥ 0), NaN for a row with a negative feature at run time.
+ */
+export function nonFinitePolicyBytes(
+  features: number,
+  actions: number,
+  when: 'always' | 'probe' | 'negative',
+): Uint8Array {
+  const g = new GraphBuilder(`non-finite-${when}`);
+  g.input('obs', 'float32', ['batch', features]);
+  const w = Array.from({ length: actions * features }, (_, i) => (when === 'always' ? NaN : Math.sin(i * 0.7 + 1)));
+  const b = Array.from({ length: actions }, () => 0);
+  let x = 'obs';
+  if (when === 'probe') {
+    const two = g.floats('two', [2], [1]);
+    const one = g.floats('one', [1], [1]);
+    x = g.node('Sqrt', [g.node('Sub', [one, g.node('Mul', [x, two])])]);
+  } else if (when === 'negative') x = g.node('Sqrt', [x]);
+  g.dense(x, w, b, features, actions, 'logits');
+  g.output('logits', 'float32', ['batch', actions]);
+  return g.toBytes();
+}

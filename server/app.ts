@@ -309,7 +309,9 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
         { timeoutMs: config.drainTimeoutMs },
         'draining: no new connections or rooms; waiting for rooms and in-flight inference',
       );
-      // New connections are refused; requests on open ones are still answered.
+      // New connections are refused, and new inference requests on open ones (503 `unavailable`,
+      // REST and gRPC); those in flight are still answered.
+      admission.drain();
       if (httpServer.listening) httpServer.close();
       // Locks every room, lets it dispose (ticks finish), disconnects clients, closes the transport.
       const shutdown = await within(

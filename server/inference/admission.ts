@@ -18,8 +18,11 @@ export interface AdmissionLimits {
   maxInflightPerClient: number;
 }
 
-/** Why a request was refused: `client` over its share (429), `server` full (503). */
-export type Refusal = 'client' | 'server';
+/**
+ * Why a request was refused: `client` over its share (429), `server` full (503), `draining`
+ * (503: the server is shutting down and takes no new requests; those in flight are answered).
+ */
+export type Refusal = 'client' | 'server' | 'draining';
 
 /** An admitted request: release it once it is answered (releasing twice does nothing). */
 export interface Ticket {
@@ -28,7 +31,7 @@ export interface Ticket {
 
 /** Hooks of an {@link Admission} (the server's metrics). */
 export interface AdmissionObserver {
-  decision?(outcome: 'admitted' | 'client_limit' | 'server_limit'): void;
+  decision?(outcome: 'admitted' | 'client_limit' | 'server_limit' | 'draining'): void;
   inflight?(count: number): void;
 }
 
@@ -46,6 +49,7 @@ export class Admission {
   private inflightCount = 0;
   private readonly perClient = new Map<string, number>();
   private idleWaiters: Array<() => void> = [];
+  private draining = false;
 
   /**
    * @param limits - the bounds
@@ -73,6 +77,10 @@ export class Admission {
   admit(address: string): Ticket | { refused: Refusal } {
     // IPv4 clients of a dual-stack listener come as ::ffff:a.b.c.d
     const client = address.startsWith('::ffff:') ? address.slice(7) : address;
+    if (this.draining) {
+      this.observer.decision?.('draining');
+      return { refused: 'draining' };
+    }
     const mine = this.perClient.get(client) ?? 0;
     if (mine >= this.limits.maxInflightPerClient) {
       this.observer.decision?.('client_limit');
@@ -101,14 +109,25 @@ export class Admission {
     };
   }
 
+  /** Refuses every new request from now on (`draining`); those admitted are still answered. */
+  drain(): void {
+    this.draining = true;
+  }
+
   /** Resolves once no request is in flight. */
   idle(): Promise<void> {
     if (this.inflightCount === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** The typed error of a refusal: `rate_limited` (HTTP 429) or `overloaded` (sent as 503). */
+  /** The typed error of a refusal: `rate_limited` (HTTP 429), `overloaded` or `unavailable` (draining), sent as 503. */
   error(refused: Refusal): PlaymindError {
+    if (refused === 'draining')
+      return new PlaymindError(
+        ErrorCode.UNAVAILABLE,
+        'the server is draining (shutting down): it takes no new requests; retry on another server',
+        { details: { draining: true, retryAfterSeconds: RETRY_AFTER_SECONDS } },
+      );
     return refused === 'client'
       ? new PlaymindError(
           ErrorCode.RATE_LIMITED,

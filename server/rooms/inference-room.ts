@@ -8,6 +8,9 @@
  * disconnects the client. Each client has a token bucket, a cap on requests in
  * flight, and its own recurrent memory (agent ids are per client).
  *
+ * On shutdown (after the drain grace) the room takes no new request (`unavailable`,
+ * `details.draining`), answers every request in flight, then disconnects its clients.
+ *
  * The server never answers a remote call with a fallback: an `overloaded` or
  * `model_unavailable` goes back to the client, whose own brain applies the one
  * fallback rule (or, in auto mode, answers locally).
@@ -74,6 +77,10 @@ export class InferenceRoom extends Room {
   private limits!: InferenceRoomLimits;
   private limiter!: RateLimiter;
   private readonly slots = new Map<string, ClientSlot>();
+  /** Requests of every client being answered now. */
+  private inflight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private draining = false;
   private readonly handlers: Record<InferenceRequestType, Handler> = {
     [InferenceMessage.DECIDE]: (s, m) => this.decide(s, m),
     [InferenceMessage.RECOMMEND]: (_s, m) => this.recommend(m),
@@ -127,6 +134,30 @@ export class InferenceRoom extends Room {
     this.services.metrics.clientLeft(RoomName.INFERENCE);
   }
 
+  /**
+   * The server is shutting down: refuse new requests, answer those in flight (bounded by
+   * the drain timeout; each is bounded by its deadline anyway), then disconnect.
+   */
+  override onBeforeShutdown(): void {
+    this.draining = true;
+    const idle = new Promise<void>((resolve) => {
+      if (this.inflight === 0) resolve();
+      else this.idleWaiters.push(resolve);
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.services.config.drainTimeoutMs)));
+    void Promise.race([idle, bound]).then(() => {
+      clearTimeout(timer);
+      if (this.inflight > 0)
+        this.services.logger.warn(
+          { room: this.roomId, inflight: this.inflight },
+          'inference room: requests still in flight at the drain timeout',
+        );
+      // The last replies are queued a few microtasks after their handlers settle: send them first.
+      setTimeout(() => super.onBeforeShutdown(), 0);
+    });
+  }
+
   override onDispose(): void {
     this.services.metrics.roomDisposed(RoomName.INFERENCE);
   }
@@ -143,6 +174,14 @@ export class InferenceRoom extends Room {
   private receive(client: Client, type: InferenceRequestType, message: unknown, ctx: RequestContext): unknown {
     const slot = this.slots.get(client.sessionId);
     if (!slot || slot.dropped) return undefined;
+    if (this.draining && ctx?.id !== undefined) {
+      this.services.metrics.request('remote', UNKNOWN_MODEL_LABEL, ErrorCode.UNAVAILABLE);
+      return ctx.reject({
+        code: ErrorCode.UNAVAILABLE,
+        message: 'the server is draining (shutting down): it takes no new requests; reconnect to another server',
+        details: { draining: true },
+      } satisfies WireError);
+    }
     if (ctx?.id === undefined) {
       // A plain `send`: there is no request to answer, so say how to ask.
       this.refuse(
@@ -180,6 +219,7 @@ export class InferenceRoom extends Room {
       typeof (message as { model?: unknown } | null)?.model === 'string' ? (message as { model: string }).model : '';
     const label = this.services.repository.has(model) ? model : UNKNOWN_MODEL_LABEL;
     slot.pending++;
+    this.inflight++;
     let answer: Promise<Reply>;
     try {
       answer = this.handlers[type](slot, message);
@@ -204,6 +244,7 @@ export class InferenceRoom extends Room {
       )
       .finally(() => {
         slot.pending--;
+        if (--this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
   }
 

@@ -1,4 +1,5 @@
 /** Starting a real Playmind server in-process on 127.0.0.1 (ephemeral port) for tests. */
+import type { ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createServer, type CreateServerOptions, type PlaymindServer } from '../../server/app.js';
@@ -76,4 +77,29 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[4]);
   }
   return total;
+}
+
+/**
+ * Collects what a server child process writes: its pino JSON lines from stdout (a line that
+ * is not JSON is kept as an info message) and its stderr.
+ * @param child - spawned with `stdio: ['ignore', 'pipe', 'pipe']`
+ */
+export function collectLogs(child: ChildProcess): { logs: LogRecord[]; stderr: string[] } {
+  const logs: LogRecord[] = [];
+  const stderr: string[] = [];
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      try {
+        logs.push(JSON.parse(line) as LogRecord);
+      } catch {
+        logs.push({ level: 30, msg: line });
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  return { logs, stderr };
 }

@@ -30,7 +30,7 @@ import { LocalRoute } from '../../sdk/routes/local.js';
 import { RemoteRoute } from '../../sdk/routes/remote.js';
 import { expect } from '../helpers/chai.js';
 import { REPO_ROOT } from '../helpers/compat.js';
-import { prng } from '../helpers/server.js';
+import { collectLogs, prng } from '../helpers/server.js';
 
 const MODELS = join(REPO_ROOT, 'models');
 /** Colyseus' close code for "the server is shutting down" (CloseCode.SERVER_SHUTDOWN). */
@@ -340,22 +340,7 @@ async function startServerProcess(
   delete env.PUBLIC_ADDRESS;
   delete env.PORT;
   const child = guard(spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const logs: LogLine[] = [];
-  const stderr: string[] = [];
-  let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      try {
-        logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        logs.push({ level: 30, msg: line });
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const { logs, stderr } = collectLogs(child);
   const listening = await Promise.race([
     until(
       `process ${name} to log 'playmind server listening'`,

@@ -49,6 +49,8 @@ import { RolloutMetrics } from './rollout/rollout-metrics.js';
 import type { ServerServices } from './services.js';
 // ARENA: the arena room is registered below when server/rooms/arena-room.ts exists.
 import { ArenaRoom, type ArenaSettings } from './rooms/arena-room.js';
+import { QuestTelemetry } from './rooms/arena-telemetry.js';
+import { RoomAdmission, trackClientAddresses } from './rooms/room-admission.js';
 
 export type { ServerConfig } from './config.js';
 export { serverConfig, parseConfig, DEFAULT_CONFIG } from './config.js';
@@ -149,9 +151,22 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     // A candidate decides on the shared engine, beside the served version.
     engine,
   });
+  const telemetry = new QuestTelemetry(
+    config.telemetryFile,
+    (err) => logger.error({ err, file: config.telemetryFile }, 'quest telemetry write failed'),
+    { maxBytes: config.telemetryMaxBytes },
+  );
+  const rooms = new RoomAdmission(
+    { maxRooms: config.maxRooms, createPerMinute: config.roomCreatePerMin },
+    (room, reason) => {
+      metrics.rateLimit(room, reason === 'room_limit' ? 'room_limit' : 'create_refused');
+      logger.warn({ room, reason }, 'room creation refused');
+    },
+  );
   const recsRetrainer = new RecsRetrainer({
     model: 'quest-recs',
     telemetryFile: config.telemetryFile,
+    flushTelemetry: () => telemetry.flush(),
     modelsDir: config.modelsDir,
     repository,
     engine,
@@ -180,6 +195,8 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     logger,
     config,
     telemetryFile: config.telemetryFile,
+    telemetry,
+    rooms,
     rollouts,
     decisionLog,
   };
@@ -222,6 +239,11 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     // Hard cap: frames past it close the socket. The rooms answer `payload_too_large` below it.
     maxPayload: 2 * config.inference.maxMessageBytes,
   });
+  // Node 20 has no global WebSocket, and @colyseus/core 0.18 reads `WebSocket.OPEN` when a
+  // dropped client reconnects (`allowReconnection`): without one every reconnection fails.
+  // The transport's own `ws` class fills in (Node 22+ has the global; it is left alone).
+  const g = globalThis as { WebSocket?: unknown };
+  g.WebSocket ??= (transport as unknown as { wss: { options: { WebSocket: unknown } } }).wss.options.WebSocket;
   let presence: Presence | undefined;
   let driver: matchMaker.MatchMakerDriver | undefined;
   if (config.redisUrl) {
@@ -259,6 +281,8 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
 
   await gameServer.listen(config.port, config.host);
   installFrontDoor(httpServer, { config, admission, metrics });
+  // Outermost: a room created by a matchmaking request knows the request's TCP peer.
+  trackClientAddresses(httpServer);
   let grpc: GrpcInferenceServer | undefined;
   if (config.grpcPort !== undefined) {
     try {
@@ -339,6 +363,7 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
       // gRPC calls in flight finish before the engine closes (their deadlines bound them).
       await grpc?.close(Math.max(100, left()));
       await recsRetrainer.stop();
+      await telemetry.flush();
       // Rooms have disposed (their matches ended); what is left is written and synced.
       await decisionLog?.close();
       await rollouts.close();

@@ -83,6 +83,16 @@ export interface ServerConfig {
   decisionLogMaxBytes: number;
   /** Retrain quest-recs from the telemetry every this many minutes (promoted only when better); unset = on an admin call only. */
   retrainRecsMinutes?: number;
+  /** Most bytes of the telemetry file; past it the file is rotated (`<file>.1` … `<file>.4` kept). @default 64 MiB */
+  telemetryMaxBytes: number;
+  /** Most rooms (arena and inference) one process holds; more are refused (503). @default 100 */
+  maxRooms: number;
+  /** Rooms one client address may create per minute (429 above). @default 60 */
+  roomCreatePerMin: number;
+  /** Seconds a seat reservation waits for its client to connect; a room nobody joined disposes after it. @default 5 */
+  seatReservationSeconds: number;
+  /** Seconds an arena player whose connection dropped may reconnect and keep its seat and quest; 0 = none. @default 20 */
+  reconnectGraceSeconds: number;
 }
 
 /** The defaults, as documented in `--help`. */
@@ -106,6 +116,11 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxDeadlineMs: 10_000,
   drainTimeoutMs: 30_000,
   decisionLogMaxBytes: 1024 * 1024 * 1024,
+  telemetryMaxBytes: 64 * 1024 * 1024,
+  maxRooms: 100,
+  roomCreatePerMin: 60,
+  seatReservationSeconds: 5,
+  reconnectGraceSeconds: 20,
   inference: {
     ratePerSec: 500,
     burst: 1000,
@@ -129,6 +144,8 @@ Flags (each overrides its environment variable):
   --models <dir>         MODELS_DIR        model repository folder               [./models]
   --demo <dir>           DEMO_DIR          built demo game served at /           [./demo-game/dist]
   --telemetry <file>     TELEMETRY_FILE    quest telemetry JSONL log             [./data/quest-telemetry.jsonl]
+  --telemetry-max-bytes <n> TELEMETRY_MAX_BYTES  rotate the telemetry file past this size
+                                           (<file>.1 … <file>.4 kept)            [67108864]
   --decision-log <dir>   DECISION_LOG_DIR  record every arena match to this folder (playmind replay) [off]
   --decision-log-max-bytes <n> DECISION_LOG_MAX_BYTES  size cap of that folder; oldest files go [1073741824]
   --log-level <level>    LOG_LEVEL         fatal|error|warn|info|debug|trace     [info]
@@ -151,6 +168,13 @@ Flags (each overrides its environment variable):
   --drain-timeout-ms <ms> DRAIN_TIMEOUT_MS longest SIGTERM drain                 [30000]
   --public-address <a>   PUBLIC_ADDRESS    this process as clients reach it, host[:port][/path]
                                            (no scheme); set one per process with REDIS_URL
+  --max-rooms <n>        MAX_ROOMS         rooms one process holds (503 above)   [100]
+  --room-create-per-min <n> ROOM_CREATE_PER_MIN  rooms one client address may create
+                                           per minute (429 above)                [60]
+  --seat-reservation-s <s> SEAT_RESERVATION_SECONDS  a seat not taken within this expires
+                                           (an unjoined room disposes)           [5]
+  --reconnect-grace-s <s> RECONNECT_GRACE_SECONDS  a dropped arena player may reconnect
+                                           within this, keeping seat and quest; 0 = off [20]
   --rate <n>             INFERENCE_RATE    inference-room requests/s per client  [500]
   --burst <n>            INFERENCE_BURST   inference-room burst per client       [1000]
   --retrain-recs-minutes <n> RETRAIN_RECS_MINUTES  retrain quest-recs from the telemetry every n
@@ -218,6 +242,11 @@ const FLAG_ENV: Record<string, string> = {
   burst: 'INFERENCE_BURST',
   'public-address': 'PUBLIC_ADDRESS',
   'retrain-recs-minutes': 'RETRAIN_RECS_MINUTES',
+  'telemetry-max-bytes': 'TELEMETRY_MAX_BYTES',
+  'max-rooms': 'MAX_ROOMS',
+  'room-create-per-min': 'ROOM_CREATE_PER_MIN',
+  'seat-reservation-s': 'SEAT_RESERVATION_SECONDS',
+  'reconnect-grace-s': 'RECONNECT_GRACE_SECONDS',
 };
 
 /**
@@ -311,6 +340,11 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
     maxDeadlineMs: num('max-deadline-ms', d.maxDeadlineMs, 1),
     drainTimeoutMs: num('drain-timeout-ms', d.drainTimeoutMs, 0),
     retrainRecsMinutes: raw('retrain-recs-minutes') ? num('retrain-recs-minutes', 60, 1) : undefined,
+    telemetryMaxBytes: num('telemetry-max-bytes', d.telemetryMaxBytes, 1024),
+    maxRooms: num('max-rooms', d.maxRooms, 1),
+    roomCreatePerMin: num('room-create-per-min', d.roomCreatePerMin, 1),
+    seatReservationSeconds: num('seat-reservation-s', d.seatReservationSeconds, 1),
+    reconnectGraceSeconds: num('reconnect-grace-s', d.reconnectGraceSeconds, 0),
     inference: {
       ...d.inference,
       ratePerSec,

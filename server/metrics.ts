@@ -119,7 +119,7 @@ export class Metrics {
   });
   private readonly rateLimited = new Counter({
     name: 'playmind_rate_limited_total',
-    help: 'Requests refused because a client exceeded its rate, and clients disconnected for flooding.',
+    help: "Requests refused because a client exceeded its rate, clients disconnected for flooding, and room creations refused (action create_refused: the address's creation rate; room_limit: --max-rooms).",
     labelNames: ['room', 'action'] as const,
     registers: [this.registry],
   });
@@ -281,7 +281,7 @@ export class Metrics {
   }
 
   /** Counts a rate-limited request (`action: 'rejected'`) or a client dropped for flooding (`'disconnected'`). */
-  rateLimit(room: string, action: 'rejected' | 'disconnected'): void {
+  rateLimit(room: string, action: 'rejected' | 'disconnected' | 'create_refused' | 'room_limit'): void {
     this.rateLimited.inc({ room, action });
   }
 

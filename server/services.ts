@@ -11,6 +11,8 @@ import type { ServerConfig } from './config.js';
 import type { Metrics } from './metrics.js';
 import type { DecisionLog } from './recording/decision-log-writer.js';
 import type { RolloutManager } from './rollout/rollout-manager.js';
+import type { QuestTelemetry } from './rooms/arena-telemetry.js';
+import type { RoomAdmission } from './rooms/room-admission.js';
 
 /** What a room or route of the server may use. */
 export interface ServerServices {
@@ -32,6 +34,10 @@ export interface ServerServices {
   config: ServerConfig;
   /** Where quest telemetry (take/finish) is appended, one JSON object per line. */
   telemetryFile: string;
+  /** The one writer of that file (every arena room shares it; size-capped with rotation). */
+  telemetry: QuestTelemetry;
+  /** Admission of new rooms: the cap per process and the creation rate per client address. */
+  rooms: RoomAdmission;
   /** Shadow and canary rollouts of candidate versions (`/v2/repository/models/:name/rollout`). */
   rollouts: RolloutManager;
   /** Where arena matches are recorded (`--decision-log`), or null when they are not. */

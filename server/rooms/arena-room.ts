@@ -12,9 +12,17 @@
  * `gameServer.define('arena', ArenaRoom, { services })`. Room options (from the
  * definition only, as an {@link ArenaSettings}): `guardCount`, `minPlayers`,
  * `seed`, `deadlineMs`, `tickRate`, `maxClients`, `rateLimits`, each held to the game's one
- * limit set (`ARENA_LIMITS`), `roundTicks`, `roundGoal`. Join options: `playerId` (1-64 of
- * `[A-Za-z0-9_.-]`), the id quest telemetry is written under (default: the session id), and
- * `name` (1-16 letters, digits, spaces or `_.-'`), the name other players see.
+ * limit set (`ARENA_LIMITS`), `roundTicks`, `roundGoal`. Join options: `name` (1-16 letters,
+ * digits, spaces or `_.-'`), the name other players see. Quest telemetry is written under the
+ * player's session id, assigned by the server (a client cannot name the player it writes for).
+ *
+ * Admission and seats: a room is admitted by the server's room admission (`room-admission.ts`: the cap per
+ * process, the creation rate per client address); a seat reservation nobody takes expires
+ * after `--seat-reservation-s`, and a room nobody joined disposes then. A player whose
+ * connection drops keeps its seat, its player and its active quest for `--reconnect-grace-s`
+ * (`allowReconnection`): it reconnects with its reconnection token (`@colyseus/sdk` does it by
+ * itself, or `client.reconnect(token)`); after the grace it is removed (its quest abandoned)
+ * and the token is refused.
  *
  * Messages and state: see `arena-messages.ts` and `arena-state.ts`.
  *
@@ -40,7 +48,7 @@ import {
 import type { RecommendationsMessage } from './arena-quests.js';
 import { ArenaSession, type ArenaMetricsSink } from './arena-session.js';
 import type { ArenaState } from './arena-state.js';
-import { QuestTelemetry } from './arena-telemetry.js';
+import type { QuestTelemetry } from './arena-telemetry.js';
 
 /** Close code sent to a client dropped for flooding. */
 export const ARENA_FLOOD_CLOSE_CODE = 4029;
@@ -102,8 +110,6 @@ export interface ArenaRoomOptions extends RoomServicesOptions {
   arena?: ArenaSettings;
 }
 
-const PLAYER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-
 /**
  * A join option `name` as other players may see it: letters, digits, spaces and
  * `_.-'`, trimmed, at most 16 characters; anything else gives no name (the game names the player).
@@ -114,6 +120,9 @@ function playerName(name: unknown): string | undefined {
   return /^[\p{L}\p{N} _.'-]{1,16}$/u.test(n) ? n : undefined;
 }
 
+/** A dropped player's input while it may reconnect: standing still. */
+const STILL = Object.freeze({ dx: 0, dy: 0, attack: false });
+
 /** See the module documentation. */
 export class ArenaRoom extends Room<{ state: ArenaState }> {
   private services!: ServerServices;
@@ -121,6 +130,10 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private telemetry!: QuestTelemetry;
   private limiter!: RateLimiter;
   private readonly connected = new Map<string, Client>();
+  /** Clients the room itself disconnected (a flood): no reconnection for them. */
+  private readonly kicked = new Set<string>();
+  /** Gives the room's place back to the server's room admission (on dispose). */
+  private releaseAdmission: () => void = () => {};
 
   /** The running game (simulation, decisions, traces) — for tests and tooling in the same process. */
   get session(): ArenaSession {
@@ -129,10 +142,21 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   override onCreate(options: ArenaRoomOptions): void {
     this.services = servicesFrom(options);
+    // The process's room cap and the creator's creation rate (a refusal is a typed 503/429).
+    this.releaseAdmission = this.services.rooms.admit(RoomName.ARENA);
+    try {
+      this.create(options);
+    } catch (err) {
+      this.releaseAdmission();
+      throw err;
+    }
+  }
+
+  private create(options: ArenaRoomOptions): void {
     const log = this.services.logger.child({ room: RoomName.ARENA });
-    this.telemetry = new QuestTelemetry(this.services.telemetryFile, (err) =>
-      log.error({ err, file: this.services.telemetryFile }, 'arena: quest telemetry write failed'),
-    );
+    // An unused seat reservation expires soon; a room nobody joined disposes then.
+    this.seatReservationTimeout = this.services.config.seatReservationSeconds;
+    this.telemetry = this.services.telemetry;
     // Only server-side settings: anything else under 'arena' came from a client's join options.
     const settings = options.arena instanceof ArenaSettings ? options.arena.values : {};
     this.limiter = new RateLimiter(settings.rateLimits);
@@ -204,21 +228,43 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   }
 
   override onJoin(client: Client, options?: unknown): void {
-    const requested = (options as { playerId?: unknown } | undefined)?.playerId;
-    const telemetryId = typeof requested === 'string' && PLAYER_ID.test(requested) ? requested : client.sessionId;
     this.connected.set(client.sessionId, client);
-    this.game.addHuman(client.sessionId, telemetryId, playerName((options as { name?: unknown } | undefined)?.name));
+    // Telemetry is written under the session id the server assigned, never an id the client names.
+    this.game.addHuman(
+      client.sessionId,
+      client.sessionId,
+      playerName((options as { name?: unknown } | undefined)?.name),
+    );
     this.services.metrics.clientJoined(RoomName.ARENA);
+  }
+
+  /**
+   * A connection dropped (not a consented leave): the player stays, standing still, with its
+   * quest, for the reconnection grace; `onLeave` removes it when the grace passes.
+   */
+  override onDrop(client: Client): void {
+    this.connected.delete(client.sessionId);
+    const grace = this.services.config.reconnectGraceSeconds;
+    if (grace <= 0 || this.kicked.has(client.sessionId)) return;
+    if (this.game.arena.player(client.sessionId)) this.game.setInput(client.sessionId, STILL);
+    this.allowReconnection(client, grace).catch(() => undefined);
+  }
+
+  /** The dropped player is back within the grace: same session id, same player, same quest. */
+  override onReconnect(client: Client): void {
+    this.connected.set(client.sessionId, client);
   }
 
   override onLeave(client: Client): void {
     this.connected.delete(client.sessionId);
+    this.kicked.delete(client.sessionId);
     this.limiter.forget(client.sessionId);
     this.game.removeHuman(client.sessionId);
     this.services.metrics.clientLeft(RoomName.ARENA);
   }
 
   override async onDispose(): Promise<void> {
+    this.releaseAdmission();
     this.services.metrics.roomDisposed(RoomName.ARENA);
     await this.game.end('disposed');
     await this.telemetry.flush();
@@ -259,6 +305,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
           details: { type, disconnect: true },
         });
         this.limiter.forget(client.sessionId);
+        this.kicked.add(client.sessionId);
         client.leave(ARENA_FLOOD_CLOSE_CODE, 'rate_limited');
         return;
       }

@@ -81,6 +81,8 @@ export class InferenceRoom extends Room {
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
   private draining = false;
+  /** Gives the room's place back to the server's room admission (on dispose). */
+  private releaseAdmission: () => void = () => {};
   private readonly handlers: Record<InferenceRequestType, Handler> = {
     [InferenceMessage.DECIDE]: (s, m) => this.decide(s, m),
     [InferenceMessage.RECOMMEND]: (_s, m) => this.recommend(m),
@@ -90,6 +92,9 @@ export class InferenceRoom extends Room {
 
   override onCreate(options: RoomServicesOptions): void {
     this.services = servicesFrom(options);
+    // The process's room cap and the creator's creation rate (a refusal is a typed 503/429).
+    this.releaseAdmission = this.services.rooms.admit(RoomName.INFERENCE);
+    this.seatReservationTimeout = this.services.config.seatReservationSeconds;
     this.limits = this.services.config.inference;
     this.limiter = new RateLimiter({
       ratePerSec: this.limits.ratePerSec,
@@ -159,6 +164,7 @@ export class InferenceRoom extends Room {
   }
 
   override onDispose(): void {
+    this.releaseAdmission();
     this.services.metrics.roomDisposed(RoomName.INFERENCE);
   }
 

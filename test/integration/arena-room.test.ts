@@ -253,7 +253,8 @@ describe('arena room (real server, real clients)', function () {
     expect(stayed + moved).to.be.greaterThan(0);
   });
 
-  it('sends each player its own recommendations, refreshed after quest events, and writes telemetry', async () => {
+  it('sends each player its own recommendations, refreshed after quest events, and writes telemetry under the server-assigned id', async () => {
+    // A client's playerId option names nothing: telemetry is written under the session id.
     const a = await join_({ playerId: 'alice' });
     const b = await join_({ playerId: 'bob' });
     const wa = watch(a);
@@ -322,9 +323,10 @@ describe('arena room (real server, real clients)', function () {
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Record<string, string>);
-      return parsed.filter((l) => l.player === 'alice').length >= 5 ? parsed : undefined;
+      return parsed.filter((l) => l.player === a.sessionId).length >= 5 ? parsed : undefined;
     });
-    const alice = lines.filter((l) => l.player === 'alice').map((l) => `${l.quest}:${l.outcome}`);
+    expect(lines.filter((l) => l.player === 'alice' || l.player === 'bob')).to.deep.equal([]);
+    const alice = lines.filter((l) => l.player === a.sessionId).map((l) => `${l.quest}:${l.outcome}`);
     expect(alice).to.deep.equal([
       'q-coast-2:taken',
       'q-coast-2:finished',

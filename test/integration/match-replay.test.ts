@@ -125,7 +125,9 @@ describe('match recording, replay, shadow and canary (real server, real clients)
     // Every input kind, with its tick; every decision with its model version.
     const kinds = new Set(record.inputs.map((i) => i.type));
     expect([...kinds]).to.include.members(['join', 'input', 'take-quest', 'abandon-quest', 'guard-mode', 'leave']);
-    expect(record.inputs.find((i) => i.type === 'join')).to.include({ name: 'Ada', telemetryId: 'replay-tester' });
+    // The telemetry id is the server's (the session id), whatever playerId the client asked for.
+    const joined = record.inputs.find((i) => i.type === 'join');
+    expect(joined).to.include({ name: 'Ada', telemetryId: joined!.playerId });
     expect(record.setup).to.include({ seed: 11, guardCount: 6, minPlayers: 3, tick: 0 });
     expect(record.setup!.rounds).to.deep.equal({ ticks: 40, goal: 20 });
     expect(record.end).to.include({ reason: 'disposed' });

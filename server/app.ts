@@ -156,11 +156,18 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
     (err) => logger.error({ err, file: config.telemetryFile }, 'quest telemetry write failed'),
     { maxBytes: config.telemetryMaxBytes },
   );
+  let refusals = 0;
+  let refusalLoggedAt = 0;
   const rooms = new RoomAdmission(
     { maxRooms: config.maxRooms, createPerMinute: config.roomCreatePerMin },
     (room, reason) => {
       metrics.rateLimit(room, reason === 'room_limit' ? 'room_limit' : 'create_refused');
-      logger.warn({ room, reason }, 'room creation refused');
+      // At most one warning every 10 s (a flood of refusals must not flood the log too).
+      refusals++;
+      if (Date.now() - refusalLoggedAt < 10_000) return;
+      logger.warn({ room, reason, refusals }, 'room creations refused (counted in playmind_rate_limited_total)');
+      refusalLoggedAt = Date.now();
+      refusals = 0;
     },
   );
   const recsRetrainer = new RecsRetrainer({

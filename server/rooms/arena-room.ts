@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { Room, type Client } from '@colyseus/core';
+import { Room, ServerError, type Client } from '@colyseus/core';
 import { ArenaMessage, ErrorCode, PlaymindError, RoomName, type WireError } from '../../sdk/index.js';
 import { toPlaymindError } from '../../sdk/runtime.js';
 import { checkLimit } from '../game/index.js';
@@ -134,6 +134,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private readonly kicked = new Set<string>();
   /** Gives the room's place back to the server's room admission (on dispose). */
   private releaseAdmission: () => void = () => {};
+  private tickMs = 50;
+  private ticking = false;
 
   /** The running game (simulation, decisions, traces) — for tests and tooling in the same process. */
   get session(): ArenaSession {
@@ -182,10 +184,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.state = this.game.state;
     // One patch per tick, right after it: clients see every tick's state exactly once.
     this.patchRate = null;
-    this.setSimulationInterval(() => {
-      this.game.tick();
-      this.broadcastPatch();
-    }, 1000 / tickRate);
+    this.tickMs = 1000 / tickRate;
 
     this.onMessage(ArenaMessage.INPUT, (client: Client, message: unknown) =>
       this.handle(client, ArenaMessage.INPUT, () => this.game.setInput(client.sessionId, parseInput(message))),
@@ -228,6 +227,14 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   }
 
   override onJoin(client: Client, options?: unknown): void {
+    // The game ticks from its first player on: a room nobody joined costs no ticks.
+    if (!this.ticking) {
+      this.ticking = true;
+      this.setSimulationInterval(() => {
+        this.game.tick();
+        this.broadcastPatch();
+      }, this.tickMs);
+    }
     this.connected.set(client.sessionId, client);
     // Telemetry is written under the session id the server assigned, never an id the client names.
     this.game.addHuman(
@@ -265,6 +272,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   override async onDispose(): Promise<void> {
     this.releaseAdmission();
+    // A creation refused (or failed) is discarded through a dispose: nothing was made.
+    if (!this.game) return;
     this.services.metrics.roomDisposed(RoomName.ARENA);
     await this.game.end('disposed');
     await this.telemetry.flush();
@@ -286,7 +295,11 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   /** A handler's unexpected throw: logged; the room keeps running. */
   override onUncaughtException(error: Error, method: string): void {
-    this.services.logger.error({ err: error, method, room: this.roomId }, 'arena room: uncaught exception');
+    // Colyseus wraps the throw (with the method's arguments: never log those). A ServerError from
+    // onCreate is a typed refusal (room admission), answered to the client and counted.
+    const cause = error.cause instanceof Error ? error.cause : error;
+    if (method === 'onCreate' && cause instanceof ServerError) return;
+    this.services.logger.error({ err: cause, method, room: this.roomId }, 'arena room: uncaught exception');
   }
 
   /** Rate-limits, runs a message handler, and turns its PlaymindError into a typed `error` reply. */

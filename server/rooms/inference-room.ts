@@ -15,7 +15,7 @@
  * `model_unavailable` goes back to the client, whose own brain applies the one
  * fallback rule (or, in auto mode, answers locally).
  */
-import { Room, type Client } from '@colyseus/core';
+import { Room, ServerError, type Client } from '@colyseus/core';
 import {
   ErrorCode,
   InferenceMessage,
@@ -165,12 +165,18 @@ export class InferenceRoom extends Room {
 
   override onDispose(): void {
     this.releaseAdmission();
+    // A creation refused (or failed) is discarded through a dispose: nothing was made.
+    if (!this.limiter) return;
     this.services.metrics.roomDisposed(RoomName.INFERENCE);
   }
 
   /** A handler's unexpected throw: logged and counted; the room keeps running. */
   override onUncaughtException(error: Error, method: string): void {
-    this.services.logger.error({ err: error, method, room: this.roomId }, 'inference room: uncaught exception');
+    // Colyseus wraps the throw (with the method's arguments: never log those). A ServerError from
+    // onCreate is a typed refusal (room admission), answered to the client and counted.
+    const cause = error.cause instanceof Error ? error.cause : error;
+    if (method === 'onCreate' && cause instanceof ServerError) return;
+    this.services.logger.error({ err: cause, method, room: this.roomId }, 'inference room: uncaught exception');
   }
 
   /**

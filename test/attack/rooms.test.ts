@@ -134,6 +134,11 @@ describe('attack: rooms', function () {
         body: '{}',
       })
     ).json()) as Parameters<Client['consumeSeatReservation']>[0];
+    // A room nobody joined does not tick (it costs the game nothing while its seat waits).
+    await sleep(300);
+    const unjoined = matchMaker.getLocalRoomById(late.roomId) as ArenaRoom | undefined;
+    expect(unjoined, 'the room of the kept reservation').to.not.equal(undefined);
+    expect(unjoined!.session.arena.tick, 'ticks of a room nobody joined').to.equal(0);
     // Every unused reservation expires (1 s) and its room disposes; the player's room stays.
     await untilAsync('the unused rooms to dispose', async () => (await arenaRooms()) === 1, 30_000);
     expect(server.services.rooms.rooms, 'rooms held').to.equal(1);
@@ -168,6 +173,8 @@ describe('attack: rooms', function () {
     expect(joined.roomId).to.equal(keeper.roomId);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).to.match(/playmind_rate_limited_total\{room="arena",action="create_refused"\} [1-9]/);
+    // A refusal is an answer, not an error: nothing logged at error level.
+    expect(t.errors().map((e) => e.msg)).to.deep.equal([]);
   });
 
   it('caps the rooms of a process with a typed 503, and admits again once one disposes', async () => {
@@ -184,6 +191,7 @@ describe('attack: rooms', function () {
     await untilAsync('the left room to dispose', async () => (await arenaRooms()) === 2, 15_000);
     rooms.push(await new Client(url).create(RoomName.ARENA, { name: 'again' }));
     expect(await arenaRooms()).to.equal(3);
+    expect(t.errors().map((e) => e.msg)).to.deep.equal([]);
   });
 
   it('lets a dropped player reconnect within the grace keeping its quest; after the grace its seat is gone', async () => {

@@ -104,7 +104,8 @@ describe('attack: rooms', function () {
     });
 
   it('seat reservations never used expire: their rooms dispose instead of ticking on', async () => {
-    t = await start({ seatReservationSeconds: 1, roomCreatePerMin: 10_000 });
+    // No cap or rate in the way (at most 200 posts): this is about what an unused seat leaves behind.
+    t = await start({ seatReservationSeconds: 1, roomCreatePerMin: 10_000, maxRooms: 1000 });
     const server = t.server;
     const player = await watchingPlayer(server.url);
     rooms.push(player.room);

@@ -192,11 +192,13 @@ export interface BenchServer {
 /**
  * Starts `server/main.ts` in a child process on 127.0.0.1, port 0; resolves once it logs its port.
  * @param extraArgs - more flags (e.g. `--grpc-port 0`)
+ * @param extraEnv - more environment (e.g. `ADMIN_TOKEN`, which is otherwise left out)
  */
 export async function startChildServer(
   modelsDir: string,
   telemetryFile: string,
   extraArgs: readonly string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<BenchServer> {
   const args = [
     '--import',
@@ -220,6 +222,7 @@ export async function startChildServer(
   const env = { ...process.env };
   delete env.REDIS_URL;
   delete env.ADMIN_TOKEN;
+  Object.assign(env, extraEnv);
   const child: ChildProcess = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);

@@ -3,6 +3,12 @@
  * requests for the same version into one `session.run` (a dynamic batcher in the
  * spirit of Triton's: a maximum batch size and a maximum queue delay), with a
  * bounded queue and per-request deadlines.
+ *
+ * Priority lanes: each queue keeps one lane per priority (`high`, `normal`, `low`). A batch
+ * takes every waiting `high` request first, then `normal`, then `low` (strict priority), and
+ * each lane has its own bound of `maxQueueSize` rows, so a lane full of public `normal`
+ * requests never refuses a game loop's `high` request nor makes it wait more than the batch
+ * already running.
  */
 import { ErrorCode, PlaymindError } from '../protocol.js';
 import type { BackendSession, Tensor, TensorData } from './backend.js';
@@ -19,7 +25,10 @@ export interface BatchingOptions {
    * model runs), adding no latency. @default 0
    */
   maxQueueDelayMs: number;
-  /** Most rows waiting per model version; past it requests fail fast with `overloaded`. @default 8192 */
+  /**
+   * Most rows waiting per model version and priority lane; past it requests of that lane fail
+   * fast with `overloaded` (the other lanes keep their own bound). @default 8192
+   */
   maxQueueSize: number;
 }
 
@@ -60,7 +69,10 @@ export interface RunOptions {
    * derives the key from the feeds.
    */
   batchKey?: string;
-  /** Scheduling priority (`high`, `normal`, `low`); carried through for the engine's lanes. @default 'normal' */
+  /**
+   * Scheduling priority: a batch takes `high` requests first, then `normal`, then `low`; each
+   * priority has its own queue bound. @default 'normal'
+   */
   priority?: 'high' | 'normal' | 'low';
 }
 
@@ -152,13 +164,25 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/** The requests of one priority waiting in a queue. */
+interface Lane {
+  items: Pending[];
+  rows: number;
+}
+
+const LANE_INDEX = { high: 0, normal: 1, low: 2 } as const;
+
 interface Queue {
   key: string;
   version: RunnableVersion;
   options: BatchingOptions;
   fetches?: readonly string[];
-  items: Pending[];
+  /** One lane per priority, highest first. */
+  lanes: [Lane, Lane, Lane];
+  /** Rows waiting over every lane. */
   rows: number;
+  /** Requests waiting over every lane. */
+  count: number;
   running: boolean;
   /** Cancels the pending dispatch (a timer, or a next-turn callback). */
   timer?: Cancel;
@@ -213,8 +237,13 @@ export class InferenceEngine {
         key,
         version,
         fetches: options.fetches,
-        items: [],
+        lanes: [
+          { items: [], rows: 0 },
+          { items: [], rows: 0 },
+          { items: [], rows: 0 },
+        ],
         rows: 0,
+        count: 0,
         running: false,
         timerIsImmediate: false,
         options: { ...this.defaults, ...stripUndefined(version.batching ?? {}) },
@@ -222,12 +251,20 @@ export class InferenceEngine {
       if (version.fixedBatchSize !== undefined) q.options.maxBatchSize = version.fixedBatchSize;
       byKey.set(key, q);
     }
-    if (q.rows + rows > q.options.maxQueueSize && q.items.length > 0) {
+    const priority = options.priority ?? 'normal';
+    const lane = q.lanes[LANE_INDEX[priority] ?? 1];
+    if (lane.rows + rows > q.options.maxQueueSize && lane.items.length > 0) {
       const err = new PlaymindError(
         ErrorCode.OVERLOADED,
-        `model ${version.id} is overloaded: ${q.rows} rows queued (limit ${q.options.maxQueueSize})`,
+        `model ${version.id} is overloaded: ${lane.rows} rows queued at ${priority} priority (limit ${q.options.maxQueueSize})`,
         {
-          details: { model: version.name, version: version.version, queued: q.rows, limit: q.options.maxQueueSize },
+          details: {
+            model: version.name,
+            version: version.version,
+            priority,
+            queued: lane.rows,
+            limit: q.options.maxQueueSize,
+          },
         },
       );
       this.observer.onRequest?.({
@@ -252,10 +289,12 @@ export class InferenceEngine {
         deadlineAt: options.deadlineMs !== undefined ? t + options.deadlineMs : Infinity,
       };
       if (options.deadlineMs !== undefined) {
-        p.timer = setTimeout(() => this.expire(queue, p), Math.max(0, options.deadlineMs));
+        p.timer = setTimeout(() => this.expire(queue, lane, p), Math.max(0, options.deadlineMs));
       }
-      queue.items.push(p);
+      lane.items.push(p);
+      lane.rows += rows;
       queue.rows += rows;
+      queue.count++;
       this.inFlight++;
       this.schedule(queue);
     });
@@ -285,15 +324,19 @@ export class InferenceEngine {
     this.closed = true;
     for (const q of [...this.queues.values()].flatMap((m) => [...m.values()])) {
       this.clearTimer(q);
-      for (const p of q.items.splice(0))
-        this.fail(q, p, new PlaymindError(ErrorCode.CLOSED, 'the inference engine was closed'));
+      for (const lane of q.lanes) {
+        for (const p of lane.items.splice(0))
+          this.fail(q, p, new PlaymindError(ErrorCode.CLOSED, 'the inference engine was closed'));
+        lane.rows = 0;
+      }
       q.rows = 0;
+      q.count = 0;
     }
   }
 
   private schedule(q: Queue): void {
     if (q.running) return;
-    if (q.items.length === 0) {
+    if (q.count === 0) {
       // An idle queue holds nothing worth keeping (and would pin a retired version): drop it.
       const byKey = this.queues.get(q.version);
       if (!q.timer && byKey?.get(q.key) === q) {
@@ -302,8 +345,9 @@ export class InferenceEngine {
       }
       return;
     }
-    const oldest = q.items[0]!;
-    const waited = now() - oldest.enqueuedAt;
+    let oldestAt = Infinity;
+    for (const lane of q.lanes) if (lane.items.length > 0) oldestAt = Math.min(oldestAt, lane.items[0]!.enqueuedAt);
+    const waited = now() - oldestAt;
     if (q.rows >= q.options.maxBatchSize || waited >= q.options.maxQueueDelayMs) {
       if (q.timer && q.timerIsImmediate) return;
       this.clearTimer(q);
@@ -334,25 +378,35 @@ export class InferenceEngine {
   }
 
   private async dispatch(q: Queue): Promise<void> {
-    if (q.running || q.items.length === 0) return;
+    if (q.running || q.count === 0) return;
     const t0 = now();
     const batch: Pending[] = [];
     let rows = 0;
-    let taken = 0;
     const expired: Pending[] = [];
-    for (; taken < q.items.length; taken++) {
-      const p = q.items[taken]!;
-      if (batch.length > 0 && rows + p.rows > q.options.maxBatchSize) break;
-      q.rows -= p.rows;
-      if (p.settled) continue;
-      if (p.deadlineAt <= t0) {
-        expired.push(p);
-        continue;
+    // Strict priority: every waiting `high` request first, then `normal`, then `low`.
+    let full = false;
+    for (const lane of q.lanes) {
+      let taken = 0;
+      for (; taken < lane.items.length; taken++) {
+        const p = lane.items[taken]!;
+        if (batch.length > 0 && rows + p.rows > q.options.maxBatchSize) {
+          full = true;
+          break;
+        }
+        lane.rows -= p.rows;
+        q.rows -= p.rows;
+        if (p.settled) continue;
+        if (p.deadlineAt <= t0) {
+          expired.push(p);
+          continue;
+        }
+        batch.push(p);
+        rows += p.rows;
       }
-      batch.push(p);
-      rows += p.rows;
+      lane.items.splice(0, taken);
+      q.count -= taken;
+      if (full) break;
     }
-    q.items.splice(0, taken);
     for (const p of expired) this.fail(q, p, deadlineError(q.version, p, t0));
     if (batch.length === 0) {
       this.schedule(q);
@@ -421,12 +475,14 @@ export class InferenceEngine {
     }
   }
 
-  private expire(q: Queue, p: Pending): void {
+  private expire(q: Queue, lane: Lane, p: Pending): void {
     if (p.settled) return;
-    const i = q.items.indexOf(p);
+    const i = lane.items.indexOf(p);
     if (i >= 0) {
-      q.items.splice(i, 1);
+      lane.items.splice(i, 1);
+      lane.rows -= p.rows;
       q.rows -= p.rows;
+      q.count--;
     }
     this.fail(q, p, deadlineError(q.version, p, now()));
   }

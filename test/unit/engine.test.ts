@@ -91,6 +91,69 @@ describe('InferenceEngine', () => {
     expect(outcomes.filter((o) => o === 'overloaded')).to.have.length(20);
   });
 
+  /** A version whose runs are recorded (the first feature of every row, in batch order) and take `delayMs` more. */
+  async function recorded(batching: RunnableVersion['batching'], delayMs = 0) {
+    const v = await version({ batching });
+    const runs: number[][] = [];
+    const inner = v.session;
+    const session: typeof inner = Object.create(inner) as typeof inner;
+    session.run = async (feeds, fetches) => {
+      const obs = feeds.obs!.data as Float32Array;
+      runs.push(Array.from({ length: obs.length / 4 }, (_, r) => obs[r * 4]!));
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      return inner.run(feeds, fetches);
+    };
+    return { v: { ...v, session }, runs };
+  }
+
+  it('takes a high-priority request into the next batch ahead of a queue full of normal ones', async () => {
+    const { v, runs } = await recorded({ maxQueueSize: 20, maxBatchSize: 4, maxQueueDelayMs: 0 }, 20);
+    const engine = new InferenceEngine();
+    const normal = Array.from({ length: 20 }, (_, i) =>
+      engine.run(v, { obs: tensor('float32', row(i), [1, 4]) }).then(
+        () => 'ok',
+        (e: PlaymindError) => e.code,
+      ),
+    );
+    // The normal lane is full: one more normal request is refused at once...
+    const refused = engine.run(v, { obs: tensor('float32', row(99), [1, 4]) }).then(
+      () => 'ok',
+      (e: PlaymindError) => e.code,
+    );
+    expect(await refused).to.equal('overloaded');
+    // ...while a high one is accepted and runs in the very first batch, before 20 queued normal rows.
+    const high = engine.run(v, { obs: tensor('float32', row(1000), [1, 4]) }, { priority: 'high' });
+    await high;
+    expect(runs[0]).to.include(1000);
+    expect(await Promise.all(normal)).to.deep.equal(Array(20).fill('ok'));
+    // A high request made while a normal batch runs is served in the batch right after it.
+    const more = Array.from({ length: 20 }, (_, i) => engine.run(v, { obs: tensor('float32', row(i), [1, 4]) }));
+    await new Promise((r) => setTimeout(r, 5)); // the first of the 5 normal batches is running
+    const before = runs.length;
+    await engine.run(v, { obs: tensor('float32', row(2000), [1, 4]) }, { priority: 'high' });
+    const at = runs.findIndex((r) => r.includes(2000));
+    expect(at, `high request ran in batch ${at}, the queue's batches started at ${before}`).to.equal(before);
+    await Promise.all(more);
+  });
+
+  it('bounds each priority lane on its own', async () => {
+    const v = await version({ batching: { maxQueueSize: 6, maxBatchSize: 2, maxQueueDelayMs: 50 } });
+    const engine = new InferenceEngine();
+    const call = (i: number, priority: 'high' | 'normal' | 'low') =>
+      engine.run(v, { obs: tensor('float32', row(i), [1, 4]) }, { priority }).then(
+        () => 'ok',
+        (e: PlaymindError) => e.code,
+      );
+    const normal = Array.from({ length: 10 }, (_, i) => call(i, 'normal'));
+    const low = Array.from({ length: 10 }, (_, i) => call(i, 'low'));
+    const high = Array.from({ length: 10 }, (_, i) => call(i, 'high'));
+    for (const lane of [normal, high, low]) {
+      const outcomes = await Promise.all(lane);
+      expect(outcomes.filter((o) => o === 'ok')).to.have.length(6);
+      expect(outcomes.filter((o) => o === 'overloaded')).to.have.length(4);
+    }
+  });
+
   it('fails a request whose deadline passes while it waits', async () => {
     const v = await version({ batching: { maxQueueDelayMs: 200, maxBatchSize: 1000 } });
     const engine = new InferenceEngine();

@@ -264,6 +264,8 @@ export function offlineGame(
     recommendations: options.recommendations ?? 5,
     rounds: options.rounds === undefined ? {} : options.rounds,
     maxDecisionsInFlight: 1,
+    // In the page a late tick keeps the guards' last actions and counts a miss (the HUD's late count).
+    lateFallback: null,
     logger: pageLogger,
     metrics: {
       tick() {},

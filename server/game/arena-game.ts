@@ -9,9 +9,12 @@
  *
  * Decisions are pipelined so inference never stalls a tick: at the end of tick
  * `t` the game observes every guard and issues ONE batched decision; tick
- * `t + 1` applies it if it is back, otherwise every guard keeps its last action,
- * the miss is counted and the late answer is dropped. At most
- * `maxDecisionsInFlight` decisions run at once (a new one is not issued past it).
+ * `t + 1` applies it if it is back; otherwise (or when none could be issued: at most
+ * `maxDecisionsInFlight` decisions run at once) the guards never freeze: the
+ * fallback heuristic (`lateFallback`, the expert guard by default) decides on the
+ * state of tick `t`, the miss is counted as a fallback, the heuristic's actions are
+ * applied and reported to observers as the tick's decision (so a recording replays
+ * it), and the late answer is dropped.
  *
  * @example
  * const game = new ArenaGame({ decideGuards, seed: 7 });
@@ -77,6 +80,11 @@ export interface GameMetrics {
    * tick: every guard kept its last action).
    */
   decision(outcome: DecisionOutcome, latencyMs: number, guards: number, reason?: string, error?: Error): void;
+  /**
+   * The game's late fallback decided a tick (its decision was not back in time, or none could
+   * be issued); also reported to {@link decision} as a `fallback`.
+   */
+  lateFallback?(guards: number, reason: string): void;
   /** A player's recommendations were computed (`fallback`: the model could not answer). */
   recommendation(fallback: boolean): void;
 }
@@ -131,8 +139,14 @@ export interface ArenaGameOptions {
   recommendations?: number;
   /** Name of the recommender, for the label of arena-order recommendations. @default 'quest-recs' */
   recsModel?: string;
-  /** Guard decisions running at once; none is issued past it. @default 2 */
+  /** Guard decisions running at once; none is issued past it (the late fallback decides that tick). @default 2 */
   maxDecisionsInFlight?: number;
+  /**
+   * Decides the guards of a tick whose decision is not back in time (or could not be
+   * issued): the model's fallback heuristic. null keeps the guards' last actions instead.
+   * @default the expert guard, labelled `npc-guard@fallback:expert-guard`
+   */
+  lateFallback?: LateFallback | null;
   /** Decision traces kept. @default 64 */
   traceLength?: number;
   /** Quest telemetry; null writes none. */
@@ -163,6 +177,27 @@ export interface ArenaGameOptions {
   onRecommendationError?: (playerId: string, error: unknown) => void;
 }
 
+/** The heuristic a game applies when a guard decision is not back by its tick. */
+export interface LateFallback {
+  /** Who decided, as the brain labels a fallback: `<model>@fallback:<heuristic>`. */
+  readonly model: string;
+  /** One `GUARD_ACTIONS` index per guard from n × `GUARD_FEATURE_COUNT` rows (masked by the game). */
+  decide(rows: Float32Array, n: number): Uint8Array;
+}
+
+/** The expert guard, the shipped npc-guard's fallback heuristic, as a late fallback of `model`. */
+export function expertLateFallback(model = 'npc-guard'): LateFallback {
+  return {
+    model: `${model}@fallback:expert-guard`,
+    decide: (rows, n) => {
+      const actions = new Uint8Array(n);
+      for (let i = 0; i < n; i++)
+        actions[i] = expertGuardFromObservation(rows.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT));
+      return actions;
+    },
+  };
+}
+
 interface Human {
   id: string;
   /** The id telemetry is written under. */
@@ -179,6 +214,8 @@ interface PendingTrace extends DecisionTrace {
   syncMs: number;
   /** Set when the tick it was meant for has passed without it. */
   late: boolean;
+  /** False when no decision was issued (too many in flight): the late fallback decides. */
+  issued: boolean;
 }
 
 interface Bot {
@@ -212,6 +249,7 @@ export class ArenaGame {
   private readonly recommendations: number;
   private readonly minPlayers: number;
   private readonly maxInFlight: number;
+  private readonly lateFallback: LateFallback | null;
   private readonly telemetry: QuestEventSink | null;
   private readonly metrics: GameMetrics;
   private readonly log: Logger;
@@ -260,6 +298,7 @@ export class ArenaGame {
     const guardCount = checkLimit('guardCount', options.guardCount ?? options.arena?.guardCount ?? 6);
     this.minPlayers = checkLimit('minPlayers', options.minPlayers ?? (roster ? 0 : 4));
     this.maxInFlight = checkLimit('maxDecisionsInFlight', options.maxDecisionsInFlight ?? 2);
+    this.lateFallback = options.lateFallback === undefined ? expertLateFallback() : options.lateFallback;
     this.recommendations = checkLimit('recommendations', options.recommendations ?? 5);
     const traceLength = checkLimit('traceLength', options.traceLength ?? 64);
     const seed = checkLimit('seed', options.seed) ?? Math.floor(Math.random() * 2 ** 31);
@@ -639,14 +678,36 @@ export class ArenaGame {
     const trace = this.inflight;
     this.inflight = null;
     if (!trace) return;
-    const d = trace.decision;
+    let d = trace.decision;
     if (!d) {
-      // Not back in time: keep the last actions; the late answer will be dropped.
+      // Not back in time (or never issued): the late answer will be dropped.
       const waited = now() - trace.issuedAt;
-      this.metrics.decision('deadline', waited, trace.n);
-      this.metrics.tick(trace.syncMs + waited, trace.syncMs);
       trace.late = true;
-      return;
+      this.metrics.tick(trace.syncMs + waited, trace.syncMs);
+      const fallback = this.lateFallback;
+      if (!fallback || trace.n !== this.actions.length) {
+        this.metrics.decision('deadline', waited, trace.n);
+        return;
+      }
+      // The guards never freeze: the heuristic decides on the state the decision was asked for.
+      const error = new PlaymindError(
+        ErrorCode.DEADLINE_EXCEEDED,
+        trace.issued
+          ? `the guard decision of tick ${trace.tick} was not back by the next tick (${Math.round(waited)} ms); ${fallback.model} decided`
+          : `no guard decision could be issued at tick ${trace.tick} (${this.maxInFlight} in flight); ${fallback.model} decided`,
+      );
+      d = {
+        tick: trace.tick,
+        actions: maskForbiddenActions(fallback.decide(trace.rows, trace.n), trace.masks),
+        model: fallback.model,
+        outcome: 'fallback',
+        servedBy: 'fallback',
+        reason: ErrorCode.DEADLINE_EXCEEDED,
+        latencyMs: waited,
+        error,
+      };
+      this.metrics.decision('fallback', waited, trace.n, ErrorCode.DEADLINE_EXCEEDED, error);
+      this.metrics.lateFallback?.(trace.n, ErrorCode.DEADLINE_EXCEEDED);
     }
     if (!d.actions || d.actions.length !== this.actions.length) return;
     this.actions.set(d.actions);
@@ -680,7 +741,8 @@ export class ArenaGame {
   }
 
   private issueDecision(): PendingTrace | null {
-    if (this.running >= this.maxInFlight) return null;
+    const issued = this.running < this.maxInFlight;
+    if (!issued && !this.lateFallback) return null;
     const arena = this.arena;
     const n = arena.guards.length;
     const rows = observeAll(arena);
@@ -695,9 +757,12 @@ export class ArenaGame {
       issuedAt: now(),
       syncMs: 0,
       late: false,
+      issued,
     };
     this.traces[arena.tick % this.traces.length] = trace;
     this.inflight = trace;
+    // Too many in flight: no new decision; the next tick's late fallback decides on this state.
+    if (!issued) return trace;
     this.running++;
     const decide = this.mode === 'scripted' ? scriptedGuards : this.decideGuards;
     this.inflightPromise = decide(arena.tick, rows, masks, n)

@@ -16,7 +16,9 @@
 export {
   ArenaGame,
   NO_GAME_METRICS,
+  expertLateFallback,
   type ArenaGameOptions,
+  type LateFallback,
   type DecisionTrace,
   type GameMetrics,
   type QuestEventSink,

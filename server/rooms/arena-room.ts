@@ -374,6 +374,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
         if (outcome === 'deadline' || outcome === 'overloaded' || outcome === 'error')
           m.deadlineMiss(RoomName.ARENA, model, guards);
       },
+      // The brain counts its own fallbacks; a tick the game's late fallback decided is counted here.
+      lateFallback: (_guards, reason) => m.fallback(label(this.game?.brain.model ?? 'npc-guard'), reason),
       recommendation: (fallback) => m.request('arena', label('quest-recs'), fallback ? 'fallback' : 'ok'),
     };
   }

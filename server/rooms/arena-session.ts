@@ -12,6 +12,7 @@
  */
 import type { Brain, Logger, ModelRepository } from '../../sdk/index.js';
 import {
+  expertLateFallback,
   ArenaGame,
   type DecisionTrace,
   type GameMetrics,
@@ -118,6 +119,8 @@ export class ArenaSession {
           .then((d) => ({ ...d, servedBy: d.outcome === 'fallback' ? 'fallback' : d.actions ? 'local' : '' })));
     this.game = new ArenaGame({
       decideGuards,
+      // A decision not back by its tick: the guards' heuristic decides that tick (counted, recorded).
+      lateFallback: expertLateFallback(brain.model),
       recommendQuests: async (r) => {
         const { message, fallback } = await recommendQuests(decider, this.game.quests, r.player, r, {
           model: recsModel,

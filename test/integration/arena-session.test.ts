@@ -2,8 +2,8 @@
  * The arena session without the network, deciding through the server's brain (the
  * SDK's one decision layer on a shared engine and repository): the guards get the
  * manifest's heuristic when npc-guard is missing, overloaded or past its deadline —
- * counted, and visible in the synced state — and keep their last actions when a
- * decision is not back by the next tick.
+ * counted, and visible in the synced state — and when a decision is not back by
+ * the next tick (the game's late fallback, the same heuristic, counted too).
  */
 import { expect } from '../helpers/chai.js';
 import {
@@ -136,11 +136,11 @@ describe('arena session', () => {
     const brain = await brainWith(guardManifest({ maxQueueSize: 6, maxQueueDelayMs: 60_000 }));
     const { sink, outcomes, reasons } = counting();
     const s = new ArenaSession({ brain, metrics: sink, guardCount: 5, seed: 4, deadlineMs: 1000 });
-    s.tick(); // the decision issued at creation is still queued: a miss; the next one overflows the queue
+    s.tick(); // the decision issued at creation is still queued: late, the heuristic decides; the next one overflows the queue
     await s.settled();
     s.tick(); // applies the fallback's answer
-    expect(outcomes.slice(0, 2)).to.deep.equal(['deadline', 'fallback']);
-    expect(reasons[1]).to.equal('overloaded');
+    expect(outcomes.slice(0, 2)).to.deep.equal(['fallback', 'fallback']);
+    expect(reasons.slice(0, 2)).to.deep.equal(['deadline_exceeded', 'overloaded']);
     expect(brain.stats().fallbacks.byReason.overloaded).to.equal(1);
     expectExpertActions(s, s.arena.tick - 1);
   });
@@ -169,13 +169,14 @@ describe('arena session', () => {
     expect(brain.stats().fallbacks.total).to.equal(0);
   });
 
-  it("keeps every guard's last action and counts a miss when a decision is not back by the next tick", async () => {
+  it('answers with the heuristic, not the last action, when a decision is not back by the next tick', async () => {
     const brain = await brainWith();
-    const { sink, outcomes } = counting();
+    const { sink, outcomes, reasons } = counting();
     const s = new ArenaSession({ brain, metrics: sink, guardCount: 4, seed: 5 });
-    const before = [...s.state.guards.values()].map((g) => `${g.action}/${g.model}`);
     s.tick(); // synchronously, before the decision issued at creation could settle
-    expect(outcomes).to.deep.equal(['deadline']);
-    expect([...s.state.guards.values()].map((g) => `${g.action}/${g.model}`)).to.deep.equal(before);
+    expect(outcomes).to.deep.equal(['fallback']);
+    expect(reasons).to.deep.equal(['deadline_exceeded']);
+    expectExpertActions(s, s.arena.tick - 1);
+    s.state.guards.forEach((g) => expect(g.servedBy).to.equal('fallback'));
   });
 });

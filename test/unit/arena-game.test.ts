@@ -113,6 +113,10 @@ describe('arena game (server/game)', () => {
       expect(recording.decisions.length).to.be.greaterThan(200);
       expect(recording.inputs.map((i) => i.type)).to.include.members(['join', 'input', 'take-quest', 'leave']);
       expect(recording.decisions.some((d) => d.outcome === 'fallback')).to.equal(true);
+      // The late ticks were decided by the expert guard, recorded as the decision applied.
+      const late = recording.decisions.filter((d) => d.model === 'npc-guard@fallback:expert-guard');
+      expect(late.length).to.be.greaterThan(0);
+      expect(late.every((d) => d.outcome === 'fallback' && d.reason === 'deadline_exceeded')).to.equal(true);
       const replay = await replayRecording(recording);
       expect(replay).to.deep.equal({ ticks: 300, identicalTicks: 300, firstDifference: null, skippedInputs: 0 });
     });
@@ -221,31 +225,78 @@ describe('arena game (server/game)', () => {
       }
     });
 
-    it('keeps the last actions and counts a miss when a decision is late, and issues no more than allowed at once', async () => {
+    /** A decider held until `release()`, and the outcomes the game reports. */
+    function held() {
       let calls = 0;
       let release: () => void = () => {};
       const gate = new Promise<void>((r) => (release = r));
       const outcomes: string[] = [];
-      const game = new ArenaGame({
-        decideGuards: async (tick, _r, _m, n) => {
-          calls++;
-          await gate;
-          return { tick, actions: new Uint8Array(n).fill(ACTION.idle), model: 'm', outcome: 'model', latencyMs: 0 };
-        },
-        maxDecisionsInFlight: 2,
-        metrics: { tick() {}, recommendation() {}, decision: (o) => void outcomes.push(o) },
-        seed: 3,
-      });
+      const lateFallbacks: number[] = [];
+      const decideGuards: DecideGuards = async (tick, _r, _m, n) => {
+        calls++;
+        await gate;
+        return { tick, actions: new Uint8Array(n).fill(ACTION.idle), model: 'm', outcome: 'model', latencyMs: 0 };
+      };
+      const metrics = {
+        tick() {},
+        recommendation() {},
+        decision: (o: string) => void outcomes.push(o),
+        lateFallback: (guards: number) => void lateFallbacks.push(guards),
+      };
+      return { decideGuards, metrics, outcomes, lateFallbacks, release: () => release(), calls: () => calls };
+    }
+
+    it('lets the expert guard decide (counted, recorded) a tick whose decision is late or cannot be issued', async () => {
+      const h = held();
+      const recorder = new GameRecorder();
+      const game = new ArenaGame({ ...h, maxDecisionsInFlight: 2, seed: 3, observers: [recorder] });
       for (let t = 0; t < 4; t++) game.tick();
-      expect(calls).to.equal(2);
-      expect(outcomes).to.deep.equal(['deadline', 'deadline']);
+      // Two decisions in flight, none back: every tick was decided by the heuristic, none froze.
+      expect(h.calls()).to.equal(2);
+      expect(h.outcomes).to.deep.equal(['fallback', 'fallback', 'fallback', 'fallback']);
+      expect(h.lateFallbacks).to.deep.equal([6, 6, 6, 6]);
+      const last = game.decisionTrace(game.tickCount - 1)!;
+      last.guardIds.forEach((id, i) => {
+        const g = game.view.guards.get(id)!;
+        expect(g.model).to.equal('npc-guard@fallback:expert-guard');
+        expect(g.servedBy).to.equal('fallback');
+        const row = game.decisionTrace(g.decisionTick)!.rows;
+        const expert = expertGuardFromObservation(row.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT));
+        const allowed = game.decisionTrace(g.decisionTick)!.masks[i * GUARD_ACTION_COUNT + expert] === 1;
+        if (allowed) expect(g.action).to.equal(GUARD_ACTIONS[expert]);
+      });
+      const decisions = recorder.recording().decisions;
+      expect(decisions.map((d) => [d.observedTick, d.outcome, d.reason])).to.deep.equal(
+        [0, 1, 2, 3].map((t) => [t, 'fallback', 'deadline_exceeded']),
+      );
+      h.release();
+      await game.settled();
+      game.tick(); // the late answers were dropped; the heuristic decided this tick too, a new decision is issued
+      expect(h.calls()).to.equal(3);
+      await game.settled();
+      game.tick();
+      expect(game.view.guards.get('g0')!.action).to.equal(GUARD_ACTIONS[ACTION.idle]);
+      expect(game.view.guards.get('g0')!.model).to.equal('m');
+      // The recorded match replays tick for tick.
+      game.close();
+      const replay = await replayRecording(recorder.recording());
+      expect(replay.identicalTicks).to.equal(replay.ticks);
+    });
+
+    it('keeps the last actions and counts a miss when a decision is late without a late fallback', async () => {
+      const h = held();
+      const game = new ArenaGame({ ...h, lateFallback: null, maxDecisionsInFlight: 2, seed: 3 });
+      for (let t = 0; t < 4; t++) game.tick();
+      expect(h.calls()).to.equal(2);
+      expect(h.outcomes).to.deep.equal(['deadline', 'deadline']);
+      expect(h.lateFallbacks).to.deep.equal([]);
       expect([...game.view.guards.values()].every((g) => g.action === 'patrol' && g.model === 'initial')).to.equal(
         true,
       );
-      release();
+      h.release();
       await game.settled();
       game.tick(); // the late answers were dropped: nothing to apply, a new decision is issued
-      expect(calls).to.equal(3);
+      expect(h.calls()).to.equal(3);
       await game.settled();
       game.tick();
       expect(game.view.guards.get('g0')!.action).to.equal(GUARD_ACTIONS[ACTION.idle]);

@@ -560,7 +560,19 @@ describe('demo game in headless Chromium (e2e)', function () {
     expect(await page.locator('#inspector [data-inspect="target"]').textContent()).to.match(
       /in sight|remembered|nobody/,
     );
-    expect(await page.locator('#inspector [data-inspect="scripted guard"]').textContent()).to.contain(ins.expert);
+    // The scripted guard's choice follows the ticks too: the page shows what the hook says at about the same time.
+    let scriptedText = '';
+    await waitFor(
+      async () => {
+        scriptedText = (await page.locator('#inspector [data-inspect="scripted guard"]').textContent()) ?? '';
+        const now = (await hook(page))?.inspector?.expert;
+        return now !== undefined && scriptedText.includes(now);
+      },
+      WAIT_MS,
+      "the scripted guard's choice on the page as the game has it",
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (last seen on the page: "${scriptedText}")`);
+    });
     await screenshot(page, 'demo-inspector');
   });
 

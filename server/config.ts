@@ -17,6 +17,12 @@ export interface InferenceRoomLimits {
   maxPending: number;
   /** Largest message the room answers; larger ones get `payload_too_large`. @default 1 MiB */
   maxMessageBytes: number;
+  /**
+   * Bytes a client may send per second (a byte budget read before decoding; the burst is twice
+   * it, at least `maxMessageBytes`); past it messages are dropped, and a client that keeps
+   * exceeding it is closed (4029). @default 1 MiB
+   */
+  bytesPerSec: number;
   /** Agents with recurrent state kept per client. @default 10000 */
   maxAgentsPerClient: number;
   /** Clients per room before the matchmaker opens another. @default 500 */
@@ -55,6 +61,11 @@ export interface ServerConfig {
   batching: BatchingOptions;
   /** Reload models whose files change on disk. @default true */
   watch: boolean;
+  /**
+   * Bytes an `arena` client may send per second (burst twice it); past it messages are dropped,
+   * and a client that keeps exceeding it is closed (4029). @default 256 KiB
+   */
+  arenaBytesPerSec: number;
   /** Largest HTTP request body (a KServe infer with binary tensors; gRPC messages). @default 8 MiB */
   maxBodyBytes: number;
   /** Largest JSON HTTP body (at most `maxBodyBytes`): JSON is parsed on the event loop. @default 256 KiB */
@@ -105,6 +116,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   logLevel: 'info',
   batching: { maxBatchSize: 256, maxQueueDelayMs: 0, maxQueueSize: 8192 },
   watch: true,
+  arenaBytesPerSec: 256 * 1024,
   maxBodyBytes: 8 * 1024 * 1024,
   maxJsonBodyBytes: 256 * 1024,
   maxInflight: 64,
@@ -127,6 +139,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
     floodRejectsPerSec: 1000,
     maxPending: 256,
     maxMessageBytes: 1024 * 1024,
+    bytesPerSec: 1024 * 1024,
     maxAgentsPerClient: 10_000,
     maxClients: 500,
   },
@@ -177,6 +190,10 @@ Flags (each overrides its environment variable):
                                            within this, keeping seat and quest; 0 = off [20]
   --rate <n>             INFERENCE_RATE    inference-room requests/s per client  [500]
   --burst <n>            INFERENCE_BURST   inference-room burst per client       [1000]
+  --inference-bytes-per-sec <n> INFERENCE_BYTES_PER_SEC  inference-room bytes/s per client
+                                           (burst 2x); kept exceeding: 4029      [1048576]
+  --arena-bytes-per-sec <n> ARENA_BYTES_PER_SEC  arena-room bytes/s per client
+                                           (burst 2x); kept exceeding: 4029      [262144]
   --retrain-recs-minutes <n> RETRAIN_RECS_MINUTES  retrain quest-recs from the telemetry every n
                                            minutes, promoted only when better     [off: admin call]
   --help                                   print this help
@@ -240,6 +257,8 @@ const FLAG_ENV: Record<string, string> = {
   'drain-timeout-ms': 'DRAIN_TIMEOUT_MS',
   rate: 'INFERENCE_RATE',
   burst: 'INFERENCE_BURST',
+  'inference-bytes-per-sec': 'INFERENCE_BYTES_PER_SEC',
+  'arena-bytes-per-sec': 'ARENA_BYTES_PER_SEC',
   'public-address': 'PUBLIC_ADDRESS',
   'retrain-recs-minutes': 'RETRAIN_RECS_MINUTES',
   'telemetry-max-bytes': 'TELEMETRY_MAX_BYTES',
@@ -329,6 +348,7 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
       maxQueueSize: num('queue-max', d.batching.maxQueueSize, 1),
     },
     watch: watch ?? (envWatch === undefined ? d.watch : !['0', 'false', 'no', 'off'].includes(envWatch.toLowerCase())),
+    arenaBytesPerSec: num('arena-bytes-per-sec', d.arenaBytesPerSec, 1024),
     maxBodyBytes: num('max-body', d.maxBodyBytes, 1024),
     maxJsonBodyBytes: num('max-json-body', d.maxJsonBodyBytes, 1024),
     maxInflight: num('max-inflight', d.maxInflight, 1),
@@ -350,6 +370,7 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
       ratePerSec,
       burst,
       floodRejectsPerSec: Math.max(d.inference.floodRejectsPerSec, ratePerSec),
+      bytesPerSec: num('inference-bytes-per-sec', d.inference.bytesPerSec, 1024),
     },
   };
   if (config.adminToken !== undefined && config.adminToken.length < 8) {

@@ -45,6 +45,7 @@ import {
   RateLimiter,
   type RateLimitOptions,
 } from './arena-messages.js';
+import { ByteBudget } from './byte-budget.js';
 import type { RecommendationsMessage } from './arena-quests.js';
 import { ArenaSession, type ArenaMetricsSink } from './arena-session.js';
 import type { ArenaState } from './arena-state.js';
@@ -129,6 +130,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private game!: ArenaSession;
   private telemetry!: QuestTelemetry;
   private limiter!: RateLimiter;
+  private bytes!: ByteBudget;
   private readonly connected = new Map<string, Client>();
   /** Clients the room itself disconnected (a flood): no reconnection for them. */
   private readonly kicked = new Set<string>();
@@ -162,6 +164,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     // Only server-side settings: anything else under 'arena' came from a client's join options.
     const settings = options.arena instanceof ArenaSettings ? options.arena.values : {};
     this.limiter = new RateLimiter(settings.rateLimits);
+    const bytesPerSec = this.services.config.arenaBytesPerSec;
+    this.bytes = new ByteBudget({ bytesPerSec, burstBytes: 2 * bytesPerSec });
     const tickRate = settings.tickRate ?? 20;
     this.maxClients = settings.maxClients ?? 32;
     // Colyseus' own hard cap, far above ours: a client past it is dropped before decoding.
@@ -236,6 +240,19 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       }, this.tickMs);
     }
     this.connected.set(client.sessionId, client);
+    this.bytes.watch(client, (verdict, notice) => {
+      // A message past the byte budget was dropped unread; a client that keeps on is cut.
+      this.services.metrics.rateLimit(RoomName.ARENA, verdict === 'flood' ? 'disconnected' : 'rejected');
+      if (verdict === 'flood')
+        this.services.logger.warn(
+          { client: client.sessionId, room: this.roomId, bytesPerSec: this.bytes.options.bytesPerSec },
+          'arena room: client kept exceeding its byte budget; disconnecting',
+        );
+      if (notice) this.sendError(client, notice);
+      if (verdict !== 'flood') return;
+      this.kicked.add(client.sessionId);
+      client.leave(ARENA_FLOOD_CLOSE_CODE, 'rate_limited');
+    });
     // Telemetry is written under the session id the server assigned, never an id the client names.
     this.game.addHuman(
       client.sessionId,
@@ -266,6 +283,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.connected.delete(client.sessionId);
     this.kicked.delete(client.sessionId);
     this.limiter.forget(client.sessionId);
+    this.bytes.forget(client);
     this.game.removeHuman(client.sessionId);
     this.services.metrics.clientLeft(RoomName.ARENA);
   }

@@ -47,6 +47,7 @@ import type { InferenceRoomLimits } from '../config.js';
 import { UNKNOWN_MODEL_LABEL } from '../metrics.js';
 import { servicesFrom, type RoomServicesOptions, type ServerServices } from '../services.js';
 import { RateLimiter } from './rate-limiter.js';
+import { ByteBudget, type ByteVerdict } from './byte-budget.js';
 
 /** Close code sent to a client dropped for flooding. */
 export const FLOOD_CLOSE_CODE = 4029;
@@ -76,6 +77,7 @@ export class InferenceRoom extends Room {
   private services!: ServerServices;
   private limits!: InferenceRoomLimits;
   private limiter!: RateLimiter;
+  private bytes!: ByteBudget;
   private readonly slots = new Map<string, ClientSlot>();
   /** Requests of every client being answered now. */
   private inflight = 0;
@@ -100,6 +102,10 @@ export class InferenceRoom extends Room {
       ratePerSec: this.limits.ratePerSec,
       burst: this.limits.burst,
       floodDropsPerSec: this.limits.floodRejectsPerSec,
+    });
+    this.bytes = new ByteBudget({
+      bytesPerSec: this.limits.bytesPerSec,
+      burstBytes: Math.max(2 * this.limits.bytesPerSec, this.limits.maxMessageBytes),
     });
     this.maxClients = this.limits.maxClients;
     // Colyseus' own hard limit, far above ours: a client past it is dropped before decoding.
@@ -128,7 +134,23 @@ export class InferenceRoom extends Room {
       agents: new Set(),
       dropped: false,
     });
+    this.bytes.watch(client, (verdict, notice) => this.overBytes(client, verdict, notice));
     this.services.metrics.clientJoined(RoomName.INFERENCE);
+  }
+
+  /** A message past the client's byte budget was dropped unread: tell it once a second; cut a client that keeps on. */
+  private overBytes(client: Client, verdict: ByteVerdict, notice: WireError | null): void {
+    if (verdict === 'flood') {
+      const slot = this.slots.get(client.sessionId);
+      if (slot) slot.dropped = true;
+      this.services.metrics.rateLimit(RoomName.INFERENCE, 'disconnected');
+      this.services.logger.warn(
+        { client: client.sessionId, room: this.roomId, bytesPerSec: this.bytes.options.bytesPerSec },
+        'inference room: client kept exceeding its byte budget; disconnecting',
+      );
+    } else this.services.metrics.rateLimit(RoomName.INFERENCE, 'rejected');
+    if (notice) this.notify(client, notice);
+    if (verdict === 'flood') client.leave(FLOOD_CLOSE_CODE, 'rate_limited');
   }
 
   override onLeave(client: Client): void {
@@ -136,6 +158,7 @@ export class InferenceRoom extends Room {
     if (slot) this.forgetAgents(slot);
     this.slots.delete(client.sessionId);
     this.limiter.forget(client.sessionId);
+    this.bytes.forget(client);
     this.services.metrics.clientLeft(RoomName.INFERENCE);
   }
 

@@ -1,6 +1,8 @@
 /**
  * The one per-client rate limiter of the server's rooms: a token bucket per client,
  * and a flood rule (a client dropped too often within a second is disconnected).
+ * Each take costs 1 (a message) or its weight (bytes, for the rooms' byte budgets:
+ * then the rate, burst and flood limits are in bytes).
  *
  * @module
  */
@@ -55,8 +57,9 @@ export class RateLimiter {
    *
    * @param client - the client's id
    * @param t - now, in ms @default performance.now()
+   * @param cost - what the message weighs (1 per message, or its bytes) @default 1
    */
-  take(client: string, t: number = performance.now()): RateVerdict {
+  take(client: string, t: number = performance.now(), cost = 1): RateVerdict {
     const o = this.options;
     let b = this.buckets.get(client);
     if (!b) {
@@ -69,13 +72,14 @@ export class RateLimiter {
       b.windowStart = t;
       b.drops = 0;
     }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
       return 'ok';
     }
-    b.drops++;
+    const first = b.drops === 0;
+    b.drops += cost;
     if (b.drops > o.floodDropsPerSec) return 'flood';
-    return b.drops === 1 ? 'limited' : 'dropped';
+    return first ? 'limited' : 'dropped';
   }
 
   /** Forgets a client. */

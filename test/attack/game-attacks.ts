@@ -99,12 +99,22 @@ export async function holdGame(
   };
 }
 
+/** Rooms the attackers leave themselves (their close is not the server's). */
+const leaving = new WeakSet<Room>();
+
 async function joinInference(url: string, report: AttackReport): Promise<Room> {
   const room = await new Client(url).joinOrCreate(RoomName.INFERENCE);
   room.reconnection.enabled = false;
   room.onMessage('error', (e: { code?: string }) => void report.codes.push(`notice:${e?.code ?? '?'}`));
-  room.onLeave((code: number) => void report.closes.push(code));
+  room.onLeave((code: number) => {
+    if (!leaving.has(room)) report.closes.push(code);
+  });
   return room;
+}
+
+function leave(room: Room): Promise<unknown> {
+  leaving.add(room);
+  return room.leave().catch(() => undefined);
 }
 
 /** (a) `clients` remote-inference clients flooding `decide` (`rows` rows each, `inFlight` at once per client). */
@@ -125,7 +135,7 @@ export function decideFlood(clients = 30, rows = 64, inFlight = 8): Attack {
         }
       };
       await Promise.all(rooms.flatMap((room) => Array.from({ length: inFlight }, () => lane(room))));
-      await Promise.all(rooms.map((r) => r.leave().catch(() => undefined)));
+      await Promise.all(rooms.map(leave));
       return report;
     },
   };
@@ -147,7 +157,7 @@ export function bigDecides(clients = 4, bytes = 1000 * 1024, rejoins = 2): Attac
             room.send('decide', { model: 'npc-guard', rows: data, n: rows });
             await sleep(10);
           }
-          await room.leave().catch(() => undefined);
+          if (room.connection.isOpen) await leave(room);
         }
       };
       await Promise.all(Array.from({ length: clients }, sender));

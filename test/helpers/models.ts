@@ -3,6 +3,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GraphBuilder } from '../../sdk/onnx/graph-builder.js';
 import type { ManifestInput } from '../../sdk/contract/manifest.js';
+import {
+  createBrain,
+  FsModelSource,
+  InferenceEngine,
+  ModelRepository,
+  nodeBackend,
+  silentLogger,
+  type Brain,
+  type BrainOptions,
+} from '../../sdk/index.js';
 
 /**
  * A linear policy: logits = obs · Wᵀ + b, with `features` inputs and `actions` outputs.
@@ -86,4 +96,42 @@ export function nonFinitePolicyBytes(
   g.dense(x, w, b, features, actions, 'logits');
   g.output('logits', 'float32', ['batch', actions]);
   return g.toBytes();
+}
+
+/** A repository over a folder, a shared engine and a brain on both, as the server builds them. */
+export interface SharedBrain {
+  repository: ModelRepository;
+  engine: InferenceEngine;
+  brain: Brain;
+  /** Closes the brain, then the engine and the repository it does not own. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads every model in `dir` into a repository, and makes a brain on it and a new engine
+ * (`createBrain({ engine, models: repository })`).
+ * @param options - the brain's other options (heuristics, deadlines...)
+ */
+export async function openSharedBrain(
+  dir: string,
+  options: Omit<BrainOptions, 'engine' | 'models'> = {},
+): Promise<SharedBrain> {
+  const repository = new ModelRepository({
+    source: new FsModelSource(dir),
+    backend: nodeBackend(),
+    logger: silentLogger,
+  });
+  await repository.loadAll();
+  const engine = new InferenceEngine();
+  const brain = await createBrain({ ...options, engine, models: repository });
+  return {
+    repository,
+    engine,
+    brain,
+    async close() {
+      await brain.close();
+      engine.close();
+      await repository.close();
+    },
+  };
 }

@@ -5,18 +5,15 @@
  * fallback to the remote caller's own brain.
  */
 import { expect } from '../helpers/chai.js';
-import {
-  FsModelSource,
-  InferenceEngine,
-  ModelRepository,
-  createBrain,
-  nodeBackend,
-  policyContract,
-  silentLogger,
-  type Brain,
-} from '../../sdk/index.js';
+import { InferenceEngine, ModelRepository, createBrain, policyContract, type Brain } from '../../sdk/index.js';
 import { tempDir } from '../helpers/compat.js';
-import { linearPolicyBytes, linearPolicyManifest, writeModel } from '../helpers/models.js';
+import {
+  linearPolicyBytes,
+  linearPolicyManifest,
+  openSharedBrain,
+  writeModel,
+  type SharedBrain,
+} from '../helpers/models.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const F = 5;
@@ -36,6 +33,7 @@ describe('the fallback rule (createBrain on a shared engine and repository)', fu
   let repository: ModelRepository;
   let engine: InferenceEngine;
   let brain: Brain;
+  let shared: SharedBrain | undefined;
 
   before(async () => {
     ({ dir, cleanup } = await tempDir());
@@ -53,16 +51,12 @@ describe('the fallback rule (createBrain on a shared engine and repository)', fu
       discrete: { branches: [[...ACTIONS].reverse()], output: 'logits', encoding: 'logits' },
     };
     await writeModel(dir, 'reordered', 1, linearPolicyBytes(F, A, 1.5), reversed);
-    repository = new ModelRepository({ source: new FsModelSource(dir), backend: nodeBackend(), logger: silentLogger });
-    await repository.loadAll();
-    engine = new InferenceEngine();
-    brain = await createBrain({ engine, models: repository, heuristics: { 'last-allowed': lastAllowed } });
+    shared = await openSharedBrain(dir, { heuristics: { 'last-allowed': lastAllowed } });
+    ({ repository, engine, brain } = shared);
   });
 
   after(async () => {
-    await brain?.close();
-    engine?.close();
-    await repository?.close();
+    await shared?.close();
     await cleanup?.();
   });
 

@@ -6,21 +6,17 @@
  * falls back to the manifest's heuristic (counted), and `/v2/models/:name` flags the model.
  */
 import { expect } from '../helpers/chai.js';
-import {
-  ErrorCode,
-  FsModelSource,
-  InferenceEngine,
-  ModelRepository,
-  PlaymindError,
-  createBrain,
-  nodeBackend,
-  silentLogger,
-  type Brain,
-  type Decision,
-} from '../../sdk/index.js';
+import { ErrorCode, ModelRepository, PlaymindError, type Brain, type Decision } from '../../sdk/index.js';
 import { validateModelDir } from '../../sdk/cli/validate.js';
 import { tempDir } from '../helpers/compat.js';
-import { linearPolicyBytes, linearPolicyManifest, nonFinitePolicyBytes, writeModel } from '../helpers/models.js';
+import {
+  linearPolicyBytes,
+  linearPolicyManifest,
+  nonFinitePolicyBytes,
+  openSharedBrain,
+  writeModel,
+  type SharedBrain,
+} from '../helpers/models.js';
 import { metricValue, startTestServer, type TestServer } from '../helpers/server.js';
 import { join } from 'node:path';
 
@@ -34,8 +30,8 @@ describe('non-finite model outputs', function () {
     let dir: string;
     let cleanup: () => Promise<void>;
     let repository: ModelRepository;
-    let engine: InferenceEngine;
     let brain: Brain;
+    let shared: SharedBrain | undefined;
 
     before(async () => {
       ({ dir, cleanup } = await tempDir());
@@ -43,20 +39,12 @@ describe('non-finite model outputs', function () {
       await writeModel(dir, 'nan', 1, nonFinitePolicyBytes(F, A, 'always'), linearPolicyManifest('nan', F, A));
       await writeModel(dir, 'probe', 1, nonFinitePolicyBytes(F, A, 'probe'), linearPolicyManifest('probe', F, A));
       await writeModel(dir, 'neg', 1, nonFinitePolicyBytes(F, A, 'negative'), linearPolicyManifest('neg', F, A));
-      repository = new ModelRepository({
-        source: new FsModelSource(dir),
-        backend: nodeBackend(),
-        logger: silentLogger,
-      });
-      await repository.loadAll();
-      engine = new InferenceEngine();
-      brain = await createBrain({ engine, models: repository });
+      shared = await openSharedBrain(dir);
+      ({ repository, brain } = shared);
     });
 
     after(async () => {
-      await brain?.close();
-      engine?.close();
-      await repository?.close();
+      await shared?.close();
       await cleanup?.();
     });
 

@@ -31,6 +31,7 @@ import type { ServerConfig } from './config.js';
 import { startGrpcServer, type GrpcInferenceServer } from './grpc/grpc-server.js';
 import { errorHandler, hidePaths, sendError } from './http/errors.js';
 import { installFrontDoor } from './http/front-door.js';
+import { originAllowed, originRule } from './http/origins.js';
 import { Admission } from './inference/admission.js';
 import { kserveRouter } from './http/kserve.js';
 import { rolloutRouter } from './http/rollout-routes.js';
@@ -241,10 +242,25 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   matchMaker.controller.DEFAULT_CORS_HEADERS = {} as typeof matchMaker.controller.DEFAULT_CORS_HEADERS;
   matchMaker.controller.getCorsHeaders = () => ({});
   const httpClosed = new Promise<void>((resolve) => httpServer.once('close', () => resolve()));
+  const originOf = originRule(config.corsOrigins);
   const transport = new WebSocketTransport({
     server: httpServer,
     // Hard cap: frames past it close the socket. The rooms answer `payload_too_large` below it.
     maxPayload: 2 * config.inference.maxMessageBytes,
+    // A page from a foreign origin may not open the rooms' WebSockets (browsers apply no CORS
+    // to them); a client that sends no Origin (Node, Unity, Godot) is not a page.
+    beforeUpgrade: (_request, context) => {
+      const origin = context.headers.get('origin');
+      if (originAllowed(originOf(origin ?? undefined, context.headers.get('host') ?? undefined))) return;
+      metrics.http('websocket', 403);
+      return Response.json(
+        {
+          error: `origin ${JSON.stringify(String(origin).slice(0, 200))} may not open a WebSocket here: only this server's own origin and those given with --cors-origin`,
+          code: ErrorCode.UNAUTHORIZED,
+        },
+        { status: 403 },
+      );
+    },
   });
   // Node 20 has no global WebSocket, and @colyseus/core 0.18 reads `WebSocket.OPEN` when a
   // dropped client reconnects (`allowReconnection`): without one every reconnection fails.

@@ -26,6 +26,7 @@ import { RETRY_AFTER_SECONDS, type Admission } from '../inference/admission.js';
 import type { Metrics } from '../metrics.js';
 import { publicText, tooLarge } from './errors.js';
 import { HEADER_CONTENT_LENGTH } from './kserve-binary.js';
+import { originRule } from './origins.js';
 
 /** Largest body of a route that is not an infer route (matchmaking, model control, rollouts). */
 export const SMALL_BODY_BYTES = 64 * 1024;
@@ -82,18 +83,15 @@ export function installFrontDoor(server: Server, options: FrontDoorOptions): voi
 /** The front door as a function: true when it answered the request itself. */
 export function frontDoor(options: FrontDoorOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { config, admission, metrics } = options;
-  const allowAny = config.corsOrigins.includes('*');
-  const allowed = new Set(config.corsOrigins.filter((o) => o !== '*'));
+  const originOf = originRule(config.corsOrigins);
   const jsonLimit = Math.min(config.maxJsonBodyBytes, config.maxBodyBytes);
 
   const cors = (req: IncomingMessage, path: string): Record<string, string> | null => {
     const origin = req.headers.origin;
     if (typeof origin !== 'string' || NO_CORS_PATH.test(path)) return null;
-    const o = origin.toLowerCase();
-    const host = req.headers.host?.toLowerCase();
-    const own = host !== undefined && (o === `http://${host}` || o === `https://${host}`);
-    const listed = own || allowed.has(o);
-    if (!listed && !allowAny) return null;
+    const verdict = originOf(origin, req.headers.host);
+    if (verdict === 'refused' || verdict === 'none') return null;
+    const listed = verdict !== 'any';
     return {
       'Access-Control-Allow-Origin': listed ? origin : '*',
       ...(listed ? { 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' } : {}),

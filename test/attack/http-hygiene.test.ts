@@ -104,6 +104,43 @@ describe('attack: HTTP hygiene', function () {
     });
   });
 
+  describe('WebSocket origin', () => {
+    /** A seat in an inference room, reserved by matchmaking as a client would. */
+    const seat = async () => {
+      const r = await fetch(url('/matchmake/joinOrCreate/inference'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(r.status).to.equal(200);
+      const { sessionId, roomId, processId } = (await r.json()) as Record<string, string>;
+      return `/${processId}/${roomId}?sessionId=${sessionId}`;
+    };
+    const upgrade = (path: string, origin?: string) =>
+      rawRequest(
+        port(),
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port()}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
+          (origin ? `Origin: ${origin}\r\n` : '') +
+          '\r\n',
+        { waitMs: 800 },
+      );
+
+    it("refuses a foreign page's WebSocket (403, typed) and lets the configured, own and origin-less ones in", async () => {
+      const refused = await upgrade(await seat(), EVIL);
+      expect(refused.status).to.equal(403);
+      const body = JSON.parse(refused.body) as { code: string; error: string };
+      expect(body.code).to.equal('unauthorized');
+      expect(body.error).to.contain('--cors-origin');
+      for (const origin of [GAME, `http://127.0.0.1:${port()}`, undefined]) {
+        const r = await upgrade(await seat(), origin);
+        expect(r.status, String(origin)).to.equal(101);
+      }
+      const metrics = await (await fetch(url('/metrics'))).text();
+      expect(metrics).to.match(/playmind_http_requests_total\{route="websocket",status="4xx"\} [1-9]/);
+    });
+  });
+
   describe('admin tokens', () => {
     it('throttles wrong guesses per address: 401 for the first few, then 429 with Retry-After, the right token too', async () => {
       const statuses: number[] = [];

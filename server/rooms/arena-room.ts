@@ -240,19 +240,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       }, this.tickMs);
     }
     this.connected.set(client.sessionId, client);
-    this.bytes.watch(client, (verdict, notice) => {
-      // A message past the byte budget was dropped unread; a client that keeps on is cut.
-      this.services.metrics.rateLimit(RoomName.ARENA, verdict === 'flood' ? 'disconnected' : 'rejected');
-      if (verdict === 'flood')
-        this.services.logger.warn(
-          { client: client.sessionId, room: this.roomId, bytesPerSec: this.bytes.options.bytesPerSec },
-          'arena room: client kept exceeding its byte budget; disconnecting',
-        );
-      if (notice) this.sendError(client, notice);
-      if (verdict !== 'flood') return;
-      this.kicked.add(client.sessionId);
-      client.leave(ARENA_FLOOD_CLOSE_CODE, 'rate_limited');
-    });
+    this.watchBytes(client);
     // Telemetry is written under the session id the server assigned, never an id the client names.
     this.game.addHuman(
       client.sessionId,
@@ -274,9 +262,30 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.allowReconnection(client, grace).catch(() => undefined);
   }
 
-  /** The dropped player is back within the grace: same session id, same player, same quest. */
+  /**
+   * The dropped player is back within the grace: same session id, same player, same quest,
+   * and the same byte budget (its bucket is the session's) on its new socket.
+   */
   override onReconnect(client: Client): void {
     this.connected.set(client.sessionId, client);
+    this.watchBytes(client);
+  }
+
+  /** Weighs every message of `client`'s socket before it is decoded (the byte budget). */
+  private watchBytes(client: Client): void {
+    this.bytes.watch(client, (verdict, notice) => {
+      // A message past the byte budget was dropped unread; a client that keeps on is cut.
+      this.services.metrics.rateLimit(RoomName.ARENA, verdict === 'flood' ? 'disconnected' : 'rejected');
+      if (verdict === 'flood')
+        this.services.logger.warn(
+          { client: client.sessionId, room: this.roomId, bytesPerSec: this.bytes.options.bytesPerSec },
+          'arena room: client kept exceeding its byte budget; disconnecting',
+        );
+      if (notice) this.sendError(client, notice);
+      if (verdict !== 'flood') return;
+      this.kicked.add(client.sessionId);
+      client.leave(ARENA_FLOOD_CLOSE_CODE, 'rate_limited');
+    });
   }
 
   override onLeave(client: Client): void {

@@ -254,6 +254,37 @@ describe('attack: rooms', function () {
     expect(lines.map((l) => l.outcome)).to.deep.equal(['taken', 'abandoned', 'taken', 'abandoned']);
   });
 
+  it('keeps the byte budget on a reconnected socket: a player back within the grace that floods is cut (4029)', async () => {
+    t = await start({ reconnectGraceSeconds: 10, arenaBytesPerSec: 64 * 1024 });
+    const client = new Client(t.server.url);
+    const room = await client.joinOrCreate(RoomName.ARENA, { name: 'flaky' });
+    room.reconnection.enabled = false;
+    room.onError(() => undefined);
+    dropSocket(room);
+    await sleep(300);
+    const back = await client.reconnect(room.reconnectionToken);
+    rooms.push(back);
+    back.reconnection.enabled = false;
+    back.onError(() => undefined);
+    back.onMessage('recommendations', () => undefined);
+    const notices: { code: string; message: string }[] = [];
+    back.onMessage('error', (e: (typeof notices)[number]) => void notices.push(e));
+    let left: number | undefined;
+    back.onLeave((code: number) => void (left = code));
+    const junk = 'x'.repeat(60 * 1024);
+    for (let i = 0; i < 40 && left === undefined; i++) {
+      back.send(ArenaMessage.INPUT, { dx: 0, dy: 0, attack: false, junk });
+      await sleep(5);
+    }
+    await until('the reconnected flooder to be closed', () => left !== undefined, 20_000);
+    expect(left).to.equal(4029);
+    expect(
+      notices.some((e) => /byte rate limit/.test(e.message)),
+      JSON.stringify(notices),
+    ).to.equal(true);
+    rooms.pop();
+  });
+
   it("lets @colyseus/sdk's own automatic reconnection bring a dropped player back to its seat", async () => {
     t = await start({ reconnectGraceSeconds: 10 });
     const room = await new Client(t.server.url).joinOrCreate(RoomName.ARENA, { name: 'auto' });

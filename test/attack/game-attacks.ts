@@ -56,7 +56,7 @@ export interface HeldGame {
   seconds: number;
   /** Patches the player received per second. */
   patchesPerSec: number;
-  /** Patches received / server ticks over the window. */
+  /** Patches received / ticks of the player's room over the window. */
   patchRatio: number;
   /** Guard decisions in the window, and the share made by the model or the heuristic in their tick. */
   decisions: number;
@@ -86,12 +86,12 @@ export async function holdGame(
   const report = await running;
   const delta = (k: string) => (after.decisions[k] ?? 0) - (before.decisions[k] ?? 0);
   const decisions = Object.keys(after.decisions).reduce((n, k) => n + delta(k), 0);
-  const ticks = after.ticks - before.ticks;
   return {
     attack: attack?.name ?? 'none',
     seconds: seen.seconds,
     patchesPerSec: seen.perSecond,
-    patchRatio: ticks > 0 ? seen.patches / ticks : 0,
+    // The player's own room, from the synced tick (the counters span every room and the time /metrics took).
+    patchRatio: seen.ticks > 0 ? seen.patches / seen.ticks : 0,
     decisions,
     inTick: decisions > 0 ? (delta('ok') + delta('fallback')) / decisions : 0,
     byModel: decisions > 0 ? delta('ok') / decisions : 0,
@@ -188,6 +188,36 @@ export function bigInfers(count = 40, rows = 900): Attack {
         else if (res.status === 200) await res.arrayBuffer();
         else report.codes.push(String(((await res.json().catch(() => ({}))) as { code?: string }).code ?? res.status));
       }
+      return report;
+    },
+  };
+}
+
+/**
+ * (d) `loops` loops posting `POST /matchmake/create/arena` back to back without ever
+ * connecting (at most `count` posts in all): seat reservations nobody uses.
+ */
+export function createFlood(loops = 16, count = 20_000): Attack {
+  return {
+    name: `${loops} loops creating arena rooms without connecting`,
+    async run(url, stopped) {
+      const report: AttackReport = { sent: 0, closes: [], codes: [] };
+      const loop = async () => {
+        while (!stopped() && report.sent < count) {
+          report.sent++;
+          const res = await fetch(`${url}/matchmake/create/arena`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          }).catch(() => null);
+          if (!res) report.codes.push('network');
+          else {
+            await res.arrayBuffer();
+            if (res.status !== 200) report.codes.push(String(res.status));
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: loops }, loop));
       return report;
     },
   };

@@ -36,6 +36,8 @@ export interface PatchWindow {
   perSecond: number;
   /** Longest time between two patches, in ms. */
   maxGapMs: number;
+  /** Ticks the player's room made in the window, as its synced `tick` shows them. */
+  ticks: number;
 }
 
 /** A player in an arena room, counting the state patches it receives. */
@@ -57,9 +59,12 @@ export interface WatchingPlayer {
  */
 export async function watchingPlayer(url: string, options: Record<string, unknown> = {}): Promise<WatchingPlayer> {
   const room = await new Client(url).joinOrCreate(RoomName.ARENA, { name: 'watcher', ...options });
+  room.onMessage('recommendations', () => undefined); // the quest offers: not what it watches
   let patches = 0;
   let last = performance.now();
   let maxGap = 0;
+  /** The room's tick as the player last saw it (the synced state's `tick`). */
+  const serverTick = (): number => Number((room.state as { tick?: unknown } | undefined)?.tick ?? 0);
   room.onStateChange(() => {
     const now = performance.now();
     maxGap = Math.max(maxGap, now - last);
@@ -73,13 +78,20 @@ export async function watchingPlayer(url: string, options: Record<string, unknow
     },
     window() {
       const p0 = patches;
+      const tick0 = serverTick();
       const t0 = performance.now();
       maxGap = 0;
       last = t0;
       return () => {
         const seconds = (performance.now() - t0) / 1000;
         const n = patches - p0;
-        return { patches: n, seconds, perSecond: n / seconds, maxGapMs: Math.max(maxGap, performance.now() - last) };
+        return {
+          patches: n,
+          seconds,
+          perSecond: n / seconds,
+          maxGapMs: Math.max(maxGap, performance.now() - last),
+          ticks: serverTick() - tick0,
+        };
       };
     },
     async leave() {

@@ -2,7 +2,8 @@
  * "The game first" benchmark (issue 9): one real arena player watching its state
  * patches while (a) 30 remote-inference clients flood `decide`, (b) 4 clients send
  * ~1 MB `decide` messages, (c) one connection posts large KServe infer bodies back to
- * back — each next to a window with no attack, in the same run. Reported per window:
+ * back, (d) 16 loops create arena rooms without connecting — each next to a window with no
+ * attack, in the same run. Reported per window:
  * patches/s the player received, patches per server tick, guard decisions made by the
  * model or the heuristic in their tick (from the server's /metrics counters), and by the
  * model alone. Goal: >= 17 patches/s and >= 98 % in tick under every attack.
@@ -20,13 +21,32 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { copyOfRepoModels, until, watchingPlayer } from '../attack/helpers.js';
-import { bigDecides, bigInfers, decideFlood, holdGame, type Attack, type HeldGame } from '../attack/game-attacks.js';
+import {
+  bigDecides,
+  bigInfers,
+  createFlood,
+  decideFlood,
+  holdGame,
+  type Attack,
+  type HeldGame,
+} from '../attack/game-attacks.js';
 import { startChildServer } from './remote.js';
 import { markdownTable, type BenchContext, type BenchTable } from './table.js';
 
 const WINDOW_S = Number(process.env.BENCH_ATTACK_S ?? 10);
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+
+/** The attack's typed refusals, most frequent first: `19,731 × 429, 12 × rate_limited`. */
+function refusals(codes: string[]): string {
+  const n = new Map<string, number>();
+  for (const c of codes) n.set(c, (n.get(c) ?? 0) + 1);
+  return [...n]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([c, k]) => `${k.toLocaleString('en-US')} × ${c}`)
+    .join(', ');
+}
 
 /** Runs every attack window, each after a window with no attack, against one child server. */
 export async function benchAttack(ctx: BenchContext): Promise<{ windows: HeldGame[]; load: string[] }> {
@@ -38,7 +58,7 @@ export async function benchAttack(ctx: BenchContext): Promise<{ windows: HeldGam
   try {
     const player = await watchingPlayer(server.url);
     await until('the player to see the game', () => player.patches > 5, 20_000);
-    const attacks: Attack[] = [decideFlood(30), bigDecides(4), bigInfers(400)];
+    const attacks: Attack[] = [decideFlood(30), bigDecides(4), bigInfers(400), createFlood(16)];
     for (const attack of attacks) {
       for (const a of [null, attack]) {
         ctx.log(`${a?.name ?? 'no attack'} (${WINDOW_S} s)`);
@@ -73,6 +93,7 @@ export async function bench(ctx: BenchContext): Promise<BenchTable[]> {
         'in tick',
         'by the model',
         'attack sent',
+        'refused',
         'closed',
         'load (1/5/15 min)',
       ],
@@ -84,6 +105,7 @@ export async function bench(ctx: BenchContext): Promise<BenchTable[]> {
         pct(w.inTick),
         pct(w.byModel),
         w.report.sent,
+        refusals(w.report.codes),
         w.report.closes.length > 0 ? `${w.report.closes.length} × ${[...new Set(w.report.closes)].join('/')}` : '',
         load[i] ?? '',
       ]),

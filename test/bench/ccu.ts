@@ -17,7 +17,11 @@
  *   npx tsx test/bench/ccu.ts --step 20 --max 40 --window-s 3   # smoke run
  *
  * Flags: --step (100), --max (3000), --window-s (10), --workers (2), --input-hz (10),
- * --miss-budget (0.02), --min-hz (17).
+ * --miss-budget (0.02), --min-hz (17); --thin (players count the state's frames without
+ * decoding them: same matchmaking, seat, WebSocket and input, far less generator CPU, so the
+ * server's own capacity shows on a machine the generators share); --cpu-prof DIR (the server
+ * writes a V8 CPU profile there when it exits). Each step also reports the CPU the server and
+ * the load generators used over the window (in cores).
  * (`@colyseus/loadtest` is not a dependency; this is the equivalent on `@colyseus/sdk`.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,7 +30,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Client, type Room } from '@colyseus/sdk';
+import { Client, registerSerializer, type Room } from '@colyseus/sdk';
 import { ArenaMessage, RoomName } from '../../sdk/protocol.js';
 import { metricValue, prng } from '../helpers/server.js';
 import { startChildServer, within } from './remote.js';
@@ -42,16 +46,56 @@ interface WorkerReport {
   joined: number;
   failed: number;
   patches: number;
+  /** CPU time of the generator process so far (user + system), µs. */
+  cpuUs: number;
+}
+
+/** A string flag's value (`--name value`), or undefined. */
+function stringFlag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const cpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+/**
+ * A stand-in for the SDK's schema serializer that counts the state's frames and bytes without
+ * decoding them: what a thin player (`--thin`) receives costs it only the WebSocket's framing.
+ */
+class CountingSerializer {
+  frames = 0;
+  bytes = 0;
+  setState(data: Uint8Array): void {
+    this.frames++;
+    this.bytes += data.byteLength;
+  }
+  getState(): null {
+    return null;
+  }
+  patch(data: Uint8Array): void {
+    this.frames++;
+    this.bytes += data.byteLength;
+  }
+  teardown(): void {}
+  handshake(): void {}
 }
 
 /** A load generator: `add <n>` on stdin joins n more players; reports counts on stdout. */
-async function worker(url: string, inputHz: number, seed: number): Promise<void> {
+async function worker(url: string, inputHz: number, seed: number, thin: boolean): Promise<void> {
+  // Thin players: same matchmaking, seat, WebSocket and input messages, but the state's frames
+  // are counted, not decoded (the SDK's `schema` serializer replaced in this process only).
+  if (thin) registerSerializer('schema', CountingSerializer);
   const rand = prng(seed);
   const rooms: Room[] = [];
   let failed = 0;
   let patches = 0;
   const report = () =>
-    process.stdout.write(`${JSON.stringify({ joined: rooms.length, failed, patches } satisfies WorkerReport)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ joined: rooms.length, failed, patches, cpuUs: cpuUs() } satisfies WorkerReport)}\n`,
+    );
   setInterval(report, 500);
   const join = async (i: number) => {
     for (let attempt = 0; attempt < 4; attempt++) {
@@ -97,12 +141,13 @@ interface Worker {
   last: WorkerReport;
 }
 
-function startWorker(url: string, inputHz: number, seed: number): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', here, '--worker', url, String(inputHz), String(seed)], {
+function startWorker(url: string, inputHz: number, seed: number, thin: boolean): Worker {
+  const args = ['--import', 'tsx', here, '--worker', url, String(inputHz), String(seed), thin ? 'thin' : 'full'];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const w: Worker = { child, last: { joined: 0, failed: 0, patches: 0 } };
+  const w: Worker = { child, last: { joined: 0, failed: 0, patches: 0, cpuUs: 0 } };
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {
       w.last = JSON.parse(line) as WorkerReport;
@@ -127,6 +172,10 @@ interface Step {
   patchesPerSec: number;
   failedJoins: number;
   load: number;
+  /** CPU of the server process over the window, in cores (1 = one core busy). */
+  serverCores: number;
+  /** CPU of all load-generator processes over the window, in cores. */
+  generatorCores: number;
 }
 
 export async function ccu(log: (m: string) => void): Promise<{ steps: Step[]; table: BenchTable }> {
@@ -137,14 +186,23 @@ export async function ccu(log: (m: string) => void): Promise<{ steps: Step[]; ta
   const inputHz = flag('input-hz', 10);
   const budget = flag('miss-budget', 0.02);
   const minHz = flag('min-hz', 17);
+  const thin = process.argv.includes('--thin');
   const tmp = await mkdtemp(join(tmpdir(), 'playmind-ccu-'));
   const models = join(tmp, 'models');
   for (const name of ['npc-guard', 'quest-recs']) {
     await cp(join(root, 'models', name, 'manifest.json'), join(models, name, 'manifest.json'));
     await cp(join(root, 'models', name, '1'), join(models, name, '1'), { recursive: true });
   }
-  const server = await startChildServer(models, join(tmp, 'telemetry.jsonl'));
-  const workers = Array.from({ length: workerCount }, (_, i) => startWorker(server.url, inputHz, i + 1));
+  // --cpu-prof DIR: the server writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
+  const profDir = stringFlag('cpu-prof');
+  const server = await startChildServer(
+    models,
+    join(tmp, 'telemetry.jsonl'),
+    ['--drain-grace-ms', '0'],
+    {},
+    profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : [],
+  );
+  const workers = Array.from({ length: workerCount }, (_, i) => startWorker(server.url, inputHz, i + 1, thin));
   const steps: Step[] = [];
   const load0 = loadavg();
   try {
@@ -160,11 +218,13 @@ export async function ccu(log: (m: string) => void): Promise<{ steps: Step[]; ta
       await new Promise((r) => setTimeout(r, 2000)); // settle: rooms created, first patches out
       const before = await scrape(server.url);
       const p0 = workers.reduce((s, w) => s + w.last.patches, 0);
+      const c0 = workers.reduce((s, w) => s + w.last.cpuUs, 0);
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, windowS * 1000));
       const after = await scrape(server.url);
       const secs = (performance.now() - t0) / 1000;
       const p1 = workers.reduce((s, w) => s + w.last.patches, 0);
+      const c1 = workers.reduce((s, w) => s + w.last.cpuUs, 0);
       const joined = workers.reduce((s, w) => s + w.last.joined, 0);
       const failedJoins = workers.reduce((s, w) => s + w.last.failed, 0);
       const guard = { frontend: 'arena', model: 'npc-guard' };
@@ -192,10 +252,12 @@ export async function ccu(log: (m: string) => void): Promise<{ steps: Step[]; ta
         patchesPerSec: joined > 0 ? (p1 - p0) / secs / joined : 0,
         failedJoins,
         load: loadavg()[0]!,
+        serverCores: increase(before, after, 'process_cpu_seconds_total') / secs,
+        generatorCores: (c1 - c0) / 1e6 / secs,
       };
       steps.push(s);
       log(
-        `${s.ccu} CCU, ${s.rooms} rooms: missed ${(s.missedShare * 100).toFixed(2)} %, ${s.ticksPerRoom.toFixed(1)} ticks/s per room, tick p99 ${fmtMs(s.tickP99Ms)} ms, ${s.patchesPerSec.toFixed(1)} patches/s, load ${s.load.toFixed(2)}`,
+        `${s.ccu} CCU, ${s.rooms} rooms: missed ${(s.missedShare * 100).toFixed(2)} %, ${s.ticksPerRoom.toFixed(1)} ticks/s per room, tick p99 ${fmtMs(s.tickP99Ms)} ms, ${s.patchesPerSec.toFixed(1)} patches/s, CPU server ${s.serverCores.toFixed(2)} / generators ${s.generatorCores.toFixed(2)} cores, load ${s.load.toFixed(2)}`,
       );
       // Over budget: measure the same CCU once more (a busy neighbour's spike), then stop.
       if (!s.inBudget) {
@@ -228,6 +290,8 @@ export async function ccu(log: (m: string) => void): Promise<{ steps: Step[]; ta
       'event-loop p99 (ms)',
       'patches/s per player',
       'failed joins',
+      'server CPU (cores)',
+      'generators CPU (cores)',
       'load (1 min)',
       'in budget',
     ],
@@ -242,11 +306,13 @@ export async function ccu(log: (m: string) => void): Promise<{ steps: Step[]; ta
       fmtMs(s.lagP99Ms),
       s.patchesPerSec.toFixed(1),
       s.failedJoins,
+      s.serverCores.toFixed(2),
+      s.generatorCores.toFixed(2),
       s.load.toFixed(2),
       s.inBudget ? 'yes' : 'no',
     ]),
     notes: [
-      `Server: \`node --import tsx server/main.ts\` in a child process (32 players per arena room, 6 guards, 20 Hz); ${workerCount} load-generator processes of \`@colyseus/sdk\` clients, each sending input at ${inputHz} Hz and decoding every patch; ${windowS} s window per step.`,
+      `Server: \`node --import tsx server/main.ts\` in a child process (32 players per arena room, 6 guards, 20 Hz); ${workerCount} load-generator processes of \`@colyseus/sdk\` clients, each sending input at ${inputHz} Hz and ${thin ? 'counting every state frame without decoding it (--thin)' : 'decoding every patch'}; ${windowS} s window per step.`,
       `Load generators and server share the machine; load average (1 min) before the ramp ${load0[0]!.toFixed(2)}. Goal: ≥ 1,500 CCU per process.`,
     ],
   };
@@ -256,7 +322,8 @@ export async function ccu(log: (m: string) => void): Promise<{ steps: Step[]; ta
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const i = process.argv.indexOf('--worker');
   if (i >= 0) {
-    await worker(process.argv[i + 1]!, Number(process.argv[i + 2]), Number(process.argv[i + 3]));
+    const [url, hz, seed, mode] = process.argv.slice(i + 1, i + 5);
+    await worker(url!, Number(hz), Number(seed), mode === 'thin');
   } else {
     const { table } = await ccu((m) => process.stderr.write(`  · ${m}\n`));
     process.stdout.write(`${markdownTable(table)}\n`);

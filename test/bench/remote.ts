@@ -193,14 +193,17 @@ export interface BenchServer {
  * Starts `server/main.ts` in a child process on 127.0.0.1, port 0; resolves once it logs its port.
  * @param extraArgs - more flags (e.g. `--grpc-port 0`)
  * @param extraEnv - more environment (e.g. `ADMIN_TOKEN`, which is otherwise left out)
+ * @param nodeArgs - flags for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not take)
  */
 export async function startChildServer(
   modelsDir: string,
   telemetryFile: string,
   extraArgs: readonly string[] = [],
   extraEnv: NodeJS.ProcessEnv = {},
+  nodeArgs: readonly string[] = [],
 ): Promise<BenchServer> {
   const args = [
+    ...nodeArgs,
     '--import',
     'tsx',
     join(root, 'server', 'main.ts'),

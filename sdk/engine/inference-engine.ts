@@ -254,7 +254,7 @@ export class InferenceEngine {
     const priority = options.priority ?? 'normal';
     const lane = q.lanes[LANE_INDEX[priority] ?? 1];
     if (lane.rows + rows > q.options.maxQueueSize && lane.items.length > 0) {
-      const err = new PlaymindError(
+      const err = PlaymindError.refusal(
         ErrorCode.OVERLOADED,
         `model ${version.id} is overloaded: ${lane.rows} rows queued at ${priority} priority (limit ${q.options.maxQueueSize})`,
         {

@@ -108,6 +108,23 @@ export class PlaymindError extends Error {
     this.details = options.details ?? {};
   }
 
+  /**
+   * An error that is control flow, not a fault (`overloaded` under a flood): built without
+   * a stack trace, whose capture costs more than the rest of a refusal.
+   * @param code - one of {@link ErrorCode}
+   * @param message - what was wrong
+   * @param options - cause and details
+   */
+  static refusal(code: ErrorCodeValue, message: string, options: PlaymindErrorOptions = {}): PlaymindError {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new PlaymindError(code, message, options);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
   /** A plain object for the wire (JSON or msgpack). */
   toJSON(): WireError {
     return { code: this.code, message: this.message, details: this.details };

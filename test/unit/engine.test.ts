@@ -89,6 +89,18 @@ describe('InferenceEngine', () => {
     const outcomes = await Promise.all(calls);
     expect(outcomes.filter((o) => o === 'ok')).to.have.length(10);
     expect(outcomes.filter((o) => o === 'overloaded')).to.have.length(20);
+    // A refusal is control flow: a typed error with its details, built without a stack trace.
+    const limit = Error.stackTraceLimit;
+    const fill = Array.from({ length: 12 }, (_, i) =>
+      engine.run(v, { obs: tensor('float32', row(i), [1, 4]) }).catch((err: unknown) => err),
+    );
+    const refused = (await Promise.all(fill)).find((x) => x instanceof PlaymindError) as PlaymindError;
+    expect(refused).to.be.instanceOf(PlaymindError);
+    expect(refused.code).to.equal('overloaded');
+    expect(refused.details).to.include({ limit: 10 });
+    expect(refused.message).to.match(/is overloaded: 10 rows queued at normal priority/);
+    expect(refused.stack?.split('\n').filter((l) => /^\s+at /.test(l))).to.deep.equal([]);
+    expect(Error.stackTraceLimit).to.equal(limit);
   });
 
   /** A version whose runs are recorded (the first feature of every row, in batch order) and take `delayMs` more. */

@@ -26,6 +26,7 @@ import {
   RoomName,
   createBrain,
   nodeBackend,
+  workerBackend,
 } from '../sdk/index.js';
 import type { ServerConfig } from './config.js';
 import { startGrpcServer, type GrpcInferenceServer } from './grpc/grpc-server.js';
@@ -126,7 +127,8 @@ async function start(config: ServerConfig, options: CreateServerOptions, release
   await mkdir(dirname(config.telemetryFile), { recursive: true });
   const repository = new ModelRepository({
     source: new FsModelSource(config.modelsDir),
-    backend: nodeBackend(),
+    // Off the event loop by default: a batch blocks the thread that runs it.
+    backend: config.inferenceThreads > 0 ? workerBackend({ threads: config.inferenceThreads }) : nodeBackend(),
     logger: logger.child({ component: 'repository' }),
   });
   metrics.bind(repository, engine);

@@ -62,6 +62,12 @@ export interface ServerConfig {
   /** Reload models whose files change on disk. @default true */
   watch: boolean;
   /**
+   * Worker threads that run the models (onnxruntime's `run()` blocks the thread it is called
+   * on for the whole batch); 0 runs them on the event loop, which then stalls HTTP, rooms
+   * and `/metrics` for as long as each batch takes. @default 1
+   */
+  inferenceThreads: number;
+  /**
    * Bytes an `arena` client may send per second (burst twice it); past it messages are dropped,
    * and a client that keeps exceeding it is closed (4029). @default 256 KiB
    */
@@ -116,6 +122,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   logLevel: 'info',
   batching: { maxBatchSize: 256, maxQueueDelayMs: 0, maxQueueSize: 8192 },
   watch: true,
+  inferenceThreads: 1,
   arenaBytesPerSec: 256 * 1024,
   maxBodyBytes: 8 * 1024 * 1024,
   maxJsonBodyBytes: 256 * 1024,
@@ -166,6 +173,8 @@ Flags (each overrides its environment variable):
   --batch-delay-ms <ms>  BATCH_MAX_DELAY_MS  longest a request waits for others [0 = the same event-loop turn]
   --queue-max <n>        BATCH_MAX_QUEUE   rows queued per model before 'overloaded' [8192]
   --no-watch             WATCH=0           do not reload models changed on disk
+  --inference-threads <n> INFERENCE_THREADS  worker threads running the models,
+                                           0 = on the event loop                 [1]
   --max-body <bytes>     MAX_BODY_BYTES    largest HTTP body: binary tensors, gRPC (413 above) [8388608]
   --max-json-body <bytes> MAX_JSON_BODY_BYTES  largest JSON body (413 above; use binary
                                            tensors for large batches)            [262144]
@@ -245,6 +254,7 @@ const FLAG_ENV: Record<string, string> = {
   'batch-max-size': 'BATCH_MAX_SIZE',
   'batch-delay-ms': 'BATCH_MAX_DELAY_MS',
   'queue-max': 'BATCH_MAX_QUEUE',
+  'inference-threads': 'INFERENCE_THREADS',
   'max-body': 'MAX_BODY_BYTES',
   'max-json-body': 'MAX_JSON_BODY_BYTES',
   'max-inflight': 'MAX_INFLIGHT',
@@ -348,6 +358,7 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ParsedArgs 
       maxQueueSize: num('queue-max', d.batching.maxQueueSize, 1),
     },
     watch: watch ?? (envWatch === undefined ? d.watch : !['0', 'false', 'no', 'off'].includes(envWatch.toLowerCase())),
+    inferenceThreads: num('inference-threads', d.inferenceThreads, 0),
     arenaBytesPerSec: num('arena-bytes-per-sec', d.arenaBytesPerSec, 1024),
     maxBodyBytes: num('max-body', d.maxBodyBytes, 1024),
     maxJsonBodyBytes: num('max-json-body', d.maxJsonBodyBytes, 1024),

@@ -22,7 +22,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ErrorCode, PlaymindError } from '../../sdk/index.js';
 import type { ServerConfig } from '../config.js';
-import { RETRY_AFTER_SECONDS, type Admission } from '../inference/admission.js';
+import { RETRY_AFTER_SECONDS, type Admission, type Refusal } from '../inference/admission.js';
 import type { Metrics } from '../metrics.js';
 import { publicText, tooLarge } from './errors.js';
 import { HEADER_CONTENT_LENGTH } from './kserve-binary.js';
@@ -85,6 +85,7 @@ export function frontDoor(options: FrontDoorOptions): (req: IncomingMessage, res
   const { config, admission, metrics } = options;
   const originOf = originRule(config.corsOrigins);
   const jsonLimit = Math.min(config.maxJsonBodyBytes, config.maxBodyBytes);
+  const refusals = new Map<Refusal, PlaymindError>();
 
   const cors = (req: IncomingMessage, path: string): Record<string, string> | null => {
     const origin = req.headers.origin;
@@ -157,7 +158,10 @@ export function frontDoor(options: FrontDoorOptions): (req: IncomingMessage, res
     if (!infer) return false;
     const ticket = admission.admit(req.socket.remoteAddress ?? '');
     if ('refused' in ticket) {
-      refuse(req, res, ticket.refused === 'client' ? 429 : 503, admission.error(ticket.refused), corsHeaders ?? {});
+      // One error per kind of refusal: under overload most requests are refused, and an Error captures a stack.
+      let err = refusals.get(ticket.refused);
+      if (err === undefined) refusals.set(ticket.refused, (err = admission.error(ticket.refused)));
+      refuse(req, res, ticket.refused === 'client' ? 429 : 503, err, corsHeaders ?? {});
       return true;
     }
     // The answer's backstop: a request still unanswered at its deadline gets 504.

@@ -44,8 +44,11 @@ export interface LoadSpec {
 
 /** What the generator measured (requests that started after the warm-up). */
 export interface LoadReport {
-  /** `[status, latency ms]` per request; status 0 is a transport error, -1 a client timeout. */
-  requests: Array<[number, number]>;
+  /**
+   * `[status, latency ms, answered at (ms from the start)]` per request; status 0 is a
+   * transport error, -1 a client timeout.
+   */
+  requests: Array<[number, number, number]>;
   /** Seconds over which `requests` were sent. */
   windowS: number;
   metricsMs: number[];
@@ -108,7 +111,7 @@ function send(
 export async function runLoad(spec: LoadSpec): Promise<LoadReport> {
   const agents = Array.from({ length: spec.clients }, () => new Agent({ keepAlive: true, maxSockets: Infinity }));
   const errors: Record<string, number> = {};
-  const requests: Array<[number, number]> = [];
+  const requests: Array<[number, number, number]> = [];
   const start = performance.now();
   const end = start + spec.durationMs;
   const measureFrom = start + spec.warmupMs;
@@ -116,7 +119,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadReport> {
   const one = (i: number) => {
     const at = performance.now();
     const p = send(spec, agents[i]!, address(i), 'POST', spec.path, errors).then((r) => {
-      if (at >= measureFrom) requests.push(r);
+      if (at >= measureFrom) requests.push([r[0], r[1], performance.now() - start]);
       pending.delete(p);
     });
     pending.add(p);

@@ -6,6 +6,11 @@
  * same repository and engine, the same limits (largest message = `--max-body`, deadline
  * capped at `--max-deadline-ms`), the same request metrics (frontend `grpc`), and the
  * error codes mapped to gRPC status codes (`grpc-status.ts`).
+ *
+ * A `ModelInfer` call is admitted (the shared {@link Admission}) before its message is
+ * decoded: grpc-js has received the bytes by then (a unary handler runs once the whole
+ * message is in), but a refused call costs no protobuf decoding; malformed bytes get
+ * INVALID_ARGUMENT (`malformed_message`).
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -19,6 +24,7 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { ErrorCode, PlaymindError } from '../../sdk/index.js';
 import type { Admission } from '../inference/admission.js';
 import { SERVER_NAME, SERVER_VERSION, type OpenInference } from '../inference/open-inference.js';
 import type { ServerServices } from '../services.js';
@@ -69,7 +75,14 @@ export async function startGrpcServer(
   options: GrpcServerOptions,
 ): Promise<GrpcInferenceServer> {
   const { metrics, config, logger } = services;
-  const definition = loadSync(PROTO_FILE, LOADER_OPTIONS)[SERVICE_NAME] as ServiceDefinition;
+  const loaded = loadSync(PROTO_FILE, LOADER_OPTIONS)[SERVICE_NAME] as ServiceDefinition;
+  // ModelInfer's message is decoded only once the call is admitted: grpc-js hands the handler
+  // its bytes, so a refused call (most of them under overload) costs no protobuf decoding.
+  const decodeInfer = loaded.ModelInfer!.requestDeserialize as (bytes: Buffer) => ProtoInferRequest;
+  const definition: ServiceDefinition = {
+    ...loaded,
+    ModelInfer: { ...loaded.ModelInfer!, requestDeserialize: (bytes: Buffer) => bytes },
+  };
   const server = new Server({
     'grpc.max_receive_message_length': config.maxBodyBytes,
     'grpc.max_send_message_length': -1,
@@ -103,11 +116,20 @@ export async function startGrpcServer(
     ModelMetadata: unary('ModelMetadata', (r: { name: string; version: string }) =>
       modelMetadataOf(core.modelMetadata(r.name, r.version === '' ? undefined : r.version)),
     ),
-    ModelInfer: unary('ModelInfer', async (r: ProtoInferRequest, call) => {
+    ModelInfer: unary('ModelInfer', async (bytes: Buffer, call) => {
       const ticket = options.admission?.admit(peerAddress(call.getPeer()));
       if (ticket && 'refused' in ticket) throw options.admission!.error(ticket.refused);
       try {
-        const { call: infer, raw } = inferCallOf(r, remainingMs(call.getDeadline()));
+        let request: ProtoInferRequest;
+        try {
+          request = decodeInfer(bytes);
+        } catch (err) {
+          throw new PlaymindError(
+            ErrorCode.MALFORMED_MESSAGE,
+            `the ModelInferRequest could not be decoded: ${(err as Error).message}`,
+          );
+        }
+        const { call: infer, raw } = inferCallOf(request, remainingMs(call.getDeadline()));
         return inferResponseOf(await core.infer(infer, 'grpc'), raw);
       } finally {
         ticket?.release();

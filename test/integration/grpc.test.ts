@@ -337,6 +337,27 @@ describe('server: KServe v2 gRPC (generic client from the .proto)', function () 
       expect(both.details).to.contain("'raw_input_contents'");
     });
 
+    it('bytes that are not a ModelInferRequest: INVALID_ARGUMENT (malformed_message)', async () => {
+      const raw = new grpc.Client(t.server.grpcAddress!, grpc.credentials.createInsecure());
+      try {
+        const bad = await failure(
+          new Promise((resolve, reject) =>
+            raw.makeUnaryRequest(
+              '/inference.GRPCInferenceService/ModelInfer',
+              (b: Buffer) => b,
+              (b: Buffer) => b,
+              Buffer.from([0xff, 0xff, 0xff, 0xff]),
+              (err, res) => (err ? reject(err) : resolve(res)),
+            ),
+          ),
+        );
+        expect(bad).to.include({ code: 'INVALID_ARGUMENT', playmind: 'malformed_message' });
+        expect(bad.details).to.contain('could not be decoded');
+      } finally {
+        raw.close();
+      }
+    });
+
     it('a message larger than --max-body: 413 / RESOURCE_EXHAUSTED', async () => {
       const rows = 4000; // 4000 × 24 floats = 384 KiB raw, over the 256 KiB limit
       const r = await rest('/v2/models/npc-guard/infer', {

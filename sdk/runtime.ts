@@ -38,6 +38,8 @@ export {
 } from './protocol/codecs.js';
 export type { InferenceRequestType } from './protocol/messages.js';
 export { DTYPES } from './contract/dtypes.js';
+/** The heuristics every brain has (`expert-guard`, `first-action`), for a host deciding without the brain (a late tick). */
+export { BUILTIN_HEURISTICS } from './routes/fallback.js';
 export type { DTypeInfo, NumericArray, NumericArrayClass } from './contract/dtypes.js';
 export { adapterFor, adaptBatch } from './contract/adapter.js';
 export type { PolicyAdapter, AdapterOrProblem } from './contract/adapter.js';

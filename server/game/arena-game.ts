@@ -181,8 +181,11 @@ export interface ArenaGameOptions {
 export interface LateFallback {
   /** Who decided, as the brain labels a fallback: `<model>@fallback:<heuristic>`. */
   readonly model: string;
-  /** One `GUARD_ACTIONS` index per guard from n × `GUARD_FEATURE_COUNT` rows (masked by the game). */
-  decide(rows: Float32Array, n: number): Uint8Array;
+  /**
+   * One `GUARD_ACTIONS` index per guard from n × `GUARD_FEATURE_COUNT` rows and n ×
+   * `GUARD_ACTION_COUNT` masks (1 = allowed; the game masks the result again).
+   */
+  decide(rows: Float32Array, n: number, masks: Float32Array): Uint8Array;
 }
 
 /** The expert guard, the shipped npc-guard's fallback heuristic, as a late fallback of `model`. */
@@ -698,7 +701,7 @@ export class ArenaGame {
       );
       d = {
         tick: trace.tick,
-        actions: maskForbiddenActions(fallback.decide(trace.rows, trace.n), trace.masks),
+        actions: maskForbiddenActions(fallback.decide(trace.rows, trace.n, trace.masks), trace.masks),
         model: fallback.model,
         outcome: 'fallback',
         servedBy: 'fallback',

@@ -104,6 +104,10 @@ export class GuardBrain {
   readonly deadlineMs: number;
   private readonly policy: PolicyHandle;
   private readonly priority: Priority;
+  /** The fallback heuristic the serving version's manifest names (else the contract's). */
+  private named: string;
+  /** The model label (`npc-guard@2`) whose manifest `named` was read from. */
+  private namedFor = '';
 
   /**
    * @param options - the brain, model name, deadline
@@ -124,6 +128,40 @@ export class GuardBrain {
         ? GUARD_CONTRACT
         : guardContract(this.model, options.fallbackHeuristic);
     this.policy = options.brain.policy(this.model, { contract });
+    this.named = contract.policy.fallback?.heuristic ?? 'expert-guard';
+    // Known before the first answer when a version is loaded.
+    this.policy.manifest().then(
+      (m) => {
+        if (this.namedFor === '') this.named = m.policy.fallback?.heuristic ?? this.named;
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * The heuristic that answers for the model: the one the serving version's manifest names
+   * (`policy.fallback.heuristic`), else the contract's. Read again whenever another version
+   * answers; a late tick (`ArenaGame`'s `lateFallback`) decides with it too.
+   */
+  get heuristic(): string {
+    return this.named;
+  }
+
+  /** Keeps {@link heuristic} in step with the version that answered `label`. */
+  private follow(label: string): void {
+    if (label === this.namedFor) return;
+    this.namedFor = label;
+    const fallback = /@fallback:(.+)$/.exec(label);
+    if (fallback) {
+      this.named = fallback[1]!;
+      return;
+    }
+    this.policy.manifest().then(
+      (m) => {
+        if (this.namedFor === label) this.named = m.policy.fallback?.heuristic ?? this.named;
+      },
+      () => undefined,
+    );
   }
 
   /**
@@ -149,6 +187,7 @@ export class GuardBrain {
       const first = ds[0]!;
       const probabilities = first.probabilities ? ds.map((d) => d.probabilities) : undefined;
       const latencyMs = now() - t0;
+      this.follow(first.model);
       if (first.servedBy !== 'fallback')
         return {
           tick,

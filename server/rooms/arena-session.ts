@@ -11,9 +11,11 @@
  * @module
  */
 import type { Brain, Logger, ModelRepository } from '../../sdk/index.js';
+import { BUILTIN_HEURISTICS } from '../../sdk/runtime.js';
 import {
   expertLateFallback,
   ArenaGame,
+  type LateFallback,
   type DecisionTrace,
   type GameMetrics,
   type GameObserver,
@@ -22,7 +24,14 @@ import {
   type QuestRecommendations,
   type RoundRules,
 } from '../game/index.js';
-import type { Arena, ArenaConfigInput, PlayerInput, SimEvent } from '../sim/index.js';
+import {
+  GUARD_ACTION_COUNT,
+  GUARD_FEATURE_COUNT,
+  type Arena,
+  type ArenaConfigInput,
+  type PlayerInput,
+  type SimEvent,
+} from '../sim/index.js';
 import type { MatchRecorder } from '../recording/match-recorder.js';
 import type { RolloutManager } from '../rollout/rollout-manager.js';
 import { GuardBrain } from './arena-brain.js';
@@ -120,7 +129,7 @@ export class ArenaSession {
     this.game = new ArenaGame({
       decideGuards,
       // A decision not back by its tick: the guards' heuristic decides that tick (counted, recorded).
-      lateFallback: expertLateFallback(brain.model),
+      lateFallback: namedLateFallback(brain),
       recommendQuests: async (r) => {
         const { message, fallback } = await recommendQuests(decider, this.game.quests, r.player, r, {
           model: recsModel,
@@ -237,4 +246,34 @@ export class ArenaSession {
     await this.game.settled();
     await this.recorder?.end(reason);
   }
+}
+
+/**
+ * The late-tick heuristic: the one the serving npc-guard's manifest names (as the brain's
+ * fallback uses it: rows and masks in the arena's contract), the expert guard when it names
+ * one no brain has.
+ */
+function namedLateFallback(guards: GuardBrain): LateFallback {
+  const expert = expertLateFallback(guards.model);
+  const usable = (): string => {
+    const name = guards.heuristic;
+    return name !== 'expert-guard' && Object.hasOwn(BUILTIN_HEURISTICS, name) ? name : 'expert-guard';
+  };
+  return {
+    get model() {
+      return `${guards.model}@fallback:${usable()}`;
+    },
+    decide(rows, n, masks) {
+      const name = usable();
+      const heuristic = BUILTIN_HEURISTICS[name];
+      if (name === 'expert-guard' || !heuristic) return expert.decide(rows, n, masks);
+      const actions = new Uint8Array(n);
+      for (let i = 0; i < n; i++)
+        actions[i] = heuristic(
+          rows.subarray(i * GUARD_FEATURE_COUNT, (i + 1) * GUARD_FEATURE_COUNT),
+          masks.subarray(i * GUARD_ACTION_COUNT, (i + 1) * GUARD_ACTION_COUNT),
+        );
+      return actions;
+    },
+  };
 }

@@ -51,7 +51,7 @@ function counting(): Counted {
 }
 
 /** The npc-guard contract over a linear policy, with engine batching from the manifest. */
-function guardManifest(batching?: Record<string, number>): unknown {
+function guardManifest(batching?: Record<string, number>, heuristic = 'expert-guard'): unknown {
   return {
     name: 'npc-guard',
     kind: 'policy',
@@ -60,7 +60,7 @@ function guardManifest(batching?: Record<string, number>): unknown {
     policy: {
       observation: { inputs: ['obs'], features: [...GUARD_FEATURES] },
       actions: { discrete: { branches: [[...GUARD_ACTIONS]], output: 'logits', encoding: 'logits' } },
-      fallback: { heuristic: 'expert-guard' },
+      fallback: { heuristic },
     },
     ...(batching ? { batching } : {}),
   };
@@ -167,6 +167,32 @@ describe('arena session', () => {
     expect(outcomes[0]).to.equal('model');
     s.state.guards.forEach((g) => expect(g.model).to.equal('npc-guard@1'));
     expect(brain.stats().fallbacks.total).to.equal(0);
+  });
+
+  it('decides a late tick with the heuristic the serving manifest names (first-action), not the expert guard', async () => {
+    const brain = await brainWith(guardManifest(undefined, 'first-action'));
+    const { sink, outcomes, reasons } = counting();
+    const s = new ArenaSession({ brain, metrics: sink, guardCount: 4, seed: 8 });
+    await s.settled();
+    s.tick(); // the model's answer applies
+    expect(outcomes).to.deep.equal(['model']);
+    s.tick(); // synchronously: the decision of the tick before is not back
+    expect(outcomes.slice(1)).to.deep.equal(['fallback']);
+    expect(reasons.slice(1)).to.deep.equal(['deadline_exceeded']);
+    const trace = s.decisionTrace(s.arena.tick - 1)!;
+    s.state.guards.forEach((g) => {
+      expect(g.model).to.equal('npc-guard@fallback:first-action');
+      const i = trace.guardIds.indexOf(g.id);
+      const mask = trace.masks.subarray(i * GUARD_ACTION_COUNT, (i + 1) * GUARD_ACTION_COUNT);
+      expect(g.action).to.equal(
+        GUARD_ACTIONS[
+          Math.max(
+            0,
+            mask.findIndex((x) => x > 0),
+          )
+        ],
+      );
+    });
   });
 
   it('answers with the heuristic, not the last action, when a decision is not back by the next tick', async () => {

@@ -129,13 +129,7 @@ export class GuardBrain {
         : guardContract(this.model, options.fallbackHeuristic);
     this.policy = options.brain.policy(this.model, { contract });
     this.named = contract.policy.fallback?.heuristic ?? 'expert-guard';
-    // Known before the first answer when a version is loaded.
-    this.policy.manifest().then(
-      (m) => {
-        if (this.namedFor === '') this.named = m.policy.fallback?.heuristic ?? this.named;
-      },
-      () => undefined,
-    );
+    this.readNamed(''); // known before the first answer when a version is loaded
   }
 
   /**
@@ -152,10 +146,12 @@ export class GuardBrain {
     if (label === this.namedFor) return;
     this.namedFor = label;
     const fallback = /@fallback:(.+)$/.exec(label);
-    if (fallback) {
-      this.named = fallback[1]!;
-      return;
-    }
+    if (fallback) this.named = fallback[1]!;
+    else this.readNamed(label);
+  }
+
+  /** Reads the serving manifest's heuristic, kept if `label` is still the last version seen. */
+  private readNamed(label: string): void {
     this.policy.manifest().then(
       (m) => {
         if (this.namedFor === label) this.named = m.policy.fallback?.heuristic ?? this.named;

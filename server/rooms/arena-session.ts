@@ -255,18 +255,16 @@ export class ArenaSession {
  */
 function namedLateFallback(guards: GuardBrain): LateFallback {
   const expert = expertLateFallback(guards.model);
-  const usable = (): string => {
-    const name = guards.heuristic;
-    return name !== 'expert-guard' && Object.hasOwn(BUILTIN_HEURISTICS, name) ? name : 'expert-guard';
-  };
+  const usable = (): string =>
+    Object.hasOwn(BUILTIN_HEURISTICS, guards.heuristic) ? guards.heuristic : 'expert-guard';
   return {
     get model() {
       return `${guards.model}@fallback:${usable()}`;
     },
     decide(rows, n, masks) {
       const name = usable();
-      const heuristic = BUILTIN_HEURISTICS[name];
-      if (name === 'expert-guard' || !heuristic) return expert.decide(rows, n, masks);
+      if (name === 'expert-guard') return expert.decide(rows, n, masks);
+      const heuristic = BUILTIN_HEURISTICS[name]!;
       const actions = new Uint8Array(n);
       for (let i = 0; i < n; i++)
         actions[i] = heuristic(

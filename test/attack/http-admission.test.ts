@@ -61,6 +61,18 @@ describe('attack: HTTP admission', function () {
     inputs: [{ name: 'obs', shape: [1, FEATURES], datatype: 'FP32', data: new Array(FEATURES).fill(0.25) }],
   });
 
+  /** Every place back (nothing in flight), then an infer answered 200. */
+  const servesAgain = async () => {
+    await until(async () => (await admitted()) === 0);
+    const ok = await fetch(`${t.server.url}/v2/models/npc-guard/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: inferBody,
+    });
+    expect(ok.status).to.equal(200);
+    await ok.arrayBuffer();
+  };
+
   const admitted = async () => {
     const n = metricValue(await (await fetch(`${t.server.url}/metrics`)).text(), 'playmind_inflight_requests', {});
     last = n;
@@ -102,14 +114,7 @@ describe('attack: HTTP admission', function () {
       expect(r.status, r.body).to.equal(504);
       expect((JSON.parse(r.body) as { code: string }).code).to.equal('deadline_exceeded');
     }
-    await until(async () => (await admitted()) === 0);
-    const ok = await fetch(`${t.server.url}/v2/models/npc-guard/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: inferBody,
-    });
-    expect(ok.status).to.equal(200);
-    await ok.arrayBuffer();
+    await servesAgain();
     const metrics = await (await fetch(`${t.server.url}/metrics`)).text();
     expect(metricValue(metrics, 'playmind_admission_total', { outcome: 'client_limit' })).to.be.at.least(1);
     expect(metricValue(metrics, 'playmind_admission_total', { outcome: 'server_limit' })).to.be.at.least(1);
@@ -137,14 +142,7 @@ describe('attack: HTTP admission', function () {
     );
     expect(counts[200] ?? 0, JSON.stringify(counts)).to.be.greaterThan(0);
     expect((counts[429] ?? 0) + (counts[503] ?? 0), JSON.stringify(counts)).to.be.greaterThan(0);
-    await until(async () => (await admitted()) === 0);
-    const ok = await fetch(`${t.server.url}/v2/models/npc-guard/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: inferBody,
-    });
-    expect(ok.status).to.equal(200);
-    await ok.arrayBuffer();
+    await servesAgain();
     expect(t.errors()).to.deep.equal([]);
   });
 });

@@ -6,15 +6,7 @@
  * the next tick (the game's late fallback, the same heuristic, counted too).
  */
 import { expect } from '../helpers/chai.js';
-import {
-  FsModelSource,
-  InferenceEngine,
-  ModelRepository,
-  createBrain,
-  nodeBackend,
-  silentLogger,
-  type Brain,
-} from '../../sdk/index.js';
+import type { Brain } from '../../sdk/index.js';
 import { ArenaSession, type ArenaMetricsSink } from '../../server/rooms/arena-session.js';
 import type { DecisionOutcome } from '../../server/game/index.js';
 import {
@@ -25,7 +17,7 @@ import {
   GUARD_HEURISTICS,
 } from '../../server/sim/index.js';
 import { tempDir } from '../helpers/compat.js';
-import { linearPolicyBytes, writeModel } from '../helpers/models.js';
+import { linearPolicyBytes, openSharedBrain, writeModel } from '../helpers/models.js';
 
 interface Counted {
   sink: ArenaMetricsSink;
@@ -66,26 +58,6 @@ function guardManifest(batching?: Record<string, number>, heuristic = 'expert-gu
   };
 }
 
-/** A server-like brain: a shared engine and repository over `dir`, the guard heuristics registered. */
-async function serverBrain(dir: string): Promise<{ brain: Brain; close: () => Promise<void> }> {
-  const repository = new ModelRepository({
-    source: new FsModelSource(dir),
-    backend: nodeBackend(),
-    logger: silentLogger,
-  });
-  await repository.loadAll();
-  const engine = new InferenceEngine();
-  const brain = await createBrain({ engine, models: repository, heuristics: { ...GUARD_HEURISTICS } });
-  return {
-    brain,
-    close: async () => {
-      await brain.close();
-      engine.close();
-      await repository.close();
-    },
-  };
-}
-
 /** Every guard's synced action is the expert heuristic's choice on the observed row (or what the mask allowed). */
 function expectExpertActions(s: ArenaSession, tick: number): void {
   const trace = s.decisionTrace(tick)!;
@@ -110,7 +82,8 @@ describe('arena session', () => {
     const { dir, cleanup } = await tempDir('playmind-arena-session-');
     if (manifest)
       await writeModel(dir, 'npc-guard', 1, linearPolicyBytes(GUARD_FEATURE_COUNT, GUARD_ACTION_COUNT), manifest);
-    const { brain, close } = await serverBrain(dir);
+    // A server-like brain: a shared engine and repository over `dir`, the guard heuristics registered.
+    const { brain, close } = await openSharedBrain(dir, { heuristics: { ...GUARD_HEURISTICS } });
     cleanups.push(cleanup, close);
     return brain;
   }
